@@ -1,0 +1,1 @@
+"""Channels: turn platform updates into Requests and render Replies in their idiom."""

@@ -1,0 +1,193 @@
+"""The console channel: talk to the bot in a terminal, or script it through a pipe.
+
+Choices are numbered lines; answering with the number picks one.  Lines that
+start with ``:`` are console-only: ``:at 2025-06-04T09:00`` and
+``:advance 45m`` move a rehearsal clock, ``:quit`` leaves.  Pushed messages
+(reminders, broadcasts) are printed as they become due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from collections.abc import AsyncIterator, Sequence
+from typing import TextIO
+
+from bot import i18n
+from bot.app import Core
+from bot.clock import ManualClock, parse_duration, parse_instant
+from bot.conversation import Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
+from bot.i18n import _
+from bot.notify.outbox import Delivered, Outcome
+
+CHANNEL = "console"
+
+
+def render(replies: Sequence[Reply]) -> str:
+    """Replies as plain text, choices as numbered lines."""
+    blocks: list[str] = []
+    number = 0
+    for reply in replies:
+        lines: list[str] = []
+        title = getattr(reply, "title", None)
+        if title:
+            lines.append(f"*** {title} ***")
+        if isinstance(reply, Text):
+            lines.append(reply.body)
+        elif isinstance(reply, Choices):
+            lines.append(reply.body)
+            number = 0
+            for choice in reply.options:
+                number += 1
+                lines.append(f"  {number}. {choice.label}")
+        elif isinstance(reply, Venue):
+            lines.append(f"📍 {reply.name}")
+            if reply.address:
+                lines.append(reply.address)
+            if reply.latitude is not None and reply.longitude is not None:
+                lines.append(f"({reply.latitude:.5f}, {reply.longitude:.5f})")
+            if reply.directions:
+                lines.append(reply.directions)
+            if reply.map_url:
+                lines.append(reply.map_url)
+        elif isinstance(reply, Poll):
+            lines.append(f"📊 {reply.question}")
+            lines.extend(f"  {i}. {option}" for i, option in enumerate(reply.options, 1))
+        elif isinstance(reply, (Image, File)):
+            lines.append(f"[{reply.filename}, {len(reply.data)} bytes]" + (f" {reply.caption}" if reply.caption else ""))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+class ConsoleSender:
+    """Prints pushed messages for console users."""
+
+    channel = CHANNEL
+
+    def __init__(self, core: Core, out: TextIO) -> None:
+        self.core = core
+        self.out = out
+
+    async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
+        record = await self.core.users.find(user)
+        with i18n.use(self.core.catalogs.get(self.core.locale_for(record))):
+            stamp = i18n.format_datetime(self.core.clock.now(), self.core.programmes.programme.zone)
+            print(f"\n🔔 [{stamp}]\n{render(replies)}\n", file=self.out, flush=True)
+        return Delivered()
+
+
+class ConsoleChannel:
+    """One delegate at a terminal (or a script) talking to the core."""
+
+    def __init__(self, core: Core, user_id: str = "local", out: TextIO | None = None, echo: bool = False) -> None:
+        self.core = core
+        self.user = UserRef(CHANNEL, user_id)
+        self.out = out or sys.stdout
+        self.echo = echo
+        self.worker = core.push.attach(ConsoleSender(core, self.out))
+
+    def print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def set_language(self, tag: str) -> str | None:
+        """Choose the delegate's language up front (``--lang``); None if unknown."""
+        chosen = self.core.catalogs.negotiate(tag)
+        if chosen is None:
+            return None
+        record = await self.core.users.seen(self.user, None, self.core.clock.now())
+        await self.core.users.set_locale(record.id, chosen)
+        return chosen
+
+    async def say(self, text: str) -> list[Reply]:
+        """Send one line as the delegate; print and return the replies."""
+        replies = await self.core.handle(Request(user=self.user, text=text))
+        self.print(render(replies))
+        await self.core.push.drain()
+        return replies
+
+    async def console_command(self, line: str) -> bool:
+        """Handle ``:at``, ``:advance``, ``:quit``; False means stop."""
+        word, _sep, arg = line[1:].strip().partition(" ")
+        clock = self.core.clock
+        if word in {"quit", "q", "exit"}:
+            return False
+        if word in {"at", "advance"}:
+            if not isinstance(clock, ManualClock):
+                self.print("The clock is real; start the console with --at to rehearse.")
+                return True
+            try:
+                if word == "at":
+                    target = parse_instant(arg, self.core.programmes.programme.zone)
+                else:
+                    target = clock.now() + parse_duration(arg)
+            except ValueError as exc:
+                self.print(f"{exc}")
+                return True
+            await self.advance_to(target)
+            with i18n.use(self.core.catalogs.get(self.core.locale_for(await self.core.users.find(self.user)))):
+                self.print("🕑 " + i18n.format_datetime(clock.now(), self.core.programmes.programme.zone))
+            return True
+        if word == "now":
+            self.print(clock.now().astimezone(self.core.programmes.programme.zone).isoformat())
+            return True
+        self.print("Console commands: :at <ISO-8601>, :advance <45m|2h|1d>, :now, :quit")
+        return True
+
+    async def advance_to(self, target: dt.datetime) -> None:
+        """Move the rehearsal clock step by step, delivering pushes as they fall due."""
+        clock = self.core.clock
+        assert isinstance(clock, ManualClock)
+        ticker = self.core.services.get("tick")
+        while True:
+            if ticker is not None:
+                await ticker()
+            due = [d for d in [await self.core.outbox.next_due(CHANNEL)] if d is not None and d <= target]
+            step = min([target, *due])
+            if step > clock.now():
+                await clock.set(step)
+            if ticker is not None:
+                await ticker()
+            await self.core.push.drain()
+            if clock.now() >= target:
+                break
+        if target < clock.now():
+            await clock.set(target)
+
+    async def run(self, lines: AsyncIterator[str], prompt: bool = False) -> None:
+        if prompt:
+            with i18n.use(self.core.catalogs.get(self.core.locale_for(await self.core.users.find(self.user)))):
+                self.print(_("Type a message (\"help\" for ideas); :quit to leave."))
+        await self.core.push.drain()
+        async for raw in lines:
+            line = raw.strip()
+            if not line:
+                continue
+            if self.echo:
+                self.print(f"> {line}")
+            if line.startswith(":"):
+                if not await self.console_command(line):
+                    break
+                continue
+            await self.say(line)
+            if self.echo:
+                self.print("")
+
+
+async def stdin_lines(prompt: str | None) -> AsyncIterator[str]:
+    """Lines from standard input without blocking the event loop."""
+    while True:
+        try:
+            line = await asyncio.to_thread(_read_line, prompt)
+        except EOFError:
+            return
+        yield line
+
+
+def _read_line(prompt: str | None) -> str:
+    if prompt is not None:
+        return input(prompt)
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line

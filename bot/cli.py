@@ -1,0 +1,113 @@
+"""``delegate-bot``: run, console, validate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.clock import Clock, ManualClock, OffsetClock, SystemClock, parse_instant
+from bot.config import Settings
+from bot.programme import ProgrammeError, load_programme
+
+logger = logging.getLogger("bot")
+
+
+def _instant(text: str):
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 instant with an offset, e.g. 2025-06-04T09:00+08:00"
+        ) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="delegate-bot", description="The delegate companion chatbot.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--programme", type=Path, help="programme YAML (default: the shipped one, or BOT_PROGRAMME)")
+    common.add_argument("--db", type=Path, help="SQLite database file (default: in your user data directory, or BOT_DB)")
+
+    console = sub.add_parser("console", parents=[common], help="talk to the bot in this terminal (no token needed)")
+    console.add_argument("--user", default="local", help="the console user's id (default: local)")
+    console.add_argument("--lang", help="answer in this language, e.g. en or zh_Hans")
+    console.add_argument("--at", type=_instant, help="pretend it is this instant (rehearsal), e.g. 2025-06-04T09:00+08:00")
+    console.add_argument("--echo", action="store_true", help="repeat each input line before its reply")
+
+    run = sub.add_parser("run", parents=[common], help="run every configured channel (Telegram, WeChat)")
+    run.add_argument("--at", type=_instant, help="start the clock at this instant and let it run (rehearsal)")
+
+    validate = sub.add_parser("validate", help="check a programme file and report every problem")
+    validate.add_argument("path", nargs="?", type=Path, help="programme YAML (default: the shipped one)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = {"programme": getattr(args, "programme", None), "db": getattr(args, "db", None)}
+    settings = Settings.from_env(**overrides)
+    quiet = args.command in {"console", "validate"}
+    logging.basicConfig(
+        level=logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "validate":
+        return validate(args.path or settings.programme)
+    # a broken programme stops the service before anything starts
+    if validate(settings.programme, summary=False) != 0:
+        return 1
+    if args.command == "console":
+        return asyncio.run(console(settings, args))
+    if args.command == "run":
+        clock: Clock = OffsetClock(args.at) if args.at else SystemClock()
+        from bot.service import run_service
+
+        return asyncio.run(run_service(settings, clock))
+    return 2
+
+
+def validate(path: Path, summary: bool = True) -> int:
+    """Print a one-line summary (exit 0) or one line per problem (exit 1)."""
+    try:
+        programme = load_programme(path)
+    except ProgrammeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stdout if summary else sys.stderr)
+        return 1
+    if summary:
+        ev = programme.event
+        name = ev.name if isinstance(ev.name, str) else ev.name.get(ev.default_language, next(iter(ev.name.values())))
+        print(
+            f"{path}: OK: {name} ({ev.start_date} to {ev.end_date}, {ev.timezone}): "
+            f"{(ev.end_date - ev.start_date).days + 1} days, {len(programme.sessions)} sessions, "
+            f"{len(programme.streams)} streams, {len(programme.venues)} venues"
+        )
+    return 0
+
+
+async def console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_core
+    from bot.channels.console import ConsoleChannel, stdin_lines
+
+    clock: Clock = ManualClock(args.at) if args.at else SystemClock()
+    core = await build_core(settings, clock)
+    try:
+        interactive = sys.stdin.isatty()
+        channel = ConsoleChannel(core, args.user, echo=args.echo)
+        if args.lang and await channel.set_language(args.lang) is None:
+            print(f"unknown language {args.lang!r}; available: {', '.join(core.catalogs.tags)}", file=sys.stderr)
+            return 2
+        await channel.run(stdin_lines("> " if interactive else None), prompt=interactive)
+    finally:
+        await core.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Settings from the environment (``BOT_*``), with embedded defaults.
+
+With nothing set, the bot uses the shipped programme, a SQLite file in the
+user's data directory and only the console channel.  Secrets (tokens, keys)
+are never logged: :meth:`Settings.describe` prints only whether they are set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from platformdirs import user_data_path
+
+from bot.resources import default_programme
+
+APP_NAME = "delegate-companion"
+
+
+def default_db_path() -> Path:
+    return user_data_path(APP_NAME, appauthor=False) / "bot.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    programme: Path
+    db: Path
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    telegram_token: str | None = None
+    telegram_api_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    wechat_token: str | None = None
+    wechat_appid: str | None = None
+    wechat_secret: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_api_url: str | None = None
+    wechat_template_id: str | None = None
+    organisers: tuple[str, ...] = ()
+
+    _SECRETS = frozenset({"telegram_token", "telegram_webhook_secret", "wechat_token", "wechat_secret", "wechat_aes_key"})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(f"BOT_{name.upper()}")
+            return value.strip() if value and value.strip() else None
+
+        values: dict[str, object] = {
+            "programme": Path(get("programme") or default_programme()),
+            "db": Path(get("db") or default_db_path()),
+            "log_level": (get("log_level") or "INFO").upper(),
+            "http_host": get("http_host") or "127.0.0.1",
+            "http_port": int(get("http_port") or 8080),
+            "organisers": tuple(x.strip() for x in (get("organisers") or "").split(",") if x.strip()),
+        }
+        for f in fields(cls):
+            if f.name not in values and not f.name.startswith("_"):
+                values[f.name] = get(f.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def describe(self) -> dict[str, str]:
+        """The settings for a log line, with secrets shown only as set or unset."""
+        out = {}
+        for f in fields(self):
+            if f.name.startswith("_"):
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = ("set" if value else "unset") if f.name in self._SECRETS else str(value)
+        return out

@@ -1,0 +1,141 @@
+"""Channel-neutral request and reply types.
+
+A channel turns a platform update into a :class:`Request`; handlers return a
+list of :data:`Reply` objects; the channel renders each in its own idiom.
+Handlers never import a channel; channels never decide content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Who sent a request: the channel's name and the platform's user id."""
+
+    channel: str
+    platform_id: str
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One thing a person said or did.
+
+    Exactly one of ``text``, ``command``, ``payload`` or ``location`` is set
+    by a channel; the router parses free text into a command.
+    """
+
+    user: UserRef
+    text: str | None = None
+    command: str | None = None
+    args: str = ""
+    payload: str | None = None
+    location: Location | None = None
+    language_hint: str | None = None
+    display_name: str | None = None
+    message_id: str | None = None
+
+    def with_command(self, command: str, args: str = "") -> Request:
+        return Request(
+            user=self.user,
+            command=command,
+            args=args,
+            language_hint=self.language_hint,
+            display_name=self.display_name,
+            message_id=self.message_id,
+        )
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option a person can pick; ``payload`` comes back as a button press.
+
+    ``label`` is the full line; ``short`` is what fits on a button, where a
+    channel has buttons and the label is too long for one.
+    """
+
+    label: str
+    payload: str
+    short: str | None = None
+
+    @property
+    def button(self) -> str:
+        return self.short or self.label
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message: an optional bold ``title`` then the ``body`` (plain text)."""
+
+    body: str
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A message with options (buttons, or numbered lines where none exist).
+
+    ``navigation`` marks a reply to a button press that replaces the message
+    the button was on (paging, drilling into a list) where the channel can
+    edit messages in place.
+    """
+
+    body: str
+    options: tuple[Choice, ...]
+    title: str | None = None
+    navigation: bool = False
+    columns: int = 1
+
+
+@dataclass(frozen=True)
+class Venue:
+    name: str
+    latitude: float | None
+    longitude: float | None
+    address: str | None = None
+    directions: str | None = None
+    map_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Poll:
+    question: str
+    options: tuple[str, ...]
+    poll_id: str
+    allows_multiple: bool = False
+
+
+@dataclass(frozen=True)
+class Image:
+    data: bytes
+    filename: str
+    caption: str | None = None
+    mime_type: str = "image/png"
+
+
+@dataclass(frozen=True)
+class File:
+    data: bytes
+    filename: str
+    caption: str | None = None
+    mime_type: str = "application/octet-stream"
+
+
+Reply = Union[Text, Choices, Venue, Poll, Image, File]
+
+
+@dataclass(frozen=True)
+class PushMessage:
+    """What the outbox hands a channel's sender: replies for one person."""
+
+    user: UserRef
+    replies: tuple[Reply, ...] = field(default_factory=tuple)

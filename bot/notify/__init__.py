@@ -1,0 +1,1 @@
+"""Outbound messages: the outbox, per-channel delivery workers, reminders."""

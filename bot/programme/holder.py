@@ -1,0 +1,56 @@
+"""The programme in force, replaced only by a valid new version."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.programme.agenda import Agenda
+from bot.programme.loader import load_programme
+from bot.programme.model import Programme
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[Programme, Programme], Awaitable[None]]
+
+
+class ProgrammeHolder:
+    """Holds the current programme and its agenda; :meth:`reload` swaps them atomically.
+
+    A reload that fails validation raises :class:`~bot.programme.ProgrammeError`
+    and leaves the programme in force untouched.
+    """
+
+    def __init__(self, path: Path, programme: Programme) -> None:
+        self.path = path
+        self._agenda = Agenda(programme)
+        self._listeners: list[Listener] = []
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ProgrammeHolder:
+        path = Path(path)
+        return cls(path, load_programme(path))
+
+    @property
+    def programme(self) -> Programme:
+        return self._agenda.programme
+
+    @property
+    def agenda(self) -> Agenda:
+        return self._agenda
+
+    def on_change(self, listener: Listener) -> None:
+        """Call ``listener(old, new)`` after every successful reload."""
+        self._listeners.append(listener)
+
+    async def reload(self, path: str | Path | None = None) -> Programme:
+        new = load_programme(Path(path) if path else self.path)
+        old = self.programme
+        self._agenda = Agenda(new)
+        if path:
+            self.path = Path(path)
+        logger.info("programme reloaded: %s sessions", len(new.sessions))
+        for listener in self._listeners:
+            await listener(old, new)
+        return new

@@ -1,0 +1,254 @@
+"""Read a programme file and report every problem with file, line and column.
+
+YAML is parsed with ruamel.yaml's round-trip loader, which remembers where each
+key and item stood; pydantic checks the shape; :func:`_check_references`
+checks what the shape cannot (references, ordering, dates, duplicates).  Every
+problem is reported as ``PATH:LINE:COLUMN: message`` (1-based), all at once, so
+an organiser can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from bot.programme.model import Programme, Session
+
+logger = logging.getLogger(__name__)
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a programme file, where it is and why."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class ProgrammeError(Exception):
+    """A programme file that cannot be used; ``problems`` says why."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(sorted(set(problems)))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def load_programme(path: str | Path) -> Programme:
+    """Load and validate the programme at ``path`` or raise :class:`ProgrammeError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProgrammeError([Problem(str(path), 1, 1, "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise ProgrammeError([Problem(str(path), 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise ProgrammeError([Problem(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
+    return parse_programme(text, str(path))
+
+
+def parse_programme(text: str, path: str = "<programme>") -> Programme:
+    """Validate programme YAML given as text; ``path`` names it in messages."""
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        doc = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise ProgrammeError([Problem(path, line, col, f"YAML syntax error: {reason}")]) from None
+    except YAMLError as exc:
+        raise ProgrammeError([Problem(path, 1, 1, f"YAML syntax error: {exc}")]) from None
+    if not isinstance(doc, CommentedMap):
+        raise ProgrammeError([Problem(path, 1, 1, "the programme must be a mapping with 'event' and 'sessions'")])
+
+    locate = _Locator(doc, path)
+    try:
+        programme = Programme.model_validate(_plain(doc))
+    except ValidationError as exc:
+        raise ProgrammeError(_shape_problems(exc, locate)) from None
+
+    programme = _localize_times(programme)
+    problems = [locate(loc, msg) for loc, msg in _check_references(programme)]
+    if problems:
+        raise ProgrammeError(problems)
+    return programme
+
+
+def _plain(node: Any) -> Any:
+    """Turn ruamel's commented containers into plain dicts and lists."""
+    if isinstance(node, CommentedMap):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, CommentedSeq):
+        return [_plain(v) for v in node]
+    return node
+
+
+class _Locator:
+    """Map a path inside the document to a 1-based line and column."""
+
+    def __init__(self, doc: CommentedMap, path: str) -> None:
+        self.doc = doc
+        self.path = path
+
+    def position(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+        node: Any = self.doc
+        line, col = node.lc.line, node.lc.col
+        for i, part in enumerate(loc):
+            last = i == len(loc) - 1
+            if isinstance(node, CommentedMap) and part in node:
+                line, col = node.lc.key(part) if (last and key) else node.lc.value(part)
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line, col = node.lc.item(part)
+                node = node[part]
+            else:
+                break
+        return line + 1, col + 1
+
+    def __call__(self, loc: Loc, message: str, *, key: bool = False) -> Problem:
+        line, col = self.position(loc, key=key)
+        return Problem(self.path, line, col, message)
+
+
+_TYPE_TAG = re.compile(r"^(?:str|constrained-str|int|float|bool|dict\[.*\]|list\[.*\]|function-\w+\[.*\]|union\[.*\])$")
+
+
+def _is_type_tag(part: str | int) -> bool:
+    """pydantic puts the member of a union it tried into ``loc``; it is not a key."""
+    return isinstance(part, str) and bool(_TYPE_TAG.match(part))
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _shape_problems(exc: ValidationError, locate: _Locator) -> list[Problem]:
+    problems: dict[tuple[Loc, str], Problem] = {}
+    for err in exc.errors(include_url=False):
+        loc: Loc = tuple(p for p in err["loc"] if not _is_type_tag(p))
+        in_union = len(loc) != len(err["loc"])
+        kind = err["type"]
+        where = _dotted(loc)
+        if kind == "extra_forbidden":
+            message = f"unknown field {loc[-1]!r}" + (f" in {_dotted(loc[:-1])}" if len(loc) > 1 else "")
+            problem = locate(loc, message, key=True)
+        elif kind == "missing":
+            parent = loc[:-1]
+            message = f"missing required field {loc[-1]!r}" + (f" in {_dotted(parent)}" if parent else "")
+            problem = locate(parent, message)
+        elif kind in {"string_type", "dict_type"} and in_union:
+            message = f"{where}: expected a text, or a map of language to text"
+            problem = locate(loc, message)
+        elif kind == "string_type":
+            problem = locate(loc, f"{where}: expected a text (quote numbers and dates in YAML to keep them as text)")
+        else:
+            reason = err["msg"]
+            if reason.startswith("Value error, "):
+                reason = reason[len("Value error, "):]
+            reason = reason[0].lower() + reason[1:] if reason else reason
+            problem = locate(loc, f"{where}: {reason}")
+        problems.setdefault((loc, problem.message), problem)
+    return list(problems.values())
+
+
+def _localize_times(programme: Programme) -> Programme:
+    """Give every naive time in the file the event's zone."""
+    zone = programme.zone
+
+    def aware(value: dt.datetime) -> dt.datetime:
+        return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+    sessions = []
+    for s in programme.sessions:
+        update: dict[str, Any] = {"start": aware(s.start), "end": aware(s.end)}
+        if s.site_visit is not None:
+            update["site_visit"] = s.site_visit.model_copy(update={"departure": aware(s.site_visit.departure)})
+        sessions.append(s.model_copy(update=update))
+    return programme.model_copy(update={"sessions": tuple(sessions)})
+
+
+def _duplicates(ids: Iterable[str]) -> Iterable[tuple[int, str]]:
+    seen: set[str] = set()
+    for i, value in enumerate(ids):
+        if value in seen:
+            yield i, value
+        seen.add(value)
+
+
+def _check_references(p: Programme) -> Iterable[tuple[Loc, str]]:
+    """Everything the schema alone cannot check, as (location, message) pairs."""
+    ev = p.event
+    zone = p.zone
+    if ev.end_date < ev.start_date:
+        yield ("event", "end_date"), f"event ends ({ev.end_date}) before it starts ({ev.start_date})"
+    if ev.default_language not in ev.languages:
+        yield ("event", "default_language"), f"default language {ev.default_language!r} is not among the event's languages"
+
+    for i, day in enumerate(p.days):
+        if not ev.start_date <= day.date <= ev.end_date:
+            yield ("days", i, "date"), f"day {day.date} is outside the event's dates ({ev.start_date} to {ev.end_date})"
+    for i, value in _duplicates(str(d.date) for d in p.days):
+        yield ("days", i, "date"), f"duplicate day {value}"
+    for i, value in _duplicates(s.id for s in p.streams):
+        yield ("streams", i, "id"), f"duplicate stream id {value!r}"
+    for i, value in _duplicates(str(s.number) for s in p.streams):
+        yield ("streams", i, "number"), f"duplicate stream number {value}"
+    for i, value in _duplicates(v.id for v in p.venues):
+        yield ("venues", i, "id"), f"duplicate venue id {value!r}"
+    for i, value in _duplicates(s.id for s in p.sessions):
+        yield ("sessions", i, "id"), f"duplicate session id {value!r}"
+
+    stream_ids = {s.id for s in p.streams}
+    venue_ids = {v.id for v in p.venues}
+    for i, s in enumerate(p.sessions):
+        yield from _check_session(i, s, ev.start_date, ev.end_date, zone, stream_ids, venue_ids)
+
+
+def _check_session(
+    i: int,
+    s: Session,
+    first: dt.date,
+    last: dt.date,
+    zone: dt.tzinfo,
+    stream_ids: set[str],
+    venue_ids: set[str],
+) -> Iterable[tuple[Loc, str]]:
+    here: Loc = ("sessions", i)
+    if s.end <= s.start:
+        yield here + ("end",), f"session {s.id!r} ends ({s.end:%Y-%m-%d %H:%M}) before or when it starts ({s.start:%Y-%m-%d %H:%M})"
+    # an end at midnight belongs to the day before it
+    for field, value in (("start", s.start), ("end", s.end - dt.timedelta(microseconds=1))):
+        local = value.astimezone(zone).date()
+        if not first <= local <= last:
+            yield here + (field,), f"session {s.id!r} {field}s on {local}, outside the event's dates ({first} to {last})"
+    if s.stream is not None and s.stream not in stream_ids:
+        yield here + ("stream",), f"session {s.id!r} names unknown stream {s.stream!r}"
+    if s.venue is not None and s.venue not in venue_ids:
+        yield here + ("venue",), f"session {s.id!r} names unknown venue {s.venue!r}"
+    visit = s.site_visit
+    if visit is not None:
+        if visit.meeting_point not in venue_ids:
+            yield here + ("site_visit", "meeting_point"), f"site visit {s.id!r} meets at unknown venue {visit.meeting_point!r}"
+        if visit.departure > s.start:
+            yield here + ("site_visit", "departure"), f"site visit {s.id!r} departs after it starts"

@@ -1,0 +1,231 @@
+"""The programme as an immutable, validated model.
+
+A programme file is YAML; :mod:`bot.programme.loader` turns it into these
+objects.  Free text may be a plain string or a map of language tag to string
+(``{en: ..., zh_Hans: ...}``), so content can be translated alongside the
+interface.  Times without an offset are in the event's IANA zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,47}$")
+]
+
+
+def _non_empty_text(value: str | dict[str, str]) -> str | dict[str, str]:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("text must not be empty")
+        return value
+    if not value:
+        raise ValueError("a translated text needs at least one language")
+    for lang, text in value.items():
+        if not text or not str(text).strip():
+            raise ValueError(f"text for language {lang!r} must not be empty")
+    return value
+
+
+LocalizedText = Annotated[str | dict[str, str], AfterValidator(_non_empty_text)]
+"""A plain string, or a map of language tag (``en``, ``zh_Hans``) to string."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class SessionKind(str, enum.Enum):
+    """What sort of programme item a session is."""
+
+    PLENARY = "plenary"
+    PANEL = "panel"
+    STREAM_SESSION = "stream_session"
+    SITE_VISIT = "site_visit"
+    WORKSHOP = "workshop"
+    ROUNDTABLE = "roundtable"
+    PRESENTATION = "presentation"
+    SEMINAR = "seminar"
+    CEREMONY = "ceremony"
+    SOCIAL = "social"
+    LOGISTICS = "logistics"
+    BREAK = "break"
+
+
+class Organiser(_Frozen):
+    name: LocalizedText
+    url: str | None = None
+
+
+class Contact(_Frozen):
+    email: str | None = None
+    phone: str | None = None
+    url: str | None = None
+    note: LocalizedText | None = None
+
+
+class Event(_Frozen):
+    id: Identifier
+    name: LocalizedText
+    short_name: LocalizedText | None = None
+    theme: LocalizedText | None = None
+    description: LocalizedText | None = None
+    organisers: tuple[Organiser, ...] = ()
+    contact: Contact | None = None
+    timezone: str
+    city: LocalizedText | None = None
+    online: bool = False
+    start_date: dt.date
+    end_date: dt.date
+    default_language: str = "en"
+    languages: tuple[str, ...] = ("en",)
+    working_language: str | None = None
+    url: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Day(_Frozen):
+    date: dt.date
+    title: LocalizedText | None = None
+    note: LocalizedText | None = None
+
+
+class Stream(_Frozen):
+    id: Identifier
+    number: int = Field(ge=1)
+    title: LocalizedText
+    description: LocalizedText | None = None
+    facilitator: str | None = None
+
+
+class Venue(_Frozen):
+    id: Identifier
+    name: LocalizedText
+    address: LocalizedText | None = None
+    district: LocalizedText | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    directions: LocalizedText | None = None
+    map_url: str | None = None
+    tbc: bool = False
+
+
+class Speaker(_Frozen):
+    name: LocalizedText
+    role: LocalizedText | None = None
+    organisation: LocalizedText | None = None
+    city: LocalizedText | None = None
+
+
+class Presenter(_Frozen):
+    """A city presenting an initiative (the Guangzhou Award format)."""
+
+    city: LocalizedText
+    country: LocalizedText | None = None
+    initiative: LocalizedText
+    speaker: LocalizedText | None = None
+
+
+class OnlineMeeting(_Frozen):
+    platform: str | None = None
+    url: str | None = None
+    meeting_id: str | None = None
+    passcode: str | None = None
+
+
+class SiteVisit(_Frozen):
+    """Where and when a site visit's group meets, and what to bring."""
+
+    meeting_point: Identifier
+    meeting_note: LocalizedText | None = None
+    departure: dt.datetime
+    bring: LocalizedText | None = None
+    capacity: int | None = Field(default=None, ge=1)
+    hosts: tuple[LocalizedText, ...] = ()
+
+
+class Session(_Frozen):
+    id: Identifier
+    title: LocalizedText
+    kind: SessionKind
+    start: dt.datetime
+    end: dt.datetime
+    stream: Identifier | None = None
+    venue: Identifier | None = None
+    description: LocalizedText | None = None
+    moderators: tuple[Speaker, ...] = ()
+    speakers: tuple[Speaker, ...] = ()
+    presenters: tuple[Presenter, ...] = ()
+    online: OnlineMeeting | None = None
+    site_visit: SiteVisit | None = None
+    tbc: bool = False
+    language: str | None = None
+
+
+class Programme(_Frozen):
+    event: Event
+    days: tuple[Day, ...] = ()
+    streams: tuple[Stream, ...] = ()
+    venues: tuple[Venue, ...] = ()
+    sessions: tuple[Session, ...] = ()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.event.zone
+
+    def stream(self, stream_id: str) -> Stream | None:
+        return next((s for s in self.streams if s.id == stream_id), None)
+
+    def venue(self, venue_id: str | None) -> Venue | None:
+        if venue_id is None:
+            return None
+        return next((v for v in self.venues if v.id == venue_id), None)
+
+
+def localized(value: Any, locale: str | None, default: str = "en") -> str:
+    """Pick the best text of a :data:`LocalizedText` for ``locale``.
+
+    The exact tag first (``zh_Hans``), then its language (``zh``), then any tag
+    of the same language, then the event default, then the first given.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if locale:
+        if locale in value:
+            return value[locale]
+        lang = locale.split("_")[0]
+        if lang in value:
+            return value[lang]
+        for tag, text in value.items():
+            if tag.split("_")[0] == lang:
+                return text
+    if default in value:
+        return value[default]
+    return next(iter(value.values()))

@@ -1,0 +1,94 @@
+"""``delegate-bot run``: every configured channel in one asyncio loop.
+
+Each channel module offers ``build_channel(core, web_app) -> Channel | None``
+(None when it is not configured).  Channels that take webhooks add routes to
+the one shared aiohttp application, served on ``BOT_HTTP_HOST:BOT_HTTP_PORT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+import sys
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.app import Core, build_core
+from bot.clock import Clock
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_MODULES = ("bot.channels.telegram", "bot.channels.wechat")
+
+
+class Channel(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def build_channels(core: Core, web_app: web.Application) -> list[Channel]:
+    channels: list[Channel] = []
+    for module_name in CHANNEL_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        channel = module.build_channel(core, web_app)
+        if channel is not None:
+            channels.append(channel)
+    return channels
+
+
+async def run_service(settings, clock: Clock, stop: asyncio.Event | None = None) -> int:
+    core = await build_core(settings, clock)
+    web_app = web.Application(client_max_size=64 * 1024)
+    channels = build_channels(core, web_app)
+    if not channels:
+        await core.close()
+        print(
+            "No channel is configured. Set BOT_TELEGRAM_TOKEN for Telegram, or BOT_WECHAT_TOKEN, "
+            "BOT_WECHAT_APPID and BOT_WECHAT_SECRET for WeChat (see README.md).\n"
+            "To talk to the bot without any token, run: delegate-bot console",
+            file=sys.stderr,
+        )
+        return 2
+    logger.info("settings: %s", settings.describe())
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    runner: web.AppRunner | None = None
+    started: list[Channel] = []
+    try:
+        for channel in channels:
+            await channel.start()
+            started.append(channel)
+            logger.info("channel %s started", channel.name)
+        if web_app.router.routes():
+            runner = web.AppRunner(web_app)
+            await runner.setup()
+            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+            logger.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
+        for hook in core.services.get("on_start", ()):
+            await hook()
+        for worker in core.push.workers.values():
+            worker.start()
+        await stop.wait()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        for channel in reversed(started):
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        await core.close()
+    return 0

@@ -1,0 +1,123 @@
+"""The SQLite database: connection, WAL, numbered migrations, transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+
+from bot.resources import migrations_dir
+
+logger = logging.getLogger(__name__)
+
+_MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def iso(value: dt.datetime) -> str:
+    """A UTC timestamp that sorts as text: ``2025-06-04T01:00:00.000000+00:00``."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored")
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_iso(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+class Database:
+    """One aiosqlite connection in autocommit mode; :meth:`transaction` groups writes.
+
+    Transactions are serialised with a lock, so coroutines sharing the
+    connection never interleave statements inside one another's transaction.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, migrations: Path | None = None) -> Database:
+        path = str(path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        if path != ":memory:":
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+        db = cls(conn, path)
+        try:
+            await db.migrate(migrations or migrations_dir())
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def version(self) -> int:
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0])
+
+    async def migrate(self, directory: Path) -> None:
+        """Apply every migration newer than the database, each in its own transaction."""
+        current = await self.version()
+        steps = sorted(
+            (int(m.group(1)), p) for p in directory.glob("*.sql") if (m := _MIGRATION.match(p.name))
+        )
+        numbers = [n for n, _ in steps]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise RuntimeError(f"migrations in {directory} are not numbered 0001, 0002, ...: {numbers}")
+        if current > len(steps):
+            raise RuntimeError(
+                f"the database {self.path} is at schema version {current}, newer than this "
+                f"program knows ({len(steps)}); upgrade the program"
+            )
+        for number, path in steps[current:]:
+            script = path.read_text(encoding="utf-8")
+            async with self._lock:
+                try:
+                    await self.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+                except BaseException:
+                    if self.conn.in_transaction:
+                        await self.conn.rollback()
+                    raise
+            logger.info("applied migration %s", path.name)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back on any error."""
+        async with self._lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
+                await self.conn.commit()
+
+    async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
+        async with self._lock, self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        async with self._lock, self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def execute(self, sql: str, params: tuple | dict = ()) -> int:
+        """Run one write statement (committed on return); returns rows changed."""
+        async with self.transaction() as conn:
+            cur = await conn.execute(sql, params)
+            return cur.rowcount

@@ -1,0 +1,93 @@
+"""Delegates as channels know them: language, zone, whether they can be reached."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.conversation import UserRef
+from bot.store.db import Database, iso
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    channel: str
+    platform_id: str
+    locale: str | None
+    language_hint: str | None
+    timezone: str | None
+    active: bool
+
+    @property
+    def ref(self) -> UserRef:
+        return UserRef(self.channel, self.platform_id)
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> UserRecord:
+        return cls(
+            id=row["id"],
+            channel=row["channel"],
+            platform_id=row["platform_id"],
+            locale=row["locale"],
+            language_hint=row["language_hint"],
+            timezone=row["timezone"],
+            active=bool(row["active"]),
+        )
+
+
+_COLUMNS = "id, channel, platform_id, locale, language_hint, timezone, active"
+
+
+class Users:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def seen(self, ref: UserRef, language_hint: str | None, now: dt.datetime) -> UserRecord:
+        """Find or create the delegate behind ``ref``, noting the time and language hint."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                """
+                INSERT INTO users (channel, platform_id, language_hint, created_at, last_seen_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (channel, platform_id) DO UPDATE SET
+                    language_hint = COALESCE(excluded.language_hint, users.language_hint),
+                    last_seen_at = excluded.last_seen_at,
+                    active = 1
+                """,
+                (ref.channel, ref.platform_id, language_hint, iso(now), iso(now)),
+            )
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND platform_id = ?",
+                (ref.channel, ref.platform_id),
+            ) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return UserRecord.from_row(row)
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        return UserRecord.from_row(row) if row else None
+
+    async def find(self, ref: UserRef) -> UserRecord | None:
+        row = await self.db.fetchone(
+            f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND platform_id = ?",
+            (ref.channel, ref.platform_id),
+        )
+        return UserRecord.from_row(row) if row else None
+
+    async def set_locale(self, user_id: int, locale: str | None) -> None:
+        await self.db.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
+
+    async def set_timezone(self, user_id: int, zone: str | None) -> None:
+        await self.db.execute("UPDATE users SET timezone = ? WHERE id = ?", (zone, user_id))
+
+    async def set_active(self, ref: UserRef, active: bool) -> bool:
+        """Mark a delegate reachable or not (blocked the bot, left); True if known."""
+        changed = await self.db.execute(
+            "UPDATE users SET active = ? WHERE channel = ? AND platform_id = ?",
+            (int(active), ref.channel, ref.platform_id),
+        )
+        return changed > 0

@@ -1,0 +1,189 @@
+"""Agenda lookups: today, now, next, a day, the programme, one session, search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.i18n import N_, _, format_date, format_day
+from bot.programme import Phase
+from bot.router import Context, Router
+from handlers.views import event_name, parse_page, session_detail, session_list, text
+
+
+def _phase_notice(ctx: Context) -> str | None:
+    """Before or after the event, say so (lookups still work)."""
+    agenda = ctx.agenda
+    phase = agenda.phase(ctx.now)
+    name = event_name(ctx)
+    if phase is Phase.BEFORE:
+        days = (agenda.first_day - ctx.today).days
+        return _("{event} starts on {date} (in {days} days).").format(
+            event=name, date=format_date(agenda.first_day, "full"), days=days
+        )
+    if phase is Phase.AFTER:
+        return _("{event} ended on {date}.").format(event=name, date=format_date(agenda.last_day, "full"))
+    return None
+
+
+def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None) -> Reply:
+    """The sessions of one day, with the day's title and notes."""
+    agenda = ctx.agenda
+    day = next((d for d in ctx.programme.days if d.date == date), None)
+    body: list[str] = []
+    if heading:
+        body.append(heading)
+    if agenda.first_day <= date <= agenda.last_day:
+        label = _("Day {number}").format(number=agenda.day_number(date))
+        if day is not None and day.title:
+            label = _("{day}: {title}").format(day=label, title=text(ctx, day.title))
+        body.append(label)
+        if day is not None and day.note:
+            body.append(text(ctx, day.note))
+    else:
+        body.append(
+            _("{date} is not a day of {event} ({first} – {last}).").format(
+                date=format_date(date, "long"), event=event_name(ctx),
+                first=format_date(agenda.first_day, "long"), last=format_date(agenda.last_day, "long"),
+            )
+        )
+    return session_list(
+        ctx, agenda.on(date), title=format_day(date), body="\n".join(body), page=page,
+        page_command=f"/day {date.isoformat()}", empty=_("Nothing is scheduled on this day."),
+    )
+
+
+async def today(req: Request, ctx: Context) -> Sequence[Reply]:
+    """Today's sessions (or, outside the event, when it is)."""
+    notice = _phase_notice(ctx)
+    if notice:
+        return [Choices(notice, _days_choices(ctx), title=event_name(ctx))]
+    return [day_view(ctx, ctx.today, parse_page(req.args)[1])]
+
+
+async def now(req: Request, ctx: Context) -> Sequence[Reply]:
+    """What is in progress, or else what comes next."""
+    notice = _phase_notice(ctx)
+    running = ctx.agenda.in_progress(ctx.now)
+    if running:
+        return [session_list(ctx, running, title=_("On now"), body=notice or "")]
+    upcoming = ctx.agenda.upcoming(ctx.now)
+    body = "\n".join(x for x in (notice, _("Nothing is on right now.")) if x)
+    if not upcoming:
+        return [Text(body, title=_("On now"))]
+    return [session_list(ctx, upcoming, title=_("Next"), body=body, with_day=_spans_days(ctx, upcoming))]
+
+
+async def next_(req: Request, ctx: Context) -> Sequence[Reply]:
+    """The sessions of the next time slot."""
+    upcoming = ctx.agenda.upcoming(ctx.now)
+    notice = _phase_notice(ctx)
+    if not upcoming:
+        return [Text(notice or _("There are no more sessions."), title=_("Next"))]
+    return [session_list(ctx, upcoming, title=_("Next"), body=notice or "", with_day=_spans_days(ctx, upcoming))]
+
+
+def _spans_days(ctx: Context, sessions: Sequence) -> bool:
+    return any(ctx.agenda.local_date(s.start) != ctx.today for s in sessions)
+
+
+def _days_choices(ctx: Context) -> tuple[Choice, ...]:
+    agenda = ctx.agenda
+    options = []
+    titles = {d.date: d.title for d in ctx.programme.days}
+    for date in agenda.dates():
+        label = _("Day {number}, {date}").format(number=agenda.day_number(date), date=format_day(date))
+        if titles.get(date):
+            label = _("{day}: {title}").format(day=label, title=text(ctx, titles[date]))
+        options.append(Choice(label, f"/day {date.isoformat()}", short=format_day(date)))
+    return tuple(options)
+
+
+async def day(req: Request, ctx: Context) -> Sequence[Reply]:
+    """One day: a date, a weekday, "day 2", "tomorrow"; without one, the list of days."""
+    args, page = parse_page(req.args)
+    if not args:
+        return [Choices(_("Which day?"), _days_choices(ctx), title=event_name(ctx), navigation=ctx.via_button)]
+    date = ctx.agenda.resolve_day(args, ctx.today, ctx.core.catalogs.tags)
+    if date is None:
+        return [
+            Choices(
+                _("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=args),
+                _days_choices(ctx),
+            )
+        ]
+    notice = _phase_notice(ctx) if args.casefold() in {"today", "tomorrow", "今天", "明天"} else None
+    return [day_view(ctx, date, page, heading=notice)]
+
+
+async def programme(req: Request, ctx: Context) -> Sequence[Reply]:
+    """The days of the event, to pick one."""
+    ev = ctx.programme.event
+    lines = [text(ctx, ev.name)]
+    lines.append(_("{first} – {last}").format(first=format_date(ev.start_date, "long"), last=format_date(ev.end_date, "long")))
+    notice = _phase_notice(ctx)
+    if notice:
+        lines.append(notice)
+    return [Choices("\n".join(lines), _days_choices(ctx), title=_("Programme"), navigation=ctx.via_button)]
+
+
+async def session(req: Request, ctx: Context) -> Sequence[Reply]:
+    """One session in full."""
+    args = req.args.strip()
+    if not args:
+        return [Text(_("Which session? Send /session followed by its id, or search with /search."))]
+    found = ctx.agenda.session(args)
+    if found is None:
+        return await _search(ctx, args, _("There is no session with the id \"{id}\".").format(id=args))
+    options = [Choice(_("Day of this session"), f"/day {ctx.agenda.local_date(found.start).isoformat()}")]
+    if found.stream:
+        stream = ctx.programme.stream(found.stream)
+        if stream is not None:
+            options.insert(0, Choice(_("Stream {number}").format(number=stream.number), f"/stream {stream.id}"))
+    # features (bookmarks, venues, feedback) add their buttons through this hook
+    extra = [choice for action in ctx.core.services.get("session_actions", ()) for choice in await action(ctx, found)]
+    return [Choices("\n".join(session_detail(ctx, found)), tuple(extra + options), title=text(ctx, found.title), columns=2)]
+
+
+async def search(req: Request, ctx: Context) -> Sequence[Reply]:
+    """Sessions whose title, description, speakers or cities contain the words."""
+    query, page = parse_page(req.args)
+    if not query:
+        return [Text(_("What should I look for? For example: /search Bogotá"))]
+    return await _search(ctx, query, None, page)
+
+
+async def _search(ctx: Context, query: str, preface: str | None, page: int = 1) -> Sequence[Reply]:
+    found = ctx.agenda.search(query)
+    title = _("Search: {query}").format(query=query)
+    body = preface or ""
+    if not found:
+        return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=query), title=title)]
+    body = (body + "\n" if body else "") + _("{count} sessions match.").format(count=len(found))
+    return [session_list(ctx, found, title=title, body=body, page=page, page_command=f"/search {query}", with_day=True)]
+
+
+async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
+    """Text that is no command: a day if it reads as one, else a search."""
+    words = (req.text or "").strip()
+    if not words:
+        return [Text(_("Send /help to see what I can do."))]
+    date = ctx.agenda.resolve_day(words, ctx.today, ctx.core.catalogs.tags)
+    if date is not None:
+        return [day_view(ctx, date)]
+    found = ctx.agenda.search(words)
+    if found:
+        return await _search(ctx, words, None)
+    return [Text(_("Sorry, I did not understand \"{text}\". Try \"today\", \"next\", \"day 2\", \"stream 1\", \"search\" and a word, or /help.").format(text=words[:100]))]
+
+
+def register(router: Router) -> None:
+    router.command("today", description=N_("Today's sessions"))(today)
+    router.command("now", description=N_("What is on right now"))(now)
+    router.command("next", description=N_("What comes next"))(next_)
+    router.command("day", description=N_("One day: /day 2 or /day 2025-06-05"))(day)
+    router.command("programme", "program", "agenda", description=N_("All days of the event"))(programme)
+    router.command("session", description=N_("One session in full: /session <id>"))(session)
+    router.command("search", description=N_("Search titles, speakers and cities"))(search)
+    router.fallback(free_text)

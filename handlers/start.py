@@ -1,0 +1,52 @@
+"""Welcome and help."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.i18n import N_, _, format_date
+from bot.router import Context, Router
+from handlers.views import event_name, text
+
+
+def main_menu() -> tuple[Choice, ...]:
+    return (
+        Choice(_("Today"), "/today"),
+        Choice(_("What's next"), "/next"),
+        Choice(_("Programme"), "/programme"),
+        Choice(_("Streams"), "/streams"),
+        Choice(_("Language"), "/lang"),
+    )
+
+
+async def start(req: Request, ctx: Context) -> Sequence[Reply]:
+    """Greet the delegate with the event and what they can ask."""
+    ev = ctx.programme.event
+    lines = [
+        _("Welcome to {event}!").format(event=text(ctx, ev.name)),
+        _("{first} – {last}").format(first=format_date(ev.start_date, "long"), last=format_date(ev.end_date, "long")),
+    ]
+    if ev.city and not ev.online:
+        lines[-1] += " · " + text(ctx, ev.city)
+    if ev.theme:
+        lines.append(text(ctx, ev.theme))
+    lines.append("")
+    lines.append(_("I know the programme. Ask me \"today\", \"what's next\", \"day 2\", \"stream 1\" or \"search Bogotá\", or pick below."))
+    return [Choices("\n".join(lines), main_menu(), title=event_name(ctx), columns=2)]
+
+
+async def help_(req: Request, ctx: Context) -> Sequence[Reply]:
+    """List the commands with their descriptions, in the delegate's language."""
+    lines = [f"/{c.name} — {_(c.description)}" for c in ctx.core.router.menu() if c.description]
+    lines.append("")
+    lines.append(_("You can also write in plain words: \"today\", \"next\", \"tomorrow\", \"day 3\", \"stream 2\", \"search Seoul\", or in Chinese \"今天\", \"下一个\", \"明天\", \"日程\", \"分论坛2\"."))
+    ev = ctx.programme.event
+    if ev.contact and ev.contact.email:
+        lines.append(_("Questions for the organisers: {email}").format(email=ev.contact.email))
+    return [Text("\n".join(lines), title=_("What I can do"))]
+
+
+def register(router: Router) -> None:
+    router.command("start", description=N_("Welcome and main menu"))(start)
+    router.command("help", description=N_("What I can do"))(help_)
