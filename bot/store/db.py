@@ -65,30 +65,45 @@ class Database:
     async def close(self) -> None:
         await self.conn.close()
 
-    async def version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0])
+    async def applied(self) -> set[int]:
+        """Numbers of the migrations this database has had."""
+        await self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        async with self.conn.execute("SELECT number FROM schema_migrations") as cur:
+            return {int(row[0]) for row in await cur.fetchall()}
 
     async def migrate(self, directory: Path) -> None:
-        """Apply every migration newer than the database, each in its own transaction."""
-        current = await self.version()
+        """Apply every migration not yet applied, in number order, each in its own transaction.
+
+        Applied migrations are recorded by number, so migrations written on
+        parallel branches (0003 landing before 0002) are all applied.
+        """
         steps = sorted(
             (int(m.group(1)), p) for p in directory.glob("*.sql") if (m := _MIGRATION.match(p.name))
         )
         numbers = [n for n, _ in steps]
-        if numbers != list(range(1, len(numbers) + 1)):
-            raise RuntimeError(f"migrations in {directory} are not numbered 0001, 0002, ...: {numbers}")
-        if current > len(steps):
+        if len(set(numbers)) != len(numbers):
+            raise RuntimeError(f"two migrations in {directory} share a number: {numbers}")
+        done = await self.applied()
+        unknown = done - set(numbers)
+        if unknown:
             raise RuntimeError(
-                f"the database {self.path} is at schema version {current}, newer than this "
-                f"program knows ({len(steps)}); upgrade the program"
+                f"the database {self.path} has migrations {sorted(unknown)} that this program does not "
+                "know; upgrade the program"
             )
-        for number, path in steps[current:]:
+        for number, path in steps:
+            if number in done:
+                continue
             script = path.read_text(encoding="utf-8")
+            record = (
+                f"INSERT INTO schema_migrations (number, name, applied_at) "
+                f"VALUES ({number}, '{path.name}', '{iso(dt.datetime.now(dt.timezone.utc))}');"
+            )
             async with self._lock:
                 try:
-                    await self.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+                    await self.conn.executescript(f"BEGIN;\n{script}\n{record}\nCOMMIT;")
                 except BaseException:
                     if self.conn.in_transaction:
                         await self.conn.rollback()
