@@ -196,7 +196,7 @@ def format_zone(zone: ZoneInfo, when: dt.datetime) -> str:
 
 
 def format_utc_offset(zone: ZoneInfo, when: dt.datetime) -> str:
-    return babel_dates.get_timezone_gmt(when.astimezone(zone), width="short", locale=_babel_locale())
+    return babel_dates.get_timezone_gmt(when.astimezone(zone), width="long", locale=_babel_locale())
 
 
 def _uses_24h() -> bool:

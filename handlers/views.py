@@ -80,10 +80,10 @@ def tbc_mark(session: Session) -> str:
 
 def session_line(ctx: Context, s: Session, *, with_day: bool = False) -> str:
     """One line: time range, title, venue; the day first where lists span days."""
-    parts = [time_range(ctx, s.start, s.end)]
+    when = time_range(ctx, s.start, s.end)
     if with_day:
-        parts.insert(0, format_day(ctx.agenda.local_date(s.start)))
-    line = _("{when} · {title}").format(when=", ".join(parts), title=text(ctx, s.title))
+        when = _("{day}, {time}").format(day=format_day(ctx.agenda.local_date(s.start)), time=when)
+    line = _("{when} · {title}").format(when=when, title=text(ctx, s.title))
     venue = ctx.programme.venue(s.venue)
     if venue is not None:
         line = _("{line} — {venue}").format(line=line, venue=text(ctx, venue.name))
