@@ -106,32 +106,38 @@ class ConsoleChannel:
         await self.core.push.drain()
         return replies
 
+    async def localizer(self) -> i18n.Localizer:
+        return self.core.catalogs.get(self.core.locale_for(await self.core.users.find(self.user)))
+
     async def console_command(self, line: str) -> bool:
-        """Handle ``:at``, ``:advance``, ``:quit``; False means stop."""
+        """Handle ``:at``, ``:advance``, ``:now``, ``:quit``; False means stop."""
+        with i18n.use(await self.localizer()):
+            return await self._console_command(line)
+
+    async def _console_command(self, line: str) -> bool:
         word, _sep, arg = line[1:].strip().partition(" ")
         clock = self.core.clock
         if word in {"quit", "q", "exit"}:
             return False
         if word in {"at", "advance"}:
             if not isinstance(clock, ManualClock):
-                self.print("The clock is real; start the console with --at to rehearse.")
+                self.print(_("The clock is real; start the console with --at to rehearse."))
                 return True
             try:
                 if word == "at":
                     target = parse_instant(arg, self.core.programmes.programme.zone)
                 else:
                     target = clock.now() + parse_duration(arg)
-            except ValueError as exc:
-                self.print(f"{exc}")
+            except ValueError:
+                self.print(_("I cannot read \"{value}\". Use :at 2025-06-04T09:00 or :advance 45m (also 2h, 1d, 1h30m).").format(value=arg))
                 return True
             await self.advance_to(target)
-            with i18n.use(self.core.catalogs.get(self.core.locale_for(await self.core.users.find(self.user)))):
-                self.print("🕑 " + i18n.format_datetime(clock.now(), self.core.programmes.programme.zone))
+            self.print("🕑 " + i18n.format_datetime(clock.now(), self.core.programmes.programme.zone))
             return True
         if word == "now":
-            self.print(clock.now().astimezone(self.core.programmes.programme.zone).isoformat())
+            self.print("🕑 " + i18n.format_datetime(clock.now(), self.core.programmes.programme.zone))
             return True
-        self.print("Console commands: :at <ISO-8601>, :advance <45m|2h|1d>, :now, :quit")
+        self.print(_("Console commands: :at <ISO-8601>, :advance <45m|2h|1d>, :now, :quit"))
         return True
 
     async def advance_to(self, target: dt.datetime) -> None:
@@ -156,7 +162,7 @@ class ConsoleChannel:
 
     async def run(self, lines: AsyncIterator[str], prompt: bool = False) -> None:
         if prompt:
-            with i18n.use(self.core.catalogs.get(self.core.locale_for(await self.core.users.find(self.user)))):
+            with i18n.use(await self.localizer()):
                 self.print(_("Type a message (\"help\" for ideas); :quit to leave."))
         await self.core.push.drain()
         async for raw in lines:

@@ -1,0 +1,88 @@
+"""The console channel, scripted through a pipe as a newcomer would use it."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.channels.console import ConsoleChannel, render
+from bot.conversation import Choice, Choices, Text, Venue
+from tests.conftest import ROOT, SEMINAR, plain
+
+
+def run_console(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BOT_DB": str(tmp_path / "console.sqlite3"), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console", *args],
+        input=script, capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path,
+    )
+
+
+def test_scripted_today_lists_the_days_sessions_with_times(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "today\n", "--at", "2025-06-05T10:00+08:00")
+    assert result.returncode == 0, result.stderr
+    out = plain(result.stdout)
+    assert "Thu, Jun 5" in out
+    assert "8:30 – 9:30 AM · Stream 2" in out
+    assert "1:45 – 2:45 PM · Stream 3" in out
+
+
+def test_scripted_chinese_tomorrow(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "明天\n", "--lang", "zh_Hans", "--at", "2025-06-04T20:00+08:00")
+    assert result.returncode == 0, result.stderr
+    assert "6月5日周四" in result.stdout
+    assert "分论坛" in result.stdout
+
+
+def test_scripted_seminar_next_names_seminar_two(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "next\n", "--programme", str(SEMINAR), "--at", "2023-11-07T19:00+08:00")
+    assert result.returncode == 0, result.stderr
+    assert "7:30 – 9:00 PM · Seminar 2" in plain(result.stdout)
+
+
+def test_scripted_numbers_pick_choices_and_language_persists(tmp_path: Path) -> None:
+    first = run_console(tmp_path, "lang\n2\n", "--at", "2025-06-05T10:00+08:00")
+    assert "中文" in first.stdout
+    second = run_console(tmp_path, "today\n", "--at", "2025-06-05T10:00+08:00")
+    assert "6月5日" in second.stdout
+
+
+def test_unknown_language_option_is_refused(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "today\n", "--lang", "tlh")
+    assert result.returncode == 2
+    assert "unknown language" in result.stderr
+
+
+def test_bad_at_option_is_explained(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "today\n", "--at", "tomorrow morning")
+    assert result.returncode == 2
+    assert "ISO-8601" in result.stderr
+
+
+async def test_clock_commands_move_the_rehearsal_clock(core) -> None:
+    out = io.StringIO()
+    channel = ConsoleChannel(core, "local", out=out)
+
+    async def lines():
+        for line in [":advance 2h", "now", ":at 2025-06-06T09:30", "now", ":advance soon", ":bogus"]:
+            yield line
+
+    await channel.run(lines())
+    text = plain(out.getvalue())
+    assert "Stream 2 roundtable" in text  # on at 12:00 on 5 June
+    assert "Civitas Novus" in text  # at 09:30 on 6 June the workshop is on
+    assert 'cannot read "soon"' in text
+    assert ":advance" in text
+
+
+def test_render_numbers_choices_and_shows_venues() -> None:
+    text = render([
+        Text("Hello", title="Hi"),
+        Choices("Pick", (Choice("One", "/a"), Choice("Two", "/b"))),
+        Venue("Hall", 23.1, 113.2, address="Road 1"),
+    ])
+    assert "*** Hi ***" in text and "  1. One" in text and "  2. Two" in text
+    assert "📍 Hall" in text and "Road 1" in text
