@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.conversation import Reply, Request
+from bot.conversation import Reply, Request, UserRef
 from bot.i18n import Catalogs
 from bot.notify.outbox import Outbox, PushPort
 from bot.programme import ProgrammeHolder
@@ -34,10 +34,14 @@ class Core:
     router: Router
     choices: ChoiceMemory
     services: dict[str, Any] = field(default_factory=dict)
+    session_locales: dict[UserRef, str] = field(default_factory=dict)
+    """Languages chosen for this run only (``console --lang``), ahead of stored ones."""
 
     def locale_for(self, user: UserRecord | None) -> str:
-        """The user's chosen language, else their platform's, else the event's default."""
+        """This run's language, else the user's chosen one, else their platform's, else the event's."""
         if user is not None:
+            if user.ref in self.session_locales:
+                return self.session_locales[user.ref]
             if user.locale and user.locale in self.catalogs.tags:
                 return user.locale
             hinted = self.catalogs.negotiate(user.language_hint)

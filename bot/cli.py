@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     console = sub.add_parser("console", parents=[common], help="talk to the bot in this terminal (no token needed)")
     console.add_argument("--user", default="local", help="the console user's id (default: local)")
-    console.add_argument("--lang", help="answer in this language, e.g. en or zh_Hans")
+    console.add_argument("--lang", help="answer in this language for this run, e.g. en or zh_Hans (/lang stores a choice)")
     console.add_argument("--at", type=_instant, help="pretend it is this instant (rehearsal), e.g. 2025-06-04T09:00+08:00")
     console.add_argument("--echo", action="store_true", help="repeat each input line before its reply")
 
@@ -100,7 +100,7 @@ async def console(settings: Settings, args: argparse.Namespace) -> int:
     try:
         interactive = sys.stdin.isatty()
         channel = ConsoleChannel(core, args.user, echo=args.echo)
-        if args.lang and await channel.set_language(args.lang) is None:
+        if args.lang and channel.set_language(args.lang) is None:
             print(f"unknown language {args.lang!r}; available: {', '.join(core.catalogs.tags)}", file=sys.stderr)
             return 2
         await channel.run(stdin_lines("> " if interactive else None), prompt=interactive)

@@ -25,6 +25,7 @@ async def lang(req: Request, ctx: Context) -> Sequence[Reply]:
         names = ", ".join(f"{catalogs.get(t).display_name} ({t})" for t in sorted(catalogs.tags))
         return [Text(_("I do not speak \"{language}\" yet. Available: {languages}.").format(language=wanted, languages=names))]
     await ctx.core.users.set_locale(ctx.user_id, tag)
+    ctx.core.session_locales.pop(ctx.user.ref, None)
     ctx.localizer = catalogs.get(tag)
     with i18n.use(ctx.localizer):
         return [Text(_("From now on I will answer in {language}.").format(language=ctx.localizer.display_name))]

@@ -50,6 +50,13 @@ def test_scripted_numbers_pick_choices_and_language_persists(tmp_path: Path) -> 
     assert "6月5日" in second.stdout
 
 
+def test_lang_option_lasts_one_run(tmp_path: Path) -> None:
+    chinese = run_console(tmp_path, "today\n", "--lang", "zh-CN", "--at", "2025-06-05T10:00+08:00")
+    assert "6月5日" in chinese.stdout
+    english = run_console(tmp_path, "today\n", "--at", "2025-06-05T10:00+08:00")
+    assert "Jun 5" in plain(english.stdout)
+
+
 def test_unknown_language_option_is_refused(tmp_path: Path) -> None:
     result = run_console(tmp_path, "today\n", "--lang", "tlh")
     assert result.returncode == 2

@@ -90,13 +90,14 @@ class ConsoleChannel:
     def print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    async def set_language(self, tag: str) -> str | None:
-        """Choose the delegate's language up front (``--lang``); None if unknown."""
+    def set_language(self, tag: str) -> str | None:
+        """Answer in this language for this run (``--lang``), without storing it; None if unknown.
+
+        ``/lang`` inside the console stores a choice, as on every channel.
+        """
         chosen = self.core.catalogs.negotiate(tag)
-        if chosen is None:
-            return None
-        record = await self.core.users.seen(self.user, None, self.core.clock.now())
-        await self.core.users.set_locale(record.id, chosen)
+        if chosen is not None:
+            self.core.session_locales[self.user] = chosen
         return chosen
 
     async def say(self, text: str) -> list[Reply]:
