@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -17,8 +18,13 @@ if TYPE_CHECKING:
     from bot.app import Core
 
 
+def busy_from(s: Session) -> dt.datetime:
+    """A site visit takes the delegate from its departure, not only from its start."""
+    return min(s.start, s.site_visit.departure) if s.site_visit is not None else s.start
+
+
 def overlaps(a: Session, b: Session) -> bool:
-    return a.id != b.id and a.start < b.end and b.start < a.end
+    return a.id != b.id and busy_from(a) < b.end and busy_from(b) < a.end
 
 
 async def my_sessions(ctx: Context) -> list[Session]:
