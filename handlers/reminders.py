@@ -153,7 +153,7 @@ async def reminders(req: Request, ctx: Context) -> Sequence[Reply]:
         lines = [settings_text(current)]
         pending = await engine(ctx).pending(uid)
         if pending:
-            sid, _kind, due = pending[0]
+            sid, due = pending[0]
             session = ctx.agenda.session(sid)
             lines.append(ngettext("{count} reminder is waiting.", "{count} reminders are waiting.", len(pending)).format(count=len(pending)))
             if session is not None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from bot.app import Core
 from bot.clock import ManualClock
@@ -72,11 +75,12 @@ async def test_ten_restarts_in_a_row_add_no_duplicate_reminder(tmp_path: Path) -
         await core.close()
     core = await make_core(tmp_path, at("2025-06-04T08:00"))
     try:
-        assert await count(core, "SELECT COUNT(*) FROM reminders") == 3
+        assert core.services["reminders"].scheduled() == 3
         sender = RecordingSender()
         core.push.attach(sender)
         await advance(core, at("2025-06-05T00:00"))
         assert sorted(sender.titles()) == sorted(STREAM_1_DUE)
+        assert await count(core, "SELECT COUNT(*) FROM sent_reminders") == 3
         assert await count(core, "SELECT COUNT(*) FROM outbox") == 3
     finally:
         await core.close()
@@ -112,7 +116,8 @@ async def test_missed_reminder_whose_session_has_started_is_dropped_after_restar
         await core.services["tick"]()
         await core.push.drain()
         assert sender.sent == []
-        assert await count(core, "SELECT COUNT(*) FROM reminders WHERE session_id = 's1-cases' AND status = 'pending'") == 0
+        assert await count(core, "SELECT COUNT(*) FROM sent_reminders") == 0
+        assert "s1-cases" not in [sid for sid, _due in await core.services["reminders"].pending(1)]
     finally:
         await core.close()
 
@@ -140,8 +145,9 @@ async def test_session_moved_while_the_service_was_down_is_rescheduled_at_start_
     moved = edited_programme(tmp_path, "s1-cases", start="2025-06-04T17:00", end="2025-06-04T17:45")
     core = await make_core(tmp_path, at("2025-06-04T08:00"), programme=moved)
     try:
-        row = await core.db.fetchone("SELECT due_at FROM reminders WHERE session_id = 's1-cases'")
-        assert row is not None and dt.datetime.fromisoformat(row[0]) == at("2025-06-04T16:45")
+        user = await core.users.find(Chat(core).ref)
+        assert user is not None
+        assert dict(await core.services["reminders"].pending(user.id))["s1-cases"] == at("2025-06-04T16:45")
     finally:
         await core.close()
 
@@ -150,8 +156,9 @@ async def test_session_removed_from_the_programme_loses_its_pending_reminder(tmp
     core = await _subscribed_core(tmp_path, at("2025-06-04T08:00"))
     try:
         await core.programmes.reload(edited_programme(tmp_path, "s1-roundtable", remove="yes"))
-        assert await count(core, "SELECT COUNT(*) FROM reminders WHERE session_id = 's1-roundtable'") == 0
-        assert await count(core, "SELECT COUNT(*) FROM reminders WHERE status = 'pending'") == 2
+        user = await core.users.find(Chat(core).ref)
+        assert user is not None
+        assert [sid for sid, _due in await core.services["reminders"].pending(user.id)] == ["s1-cases", "s1-visit"]
     finally:
         await core.close()
 
@@ -171,7 +178,7 @@ async def test_reminders_off_cancels_pending_reminders_and_on_restores_them(tmp_
         core.push.attach(sender)
         out = await chat.say("/reminders off")
         assert "Reminders are off" in out
-        assert await count(core, "SELECT COUNT(*) FROM reminders WHERE status = 'pending'") == 0
+        assert core.services["reminders"].scheduled() == 0
         await advance(core, at("2025-06-04T12:00"))
         assert sender.sent == []
         await chat.say("/reminders on")
@@ -213,8 +220,9 @@ async def test_changing_the_lead_time_reschedules_at_once(tmp_path: Path) -> Non
     try:
         out = await Chat(core).say("/reminders 60")
         assert "60 minutes before a session starts" in out
-        rows = await core.db.fetchall("SELECT session_id, due_at FROM reminders ORDER BY due_at")
-        assert [(r[0], dt.datetime.fromisoformat(r[1])) for r in rows] == [
+        user = await core.users.find(Chat(core).ref)
+        assert user is not None
+        assert await core.services["reminders"].pending(user.id) == [
             ("s1-cases", at("2025-06-04T10:15")),
             ("s1-visit", at("2025-06-04T12:30")),
             ("s1-roundtable", at("2025-06-04T15:30")),
@@ -271,3 +279,26 @@ async def test_start_hook_arms_apscheduler_for_the_next_due_reminder(tmp_path: P
     finally:
         await core.close()
     assert core.services["reminders"]._scheduler is None
+
+
+async def test_a_sent_reminder_is_not_sent_again_when_a_shorter_lead_brings_it_back(tmp_path: Path) -> None:
+    core = await _subscribed_core(tmp_path, at("2025-06-04T10:50"))
+    try:
+        sender = RecordingSender()
+        core.push.attach(sender)
+        await advance(core, at("2025-06-04T11:02"))
+        assert sender.titles() == ["Stream 1: use-case presentations"]
+        await Chat(core).say("/reminders 5")  # would fall due again at 11:10
+        await advance(core, at("2025-06-04T11:14"))
+        assert sender.titles() == ["Stream 1: use-case presentations"]
+        assert await count(core, "SELECT COUNT(*) FROM sent_reminders") == 1
+    finally:
+        await core.close()
+
+
+async def test_the_database_refuses_a_second_record_of_the_same_reminder(core: Core) -> None:
+    await Chat(core).say("/start")
+    insert = "INSERT INTO sent_reminders (user_id, session_id, kind, due_at, sent_at) VALUES (1, 's1-cases', 'session', 'x', 'y')"
+    await core.db.execute(insert)
+    with pytest.raises(sqlite3.IntegrityError):
+        await core.db.execute(insert)

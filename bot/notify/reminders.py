@@ -1,17 +1,20 @@
-"""Reminders: derived from what delegates chose, kept in the database, sent once.
+"""Reminders: derived from what delegates chose, sent once, recorded in the database.
 
-The ``reminders`` table is the schedule.  :meth:`ReminderEngine.reconcile`
-recomputes the wanted reminders from bookmarks, followed streams, site-visit
-sign-ups, each delegate's settings and the programme, and brings the
-*pending* rows in line (insert, move, delete); rows already ``sent`` or
-``dropped`` are never touched, and the primary key (delegate, session, kind)
-means a delegate is reminded of a session at most once.
+The database holds the truth: bookmarks, followed streams, site-visit
+sign-ups, each delegate's reminder settings, and ``sent_reminders``, whose
+primary key (delegate, session, kind) means a delegate is reminded of a
+session at most once.  The pending schedule is derived from those rows and
+the programme by :meth:`ReminderEngine.reconcile` (everyone at start-up; one
+delegate when they change a choice; the delegates concerned when the
+programme changes) and kept in memory as a heap, so a restart or a changed
+programme never leaves a stale reminder behind.
 
-:meth:`ReminderEngine.fire_due` turns due rows into outbox items (through the
-:class:`~bot.notify.outbox.PushPort`, deduplicated there as well) and marks
-them sent; a due reminder whose session has already begun is dropped.
-APScheduler only wakes the service when the next reminder is due; tests and
-the console call :meth:`fire_due` directly while they move a ManualClock.
+:meth:`ReminderEngine.fire_due` pushes each due reminder through the
+:class:`~bot.notify.outbox.PushPort` (the outbox deduplicates it as well)
+and records it as sent; a due reminder whose session has already begun is
+dropped.  APScheduler only wakes the service when the next reminder is due;
+tests and the console call :meth:`fire_due` directly while they move a
+ManualClock.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import enum
+import heapq
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
@@ -76,12 +80,10 @@ Renderer = Callable[["Core", UserRecord, Session, Kind, dt.datetime], Sequence[R
 
 @dataclass(frozen=True)
 class ReconcileStats:
-    """What one :meth:`ReminderEngine.reconcile` changed."""
+    """What one :meth:`ReminderEngine.reconcile` left scheduled."""
 
-    wanted: int
-    inserted: int
-    moved: int
-    deleted: int
+    delegates: int
+    scheduled: int
 
 
 def _chunks(values: Sequence[Any], size: int = SQL_CHUNK) -> Iterable[Sequence[Any]]:
@@ -89,19 +91,19 @@ def _chunks(values: Sequence[Any], size: int = SQL_CHUNK) -> Iterable[Sequence[A
         yield values[i : i + size]
 
 
+def _key(s: Session) -> tuple[Any, ...]:
+    return (s.start, moment_of(s), s.stream, kind_of(s))
+
+
 def affected_sessions(old: Programme, new: Programme) -> set[str]:
     """Sessions whose reminders may change: added, removed, moved, re-streamed, turned into a visit."""
-
-    def key(s: Session) -> tuple[Any, ...]:
-        return (s.start, moment_of(s), s.stream, kind_of(s))
-
-    before = {s.id: key(s) for s in old.sessions}
-    after = {s.id: key(s) for s in new.sessions}
+    before = {s.id: _key(s) for s in old.sessions}
+    after = {s.id: _key(s) for s in new.sessions}
     return {sid for sid in before.keys() | after.keys() if before.get(sid) != after.get(sid)}
 
 
 class ReminderEngine:
-    """Keeps the ``reminders`` table in line with delegates' choices and sends what is due."""
+    """Derives the reminder schedule from the database and sends what is due, once."""
 
     def __init__(self, core: Core, render: Renderer) -> None:
         self.core = core
@@ -109,165 +111,161 @@ class ReminderEngine:
         self.render = render
         self._lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
+        # the schedule: per delegate, session id -> due instant (UTC ISO text, which sorts);
+        # the heap orders the same entries by due time, stale ones are skipped when popped
+        self._by_user: dict[int, dict[str, str]] = {}
+        self._heap: list[tuple[str, int, str]] = []
 
     # -- schedule -------------------------------------------------------------
 
-    async def reconcile(
-        self, *, users: Collection[int] | None = None, sessions: Collection[str] | None = None
-    ) -> ReconcileStats:
-        """Recompute pending reminders for some delegates, some sessions, or (neither given) everyone."""
+    async def reconcile(self, *, users: Collection[int] | None = None) -> ReconcileStats:
+        """Recompute the schedule of some delegates, or (none given) of everyone."""
         async with self._lock:
-            stats = await self._reconcile(users, sessions)
+            stats = await self._reconcile(sorted(set(users)) if users is not None else None)
         await self._rearm()
-        if stats.inserted or stats.moved or stats.deleted:
-            logger.info(
-                "reminders reconciled: %d wanted, %d added, %d moved, %d cancelled",
-                stats.wanted, stats.inserted, stats.moved, stats.deleted,
-            )
+        logger.debug("reminders rescheduled for %d delegates: %d pending", stats.delegates, stats.scheduled)
         return stats
 
-    async def _reconcile(self, users: Collection[int] | None, sessions: Collection[str] | None) -> ReconcileStats:
+    async def reschedule_sessions(self, sessions: Collection[str]) -> ReconcileStats | None:
+        """Reschedule every delegate who has, or may now want, a reminder of these sessions."""
+        if not sessions:
+            return None
+        wanted = set(sessions)
+        agenda = self.core.programmes.agenda
+        streams = sorted({s.stream for sid in wanted if (s := agenda.session(sid)) is not None and s.stream})
+        ids = sorted(wanted)
+        concerned = {uid for uid, entries in self._by_user.items() if not wanted.isdisjoint(entries)}
+        for sql, values in (
+            ("SELECT user_id FROM bookmarks WHERE session_id IN ({})", ids),
+            ("SELECT user_id FROM visit_signups WHERE session_id IN ({})", ids),
+            ("SELECT user_id FROM stream_subscriptions WHERE stream_id IN ({})", streams),
+        ):
+            for part in _chunks(values):
+                rows = await self.db.fetchall(sql.format(",".join("?" * len(part))), tuple(part))
+                concerned.update(r[0] for r in rows)
+        if not concerned:
+            return None
+        stats = await self.reconcile(users=concerned)
+        logger.info("programme change: %d sessions, reminders of %d delegates rescheduled", len(wanted), stats.delegates)
+        return stats
+
+    async def _reconcile(self, user_list: list[int] | None) -> ReconcileStats:
         now = self.core.clock.now()
         agenda = self.core.programmes.agenda
-        if sessions is None:
-            in_scope = {s.id: s for s in agenda.sessions}
-        else:
-            in_scope = {sid: s for sid in sessions if (s := agenda.session(sid)) is not None and s.id == sid}
-        upcoming = {sid: s for sid, s in in_scope.items() if moment_of(s) > now}
+        upcoming = {s.id: s for s in agenda.sessions if moment_of(s) > now}
         by_stream: dict[str, list[str]] = defaultdict(list)
         for sid, s in upcoming.items():
             if s.stream:
                 by_stream[s.stream].append(sid)
-        user_list = sorted(set(users)) if users is not None else None
-        session_list = sorted(set(sessions)) if sessions is not None else None
+        kinds = {sid: kind_of(s).value for sid, s in upcoming.items()}
 
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as conn:  # one consistent snapshot of every choice
 
-            async def select(sql: str, column: str | None, values: Sequence[Any] | None) -> list[tuple[Any, ...]]:
-                """Run ``sql`` (optionally ``AND column IN (...)`` over ``values``, chunked) as plain tuples."""
-                if column is None or values is None:
-                    batches: Iterable[tuple[str, Sequence[Any]]] = [(sql, ())]
+            async def select(sql: str) -> list[tuple[Any, ...]]:
+                """``sql`` for everyone, or for ``user_list`` in chunks, as plain tuples."""
+                if user_list is None:
+                    statements: Iterable[tuple[str, Sequence[Any]]] = [(sql, ())]
                 else:
-                    joiner = " AND " if " WHERE " in sql else " WHERE "
-                    batches = (
-                        (f"{sql}{joiner}{column} IN ({','.join('?' * len(part))})", part) for part in _chunks(values)
+                    statements = (
+                        (f"{sql} WHERE user_id IN ({','.join('?' * len(part))})", part) for part in _chunks(user_list)
                     )
                 rows: list[tuple[Any, ...]] = []
-                for statement, params in batches:
+                for statement, params in statements:
                     cur = await conn.execute(statement, params)
                     cur.row_factory = None  # type: ignore[assignment]
                     rows.extend(await cur.fetchall())
                     await cur.close()
                 return rows
 
-            by_user = user_list is not None
-            if by_user:
-                col, vals = "user_id", user_list
-                bookmark_rows = await select("SELECT user_id, session_id FROM bookmarks", col, vals)
-                signup_rows = await select("SELECT user_id, session_id FROM visit_signups", col, vals)
-                sub_rows = await select("SELECT user_id, stream_id FROM stream_subscriptions", col, vals)
-                existing_rows = await select(
-                    "SELECT user_id, session_id, kind, due_at, status FROM reminders", col, vals
-                )
-            else:
-                bookmark_rows = await select("SELECT user_id, session_id FROM bookmarks", "session_id", session_list)
-                signup_rows = await select("SELECT user_id, session_id FROM visit_signups", "session_id", session_list)
-                sub_rows = await select(
-                    "SELECT user_id, stream_id FROM stream_subscriptions", "stream_id",
-                    sorted(by_stream) if session_list is not None else None,
-                )
-                existing_rows = await select(
-                    "SELECT user_id, session_id, kind, due_at, status FROM reminders", "session_id", session_list
-                )
-            settings_rows = await select(
-                "SELECT user_id, enabled, lead_minutes FROM reminder_settings", "user_id", user_list
-            )
-            if users is not None and sessions is not None:
-                # both limits: keep the rows of these sessions only
-                wanted_sessions = set(sessions)
-                bookmark_rows = [r for r in bookmark_rows if r[1] in wanted_sessions]
-                signup_rows = [r for r in signup_rows if r[1] in wanted_sessions]
-                existing_rows = [r for r in existing_rows if r[1] in wanted_sessions]
+            settings_rows = await select("SELECT user_id, enabled, lead_minutes FROM reminder_settings")
+            chosen = await select("SELECT user_id, session_id FROM bookmarks")
+            chosen += await select("SELECT user_id, session_id FROM visit_signups")
+            followed = await select("SELECT user_id, stream_id FROM stream_subscriptions")
+            sent_rows = await select("SELECT user_id, session_id, kind FROM sent_reminders")
 
-            settings = {uid: (bool(enabled), lead) for uid, enabled, lead in settings_rows}
-            due_cache: dict[tuple[str, int | None], str] = {}
+        settings = {uid: (bool(enabled), lead) for uid, enabled, lead in settings_rows}
+        sent = set(sent_rows)
+        due_cache: dict[tuple[str, int | None], str] = {}
+        schedule: dict[int, dict[str, str]] = {}
+        default = (True, None)
 
-            def due_iso(session: Session, lead: int | None) -> str:
-                key = (session.id, lead)
-                value = due_cache.get(key)
-                if value is None:
-                    value = due_cache[key] = iso(moment_of(session) - lead_for(session, lead))
-                return value
+        def add(uid: int, sid: str) -> None:
+            enabled, lead = settings.get(uid, default)
+            if not enabled or (uid, sid, kinds[sid]) in sent:
+                return
+            due = due_cache.get((sid, lead))
+            if due is None:
+                session = upcoming[sid]
+                due = due_cache[(sid, lead)] = iso(moment_of(session) - lead_for(session, lead))
+            entries = schedule.get(uid)
+            if entries is None:
+                entries = schedule[uid] = {}
+            entries[sid] = due
 
-            kinds = {sid: kind_of(s).value for sid, s in upcoming.items()}
-            wanted: dict[tuple[int, str, str], str] = {}
+        for uid, sid in chosen:
+            if sid in upcoming:
+                add(uid, sid)
+        for uid, stream_id in followed:
+            for sid in by_stream.get(stream_id, ()):
+                add(uid, sid)
 
-            def want(uid: int, sid: str) -> None:
-                session = upcoming.get(sid)
-                if session is None:
-                    return
-                enabled, lead = settings.get(uid, (True, None))
-                if enabled:
-                    wanted[(uid, sid, kinds[sid])] = due_iso(session, lead)
+        if user_list is None:
+            self._by_user = schedule
+            self._heap = [(due, uid, sid) for uid, entries in schedule.items() for sid, due in entries.items()]
+            heapq.heapify(self._heap)
+        else:
+            for uid in user_list:
+                entries = schedule.get(uid)
+                if entries:
+                    self._by_user[uid] = entries
+                    for sid, due in entries.items():
+                        heapq.heappush(self._heap, (due, uid, sid))
+                else:
+                    self._by_user.pop(uid, None)
+            self._compact()
+        return ReconcileStats(len(schedule), sum(len(e) for e in schedule.values()))
 
-            for uid, sid in bookmark_rows:
-                want(uid, sid)
-            for uid, sid in signup_rows:
-                want(uid, sid)
-            for uid, stream_id in sub_rows:
-                for sid in by_stream.get(stream_id, ()):
-                    want(uid, sid)
+    def _compact(self) -> None:
+        """Drop stale heap entries once they outnumber the live ones."""
+        live = sum(len(e) for e in self._by_user.values())
+        if len(self._heap) > 2 * live + 1024:
+            self._heap = [(due, uid, sid) for uid, entries in self._by_user.items() for sid, due in entries.items()]
+            heapq.heapify(self._heap)
 
-            inserts: list[tuple[Any, ...]] = []
-            moves: list[tuple[Any, ...]] = []
-            deletes: list[tuple[Any, ...]] = []
-            seen: set[tuple[int, str, str]] = set()
-            for uid, sid, kind, due, status in existing_rows:
-                key = (uid, sid, kind)
-                seen.add(key)
-                if status != "pending":
-                    continue
-                target = wanted.get(key)
-                if target is None:
-                    deletes.append(key)
-                elif target != due:
-                    moves.append((target, uid, sid, kind))
-            for key, due in wanted.items():
-                if key not in seen:
-                    inserts.append((*key, due))
-            if inserts:
-                await conn.executemany(
-                    "INSERT INTO reminders (user_id, session_id, kind, due_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    inserts,
-                )
-            if moves:
-                await conn.executemany(
-                    "UPDATE reminders SET due_at = ? WHERE user_id = ? AND session_id = ? AND kind = ? "
-                    "AND status = 'pending'",
-                    moves,
-                )
-            if deletes:
-                await conn.executemany(
-                    "DELETE FROM reminders WHERE user_id = ? AND session_id = ? AND kind = ? AND status = 'pending'",
-                    deletes,
-                )
-        return ReconcileStats(len(wanted), len(inserts), len(moves), len(deletes))
+    def _is_live(self, entry: tuple[str, int, str]) -> bool:
+        due, uid, sid = entry
+        return self._by_user.get(uid, {}).get(sid) == due
 
     async def next_due(self) -> dt.datetime | None:
         """When the earliest pending reminder falls due (it may be in the past)."""
-        row = await self.db.fetchone("SELECT MIN(due_at) FROM reminders WHERE status = 'pending'")
-        return parse_iso(row[0]) if row and row[0] else None
+        while self._heap and not self._is_live(self._heap[0]):
+            heapq.heappop(self._heap)
+        return parse_iso(self._heap[0][0]) if self._heap else None
 
-    async def pending(self, user_id: int) -> list[tuple[str, str, dt.datetime]]:
-        """A delegate's pending reminders as (session id, kind, due), earliest first."""
-        rows = await self.db.fetchall(
-            "SELECT session_id, kind, due_at FROM reminders WHERE user_id = ? AND status = 'pending' ORDER BY due_at",
-            (user_id,),
-        )
-        return [(r[0], r[1], parse_iso(r[2])) for r in rows]
+    async def pending(self, user_id: int) -> list[tuple[str, dt.datetime]]:
+        """A delegate's pending reminders as (session id, due), earliest first."""
+        entries = self._by_user.get(user_id, {})
+        return sorted(((sid, parse_iso(due)) for sid, due in entries.items()), key=lambda e: (e[1], e[0]))
+
+    def scheduled(self) -> int:
+        """How many reminders are pending, for everyone."""
+        return sum(len(e) for e in self._by_user.values())
 
     # -- sending --------------------------------------------------------------
+
+    def _take_due(self, now_iso: str) -> list[tuple[str, int, str]]:
+        """Remove and return up to ``FIRE_BATCH`` live entries due by ``now_iso``."""
+        batch: list[tuple[str, int, str]] = []
+        while self._heap and self._heap[0][0] <= now_iso and len(batch) < FIRE_BATCH:
+            entry = heapq.heappop(self._heap)
+            if self._is_live(entry):
+                due, uid, sid = entry
+                entries = self._by_user[uid]
+                del entries[sid]
+                if not entries:
+                    del self._by_user[uid]
+                batch.append(entry)
+        return batch
 
     async def fire_due(self) -> int:
         """Push every reminder due by now whose session has not begun; drop the rest. Returns how many were pushed."""
@@ -275,44 +273,52 @@ class ReminderEngine:
         async with self._lock:
             while True:
                 now = self.core.clock.now()
-                rows = await self.db.fetchall(
-                    "SELECT user_id, session_id, kind FROM reminders WHERE status = 'pending' AND due_at <= ? "
-                    "ORDER BY due_at LIMIT ?",
-                    (iso(now), FIRE_BATCH),
-                )
-                if not rows:
+                batch = self._take_due(iso(now))
+                if not batch:
                     break
+                user_ids = sorted({uid for _due, uid, _sid in batch})
+                already: set[tuple[int, str, str]] = set()
+                for part in _chunks(user_ids):
+                    rows = await self.db.fetchall(
+                        f"SELECT user_id, session_id, kind FROM sent_reminders WHERE user_id IN ({','.join('?' * len(part))})",
+                        tuple(part),
+                    )
+                    already.update((r[0], r[1], r[2]) for r in rows)
                 records: dict[int, UserRecord | None] = {}
-                outcomes: list[tuple[str, str, int, str, str]] = []
                 agenda = self.core.programmes.agenda
-                for uid, sid, kind in rows:
+                sent: list[tuple[int, str, str, str, str]] = []
+                for due, uid, sid in batch:
+                    session = agenda.session(sid)
+                    if session is None or session.id != sid or moment_of(session) <= now:
+                        continue  # gone from the programme, or too late to be useful
+                    kind = kind_of(session)
+                    if (uid, sid, kind.value) in already:
+                        continue
                     if uid not in records:
                         records[uid] = await self.core.users.get(uid)
                     user = records[uid]
-                    session = agenda.session(sid)
-                    status = "dropped"
-                    if (
-                        session is not None and session.id == sid and kind_of(session).value == kind
-                        and moment_of(session) > now and user is not None and user.active
-                    ):
-                        try:
-                            replies = self.render(self.core, user, session, Kind(kind), now)
-                            await self.core.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind))
-                            status = "sent"
-                            pushed += 1
-                        except asyncio.CancelledError:
-                            raise
-                        except Exception:  # one broken reminder must not block the others
-                            logger.exception("could not push reminder %s for user %s", dedupe_key(sid, kind), uid)
-                    outcomes.append((status, iso(now), uid, sid, kind))
-                async with self.db.transaction() as conn:
-                    await conn.executemany(
-                        "UPDATE reminders SET status = ?, done_at = ? WHERE user_id = ? AND session_id = ? AND kind = ?",
-                        outcomes,
-                    )
-                dropped = sum(1 for o in outcomes if o[0] == "dropped")
-                if dropped:
-                    logger.info("dropped %d reminders whose sessions had begun or whose delegates left", dropped)
+                    if user is None or not user.active:
+                        continue
+                    try:
+                        replies = self.render(self.core, user, session, kind, now)
+                        await self.core.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind))
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:  # one broken reminder must not block the others
+                        logger.exception("could not push reminder %s for user %s", dedupe_key(sid, kind), uid)
+                        continue
+                    sent.append((uid, sid, kind.value, due, iso(now)))
+                    pushed += 1
+                if sent:
+                    async with self.db.transaction() as conn:
+                        await conn.executemany(
+                            "INSERT INTO sent_reminders (user_id, session_id, kind, due_at, sent_at) VALUES (?, ?, ?, ?, ?) "
+                            "ON CONFLICT DO NOTHING",
+                            sent,
+                        )
+                skipped = len(batch) - len(sent)
+                if skipped:
+                    logger.info("%d due reminders not sent: session begun or gone, already sent, or delegate unreachable", skipped)
         await self._rearm()
         return pushed
 
@@ -365,9 +371,7 @@ def install(core: Core, engine: ReminderEngine) -> None:
     core.services["reminders"] = engine
 
     async def on_programme_change(old: Programme, new: Programme) -> None:
-        changed = affected_sessions(old, new)
-        if changed:
-            await engine.reconcile(sessions=changed)
+        await engine.reschedule_sessions(affected_sessions(old, new))
 
     core.programmes.on_change(on_programme_change)
     previous: Callable[[], Awaitable[Any]] | None = core.services.get("tick")

@@ -1,6 +1,7 @@
 -- What each delegate chose (bookmarks, streams, site visits, reminder settings)
--- and the reminders derived from it.  Reminders are recomputed from the
--- choices and the programme; a row that is 'sent' is never sent again.
+-- and which reminders were sent.  The pending schedule is recomputed from the
+-- choices and the programme at start-up; a reminder recorded here is never
+-- sent again.
 CREATE TABLE bookmarks (
     user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     session_id  TEXT NOT NULL,
@@ -31,14 +32,11 @@ CREATE TABLE reminder_settings (
     lead_minutes  INTEGER CHECK (lead_minutes IS NULL OR lead_minutes BETWEEN 0 AND 1440)
 );                                        -- NULL lead: 15 min before a session, 30 before a visit leaves
 
-CREATE TABLE reminders (
+CREATE TABLE sent_reminders (             -- the pending schedule is derived, not stored
     user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     session_id  TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('session', 'visit')),
-    due_at      TEXT NOT NULL,            -- UTC ISO-8601
-    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'dropped')),
-    done_at     TEXT,
+    due_at      TEXT NOT NULL,            -- UTC ISO-8601, when it was due
+    sent_at     TEXT NOT NULL,            -- UTC ISO-8601, when it went to the outbox
     PRIMARY KEY (user_id, session_id, kind)   -- at most one reminder per delegate, session and kind
 ) WITHOUT ROWID;
-CREATE INDEX reminders_due ON reminders (status, due_at);
-CREATE INDEX reminders_session ON reminders (session_id);
