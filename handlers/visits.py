@@ -58,7 +58,8 @@ async def visits(req: Request, ctx: Context) -> Sequence[Reply]:
     lines: list[str] = []
     for number, s in enumerate(found, 1):
         mark = " ✓" if s.id in joined else ""
-        lines.append(f"{number}. {format_day(ctx.agenda.local_date(s.start))}: {text(ctx, s.title)}{mark}")
+        day = _("{day}: {title}").format(day=format_day(ctx.agenda.local_date(s.start)), title=text(ctx, s.title))
+        lines.append(f"{number}. {day}{mark}")
         lines.append(f"   {_meeting(ctx, s)}{_places(s, counts.get(s.id, 0))}")
     lines.append("")
     lines.append(_("Sign up with /join and the visit's number, e.g. /join 1; cancel with /leave 1."))

@@ -302,3 +302,27 @@ async def test_the_database_refuses_a_second_record_of_the_same_reminder(core: C
     await core.db.execute(insert)
     with pytest.raises(sqlite3.IntegrityError):
         await core.db.execute(insert)
+
+
+async def test_a_session_moved_to_another_stream_leaves_the_old_streams_followers(tmp_path: Path) -> None:
+    core = await _subscribed_core(tmp_path, at("2025-06-04T08:00"))
+    try:
+        await core.programmes.reload(edited_programme(tmp_path, "s1-roundtable", stream="s2"))
+        user = await core.users.find(Chat(core).ref)
+        assert user is not None
+        assert "s1-roundtable" not in dict(await core.services["reminders"].pending(user.id))
+    finally:
+        await core.close()
+
+
+async def test_a_bookmarked_session_moved_in_the_programme_is_rescheduled_for_its_bookmarker(tmp_path: Path) -> None:
+    core = await make_core(tmp_path, at("2025-06-04T08:00"))
+    try:
+        chat = Chat(core, "bob")
+        await chat.say("/bookmark wrap-up")
+        await core.programmes.reload(edited_programme(tmp_path, "wrap-up", start="2025-06-06T15:00", end="2025-06-06T16:00"))
+        user = await core.users.find(chat.ref)
+        assert user is not None
+        assert await core.services["reminders"].pending(user.id) == [("wrap-up", at("2025-06-06T14:45"))]
+    finally:
+        await core.close()
