@@ -111,6 +111,7 @@ class ReminderEngine:
         self.render = render
         self._lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
+        self._armed_for: dt.datetime | None = None
         # the schedule: per delegate, session id -> due instant (UTC ISO text, which sorts);
         # the heap orders the same entries by due time, stale ones are skipped when popped
         self._by_user: dict[int, dict[str, str]] = {}
@@ -353,8 +354,9 @@ class ReminderEngine:
     def _arm(self, due: dt.datetime | None) -> None:
         """Wake at ``due`` on the service clock (which may run ahead of the wall clock in a rehearsal)."""
         scheduler = self._scheduler
-        if scheduler is None:
+        if scheduler is None or (due == self._armed_for and scheduler.get_job(JOB_ID) is not None):
             return
+        self._armed_for = due
         if due is None:
             with contextlib.suppress(Exception):
                 scheduler.remove_job(JOB_ID)
