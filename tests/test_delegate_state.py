@@ -120,9 +120,10 @@ async def test_time_zone_accepts_a_city_and_refuses_an_unknown_name_clearly(chat
 
 async def test_my_agenda_and_visits_answer_in_chinese(core) -> None:
     chat = Chat(core, language="zh-CN")
-    assert "我的日程" in await chat.say("我的日程")
-    assert "实地考察" in await chat.say("参观")
+    assert "你的日程还是空的" in await chat.say("我的日程")
+    assert "发送 /join 加考察序号报名" in await chat.say("参观")
     assert "你已关注" in await chat.say("订阅分论坛2")
+    assert "你关注的分论坛：Stream 2" in await chat.say("我的日程")
 
 
 @pytest.mark.parametrize(
