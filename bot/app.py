@@ -54,6 +54,8 @@ class Core:
         return await self.router.handle(request, Context(core=self))
 
     async def close(self) -> None:
+        for hook in self.services.get("on_close", ()):
+            await hook()
         for worker in self.push.workers.values():
             await worker.stop()
         await self.db.close()

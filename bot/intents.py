@@ -36,6 +36,13 @@ _FIXED: list[tuple[str, str, tuple[str, ...]]] = [
                          "明天", "明日", "明天的日程")),
     ("programme", "", ("programme", "program", "agenda", "schedule", "full programme", "日程", "议程", "日程表", "全部日程")),
     ("streams", "", ("streams", "all streams", "tracks", "分论坛", "所有分论坛")),
+    ("myagenda", "", ("my agenda", "my schedule", "my programme", "my program", "my bookmarks",
+                      "我的日程", "我的议程", "我的收藏")),
+    ("visits", "", ("visits", "site visits", "参观", "实地考察", "考察", "参观考察")),
+    ("reminders", "", ("reminders", "my reminders", "提醒", "提醒设置")),
+    ("reminders", "off", ("reminders off", "turn off reminders", "stop reminders", "关闭提醒", "不要提醒")),
+    ("reminders", "on", ("reminders on", "turn on reminders", "打开提醒", "开启提醒")),
+    ("timezone", "", ("timezone", "time zone", "my time zone", "时区")),
 ]
 
 
@@ -54,6 +61,14 @@ _TABLE: list[tuple[re.Pattern[str], str, str | None]] = [
     (re.compile(r"^(?:search|find|look for|搜索|查找|搜)\s*(?P<args>\S.*?)\s*$", re.I), "search", None),
     (re.compile(r"^(?:session|详情)\s*(?P<args>\S+)\s*$", re.I), "session", None),
     (re.compile(r"^(?:lang|language|语言)\s*(?P<args>\S*)\s*$", re.I), "lang", None),
+    (re.compile(r"^(?:(?:unsubscribe|unfollow)\s+(?:from\s+)?|(?:取消订阅|取消关注|退订)\s*)(?P<args>\S.*?)\s*$", re.I), "unsubscribe", None),
+    (re.compile(r"^(?:(?:subscribe|follow)\s+(?:to\s+)?|(?:订阅|关注)\s*)(?P<args>\S.*?)\s*$", re.I), "subscribe", None),
+    (re.compile(r"^(?:(?:unbookmark|remove bookmark)\s+|取消收藏\s*)(?P<args>\S+)\s*$", re.I), "unbookmark", None),
+    (re.compile(r"^(?:bookmark\s+|收藏\s*)(?P<args>\S+)\s*$", re.I), "bookmark", None),
+    (re.compile(r"^(?:(?:join|sign up for)\s+(?:visit\s+)?|(?:报名|参加)\s*)(?P<args>\S.*?)\s*$", re.I), "join", None),
+    (re.compile(r"^(?:leave\s+(?:visit\s+)?|取消报名\s*)(?P<args>\S.*?)\s*$", re.I), "leave", None),
+    (re.compile(r"^(?:(?:reminders?|remind me)\s+|提醒\s*)(?P<args>\S.*?)\s*$", re.I), "reminders", None),
+    (re.compile(r"^(?:(?:timezone|time zone)\s+|时区\s*)(?P<args>\S.*?)\s*$", re.I), "timezone", None),
 ]
 
 

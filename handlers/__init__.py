@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handlers import agenda, language, start, streams
+from handlers import agenda, language, myagenda, reminders, start, streams, timezone, visits
 
 if TYPE_CHECKING:
     from bot.app import Core
 
-MODULES = (start, agenda, streams, language)
+MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone)
 
 
 async def register_all(core: Core) -> None:

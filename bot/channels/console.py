@@ -150,6 +150,11 @@ class ConsoleChannel:
             if ticker is not None:
                 await ticker()
             due = [d for d in [await self.core.outbox.next_due(CHANNEL)] if d is not None and d <= target]
+            # features that schedule pushes themselves (reminders) say when they next wake
+            for next_due in self.core.services.get("next_due", ()):
+                wake = await next_due()
+                if wake is not None and clock.now() < wake <= target:
+                    due.append(wake)
             step = min([target, *due])
             if step > clock.now():
                 await clock.set(step)
@@ -165,6 +170,9 @@ class ConsoleChannel:
         if prompt:
             with i18n.use(await self.localizer()):
                 self.print(_("Type a message (\"help\" for ideas); :quit to leave."))
+        ticker = self.core.services.get("tick")
+        if ticker is not None:
+            await ticker()
         await self.core.push.drain()
         async for raw in lines:
             line = raw.strip()

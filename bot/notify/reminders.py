@@ -1,0 +1,389 @@
+"""Reminders: derived from what delegates chose, sent once, recorded in the database.
+
+The database holds the truth: bookmarks, followed streams, site-visit
+sign-ups, each delegate's reminder settings, and ``sent_reminders``, whose
+primary key (delegate, session, kind) means a delegate is reminded of a
+session at most once.  The pending schedule is derived from those rows and
+the programme by :meth:`ReminderEngine.reconcile` (everyone at start-up; one
+delegate when they change a choice; the delegates concerned when the
+programme changes) and kept in memory as a heap, so a restart or a changed
+programme never leaves a stale reminder behind.
+
+:meth:`ReminderEngine.fire_due` pushes each due reminder through the
+:class:`~bot.notify.outbox.PushPort` (the outbox deduplicates it as well)
+and records it as sent; a due reminder whose session has already begun is
+dropped.  APScheduler only wakes the service when the next reminder is due;
+tests and the console call :meth:`fire_due` directly while they move a
+ManualClock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import enum
+import heapq
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from bot.conversation import Reply
+from bot.programme import Programme, Session
+from bot.store.db import iso, parse_iso
+from bot.store.users import UserRecord
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.app import Core
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LEAD: Final = dt.timedelta(minutes=15)
+DEFAULT_VISIT_LEAD: Final = dt.timedelta(minutes=30)
+FIRE_BATCH: Final = 500
+SQL_CHUNK: Final = 500  # ids per IN (...) list, well under SQLite's variable limit
+JOB_ID: Final = "reminders-wake"
+
+
+class Kind(str, enum.Enum):
+    SESSION = "session"
+    VISIT = "visit"
+
+
+def kind_of(session: Session) -> Kind:
+    """A site visit is reminded before its departure; anything else before its start."""
+    return Kind.VISIT if session.site_visit is not None else Kind.SESSION
+
+
+def moment_of(session: Session) -> dt.datetime:
+    """The instant a reminder is for: the departure of a visit, else the start."""
+    return session.site_visit.departure if session.site_visit is not None else session.start
+
+
+def lead_for(session: Session, lead_minutes: int | None) -> dt.timedelta:
+    if lead_minutes is not None:
+        return dt.timedelta(minutes=lead_minutes)
+    return DEFAULT_VISIT_LEAD if session.site_visit is not None else DEFAULT_LEAD
+
+
+def dedupe_key(session_id: str, kind: Kind | str) -> str:
+    """The outbox key of a reminder, so the outbox refuses a second copy too."""
+    return f"reminder:{Kind(kind).value}:{session_id}"
+
+
+Renderer = Callable[["Core", UserRecord, Session, Kind, dt.datetime], Sequence[Reply]]
+
+
+@dataclass(frozen=True)
+class ReconcileStats:
+    """What one :meth:`ReminderEngine.reconcile` left scheduled."""
+
+    delegates: int
+    scheduled: int
+
+
+def _chunks(values: Sequence[Any], size: int = SQL_CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _key(s: Session) -> tuple[Any, ...]:
+    return (s.start, moment_of(s), s.stream, kind_of(s))
+
+
+def affected_sessions(old: Programme, new: Programme) -> set[str]:
+    """Sessions whose reminders may change: added, removed, moved, re-streamed, turned into a visit."""
+    before = {s.id: _key(s) for s in old.sessions}
+    after = {s.id: _key(s) for s in new.sessions}
+    return {sid for sid in before.keys() | after.keys() if before.get(sid) != after.get(sid)}
+
+
+class ReminderEngine:
+    """Derives the reminder schedule from the database and sends what is due, once."""
+
+    def __init__(self, core: Core, render: Renderer) -> None:
+        self.core = core
+        self.db = core.db
+        self.render = render
+        self._lock = asyncio.Lock()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._armed_for: dt.datetime | None = None
+        # the schedule: per delegate, session id -> due instant (UTC ISO text, which sorts);
+        # the heap orders the same entries by due time, stale ones are skipped when popped
+        self._by_user: dict[int, dict[str, str]] = {}
+        self._heap: list[tuple[str, int, str]] = []
+
+    # -- schedule -------------------------------------------------------------
+
+    async def reconcile(self, *, users: Collection[int] | None = None) -> ReconcileStats:
+        """Recompute the schedule of some delegates, or (none given) of everyone."""
+        async with self._lock:
+            stats = await self._reconcile(sorted(set(users)) if users is not None else None)
+        await self._rearm()
+        logger.debug("reminders rescheduled for %d delegates: %d pending", stats.delegates, stats.scheduled)
+        return stats
+
+    async def reschedule_sessions(self, sessions: Collection[str]) -> ReconcileStats | None:
+        """Reschedule every delegate who has, or may now want, a reminder of these sessions."""
+        if not sessions:
+            return None
+        wanted = set(sessions)
+        agenda = self.core.programmes.agenda
+        streams = sorted({s.stream for sid in wanted if (s := agenda.session(sid)) is not None and s.stream})
+        ids = sorted(wanted)
+        concerned = {uid for uid, entries in self._by_user.items() if not wanted.isdisjoint(entries)}
+        for sql, values in (
+            ("SELECT user_id FROM bookmarks WHERE session_id IN ({})", ids),
+            ("SELECT user_id FROM visit_signups WHERE session_id IN ({})", ids),
+            ("SELECT user_id FROM stream_subscriptions WHERE stream_id IN ({})", streams),
+        ):
+            for part in _chunks(values):
+                rows = await self.db.fetchall(sql.format(",".join("?" * len(part))), tuple(part))
+                concerned.update(r[0] for r in rows)
+        if not concerned:
+            return None
+        stats = await self.reconcile(users=concerned)
+        logger.info("programme change: %d sessions, reminders of %d delegates rescheduled", len(wanted), stats.delegates)
+        return stats
+
+    async def _reconcile(self, user_list: list[int] | None) -> ReconcileStats:
+        now = self.core.clock.now()
+        agenda = self.core.programmes.agenda
+        upcoming = {s.id: s for s in agenda.sessions if moment_of(s) > now}
+        by_stream: dict[str, list[str]] = defaultdict(list)
+        for sid, s in upcoming.items():
+            if s.stream:
+                by_stream[s.stream].append(sid)
+        kinds = {sid: kind_of(s).value for sid, s in upcoming.items()}
+
+        async with self.db.transaction() as conn:  # one consistent snapshot of every choice
+
+            async def select(sql: str) -> list[tuple[Any, ...]]:
+                """``sql`` for everyone, or for ``user_list`` in chunks, as plain tuples."""
+                if user_list is None:
+                    statements: Iterable[tuple[str, Sequence[Any]]] = [(sql, ())]
+                else:
+                    statements = (
+                        (f"{sql} WHERE user_id IN ({','.join('?' * len(part))})", part) for part in _chunks(user_list)
+                    )
+                rows: list[tuple[Any, ...]] = []
+                for statement, params in statements:
+                    cur = await conn.execute(statement, params)
+                    cur.row_factory = None  # type: ignore[assignment]
+                    rows.extend(await cur.fetchall())
+                    await cur.close()
+                return rows
+
+            settings_rows = await select("SELECT user_id, enabled, lead_minutes FROM reminder_settings")
+            chosen = await select("SELECT user_id, session_id FROM bookmarks")
+            chosen += await select("SELECT user_id, session_id FROM visit_signups")
+            followed = await select("SELECT user_id, stream_id FROM stream_subscriptions")
+            sent_rows = await select("SELECT user_id, session_id, kind FROM sent_reminders")
+
+        settings = {uid: (bool(enabled), lead) for uid, enabled, lead in settings_rows}
+        sent = set(sent_rows)
+        due_cache: dict[tuple[str, int | None], str] = {}
+        schedule: dict[int, dict[str, str]] = {}
+        default = (True, None)
+
+        def add(uid: int, sid: str) -> None:
+            enabled, lead = settings.get(uid, default)
+            if not enabled or (uid, sid, kinds[sid]) in sent:
+                return
+            due = due_cache.get((sid, lead))
+            if due is None:
+                session = upcoming[sid]
+                due = due_cache[(sid, lead)] = iso(moment_of(session) - lead_for(session, lead))
+            entries = schedule.get(uid)
+            if entries is None:
+                entries = schedule[uid] = {}
+            entries[sid] = due
+
+        for uid, sid in chosen:
+            if sid in upcoming:
+                add(uid, sid)
+        for uid, stream_id in followed:
+            for sid in by_stream.get(stream_id, ()):
+                add(uid, sid)
+
+        if user_list is None:
+            self._by_user = schedule
+            self._heap = [(due, uid, sid) for uid, entries in schedule.items() for sid, due in entries.items()]
+            heapq.heapify(self._heap)
+        else:
+            for uid in user_list:
+                entries = schedule.get(uid)
+                if entries:
+                    self._by_user[uid] = entries
+                    for sid, due in entries.items():
+                        heapq.heappush(self._heap, (due, uid, sid))
+                else:
+                    self._by_user.pop(uid, None)
+            self._compact()
+        return ReconcileStats(len(schedule), sum(len(e) for e in schedule.values()))
+
+    def _compact(self) -> None:
+        """Drop stale heap entries once they outnumber the live ones."""
+        live = sum(len(e) for e in self._by_user.values())
+        if len(self._heap) > 2 * live + 1024:
+            self._heap = [(due, uid, sid) for uid, entries in self._by_user.items() for sid, due in entries.items()]
+            heapq.heapify(self._heap)
+
+    def _is_live(self, entry: tuple[str, int, str]) -> bool:
+        due, uid, sid = entry
+        return self._by_user.get(uid, {}).get(sid) == due
+
+    async def next_due(self) -> dt.datetime | None:
+        """When the earliest pending reminder falls due (it may be in the past)."""
+        while self._heap and not self._is_live(self._heap[0]):
+            heapq.heappop(self._heap)
+        return parse_iso(self._heap[0][0]) if self._heap else None
+
+    async def pending(self, user_id: int) -> list[tuple[str, dt.datetime]]:
+        """A delegate's pending reminders as (session id, due), earliest first."""
+        entries = self._by_user.get(user_id, {})
+        return sorted(((sid, parse_iso(due)) for sid, due in entries.items()), key=lambda e: (e[1], e[0]))
+
+    def scheduled(self) -> int:
+        """How many reminders are pending, for everyone."""
+        return sum(len(e) for e in self._by_user.values())
+
+    # -- sending --------------------------------------------------------------
+
+    def _take_due(self, now_iso: str) -> list[tuple[str, int, str]]:
+        """Remove and return up to ``FIRE_BATCH`` live entries due by ``now_iso``."""
+        batch: list[tuple[str, int, str]] = []
+        while self._heap and self._heap[0][0] <= now_iso and len(batch) < FIRE_BATCH:
+            entry = heapq.heappop(self._heap)
+            if self._is_live(entry):
+                due, uid, sid = entry
+                entries = self._by_user[uid]
+                del entries[sid]
+                if not entries:
+                    del self._by_user[uid]
+                batch.append(entry)
+        return batch
+
+    async def fire_due(self) -> int:
+        """Push every reminder due by now whose session has not begun; drop the rest. Returns how many were pushed."""
+        pushed = 0
+        async with self._lock:
+            while True:
+                now = self.core.clock.now()
+                batch = self._take_due(iso(now))
+                if not batch:
+                    break
+                user_ids = sorted({uid for _due, uid, _sid in batch})
+                already: set[tuple[int, str, str]] = set()
+                for part in _chunks(user_ids):
+                    rows = await self.db.fetchall(
+                        f"SELECT user_id, session_id, kind FROM sent_reminders WHERE user_id IN ({','.join('?' * len(part))})",
+                        tuple(part),
+                    )
+                    already.update((r[0], r[1], r[2]) for r in rows)
+                records: dict[int, UserRecord | None] = {}
+                agenda = self.core.programmes.agenda
+                sent: list[tuple[int, str, str, str, str]] = []
+                for due, uid, sid in batch:
+                    session = agenda.session(sid)
+                    if session is None or session.id != sid or moment_of(session) <= now:
+                        continue  # gone from the programme, or too late to be useful
+                    kind = kind_of(session)
+                    if (uid, sid, kind.value) in already:
+                        continue
+                    if uid not in records:
+                        records[uid] = await self.core.users.get(uid)
+                    user = records[uid]
+                    if user is None or not user.active:
+                        continue
+                    try:
+                        replies = self.render(self.core, user, session, kind, now)
+                        await self.core.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind))
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:  # one broken reminder must not block the others
+                        logger.exception("could not push reminder %s for user %s", dedupe_key(sid, kind), uid)
+                        continue
+                    sent.append((uid, sid, kind.value, due, iso(now)))
+                    pushed += 1
+                if sent:
+                    async with self.db.transaction() as conn:
+                        await conn.executemany(
+                            "INSERT INTO sent_reminders (user_id, session_id, kind, due_at, sent_at) VALUES (?, ?, ?, ?, ?) "
+                            "ON CONFLICT DO NOTHING",
+                            sent,
+                        )
+                skipped = len(batch) - len(sent)
+                if skipped:
+                    logger.info("%d due reminders not sent: session begun or gone, already sent, or delegate unreachable", skipped)
+        await self._rearm()
+        return pushed
+
+    # -- waking up (production) -----------------------------------------------
+
+    async def start(self) -> None:
+        """Start APScheduler and send what fell due while the service was down (an ``on_start`` hook)."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        if self._scheduler is None:
+            self._scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
+            self._scheduler.start()
+        await self.fire_due()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            with contextlib.suppress(Exception):
+                self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def _wake(self) -> None:
+        try:
+            await self.fire_due()
+        except Exception:
+            logger.exception("sending due reminders failed; retrying in a minute")
+            self._arm(self.core.clock.now() + dt.timedelta(minutes=1))
+
+    async def _rearm(self) -> None:
+        if self._scheduler is not None:
+            self._arm(await self.next_due())
+
+    def _arm(self, due: dt.datetime | None) -> None:
+        """Wake at ``due`` on the service clock (which may run ahead of the wall clock in a rehearsal)."""
+        scheduler = self._scheduler
+        if scheduler is None or (due == self._armed_for and scheduler.get_job(JOB_ID) is not None):
+            return
+        self._armed_for = due
+        if due is None:
+            with contextlib.suppress(Exception):
+                scheduler.remove_job(JOB_ID)
+            return
+        delay = max(dt.timedelta(0), due - self.core.clock.now())
+        scheduler.add_job(
+            self._wake, "date", run_date=dt.datetime.now(dt.timezone.utc) + delay, id=JOB_ID,
+            replace_existing=True, misfire_grace_time=None, coalesce=True,
+        )
+
+
+def install(core: Core, engine: ReminderEngine) -> None:
+    """Hook the engine into the core: programme changes, console ticks, service start and stop."""
+    core.services["reminders"] = engine
+
+    async def on_programme_change(old: Programme, new: Programme) -> None:
+        await engine.reschedule_sessions(affected_sessions(old, new))
+
+    core.programmes.on_change(on_programme_change)
+    previous: Callable[[], Awaitable[Any]] | None = core.services.get("tick")
+
+    async def tick() -> None:
+        if previous is not None:
+            await previous()
+        await engine.fire_due()
+
+    core.services["tick"] = tick
+    core.services.setdefault("next_due", []).append(engine.next_due)
+    core.services.setdefault("on_start", []).append(engine.start)
+    core.services.setdefault("on_close", []).append(engine.stop)

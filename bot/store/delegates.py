@@ -1,0 +1,137 @@
+"""What a delegate chose: bookmarks, followed streams, site-visit sign-ups, reminder settings.
+
+Every method commits before it returns, so a handler can tell the delegate
+that a choice was saved.  Reminders are derived from these rows by
+:class:`bot.notify.reminders.ReminderEngine`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from bot.store.db import Database, iso
+
+
+class JoinResult(str, enum.Enum):
+    JOINED = "joined"
+    ALREADY = "already"
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """``lead_minutes`` None means the defaults (15 minutes; 30 before a visit leaves)."""
+
+    enabled: bool = True
+    lead_minutes: int | None = None
+
+
+class DelegateState:
+    """Repository of the delegate's own choices."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- bookmarks ------------------------------------------------------------
+
+    async def bookmark(self, user_id: int, session_id: str, now: dt.datetime) -> bool:
+        """Bookmark a session; False if it already was."""
+        return await self.db.execute(
+            "INSERT INTO bookmarks (user_id, session_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (user_id, session_id, iso(now)),
+        ) > 0
+
+    async def unbookmark(self, user_id: int, session_id: str) -> bool:
+        return await self.db.execute(
+            "DELETE FROM bookmarks WHERE user_id = ? AND session_id = ?", (user_id, session_id)
+        ) > 0
+
+    async def bookmarks(self, user_id: int) -> set[str]:
+        rows = await self.db.fetchall("SELECT session_id FROM bookmarks WHERE user_id = ?", (user_id,))
+        return {r[0] for r in rows}
+
+    async def is_bookmarked(self, user_id: int, session_id: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM bookmarks WHERE user_id = ? AND session_id = ?", (user_id, session_id)
+        )
+        return row is not None
+
+    # -- streams --------------------------------------------------------------
+
+    async def subscribe(self, user_id: int, stream_id: str, now: dt.datetime) -> bool:
+        """Follow a stream; False if already followed."""
+        return await self.db.execute(
+            "INSERT INTO stream_subscriptions (user_id, stream_id, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (user_id, stream_id, iso(now)),
+        ) > 0
+
+    async def unsubscribe(self, user_id: int, stream_id: str) -> bool:
+        return await self.db.execute(
+            "DELETE FROM stream_subscriptions WHERE user_id = ? AND stream_id = ?", (user_id, stream_id)
+        ) > 0
+
+    async def subscriptions(self, user_id: int) -> set[str]:
+        rows = await self.db.fetchall("SELECT stream_id FROM stream_subscriptions WHERE user_id = ?", (user_id,))
+        return {r[0] for r in rows}
+
+    # -- site visits ----------------------------------------------------------
+
+    async def join_visit(self, user_id: int, session_id: str, capacity: int | None, now: dt.datetime) -> JoinResult:
+        """Sign up for a visit unless it is full; the count and the insert are one transaction."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM visit_signups WHERE user_id = ? AND session_id = ?", (user_id, session_id)
+            ) as cur:
+                if await cur.fetchone() is not None:
+                    return JoinResult.ALREADY
+            if capacity is not None:
+                async with conn.execute("SELECT COUNT(*) FROM visit_signups WHERE session_id = ?", (session_id,)) as cur:
+                    row = await cur.fetchone()
+                if row is not None and row[0] >= capacity:
+                    return JoinResult.FULL
+            await conn.execute(
+                "INSERT INTO visit_signups (user_id, session_id, created_at) VALUES (?, ?, ?)",
+                (user_id, session_id, iso(now)),
+            )
+        return JoinResult.JOINED
+
+    async def leave_visit(self, user_id: int, session_id: str) -> bool:
+        return await self.db.execute(
+            "DELETE FROM visit_signups WHERE user_id = ? AND session_id = ?", (user_id, session_id)
+        ) > 0
+
+    async def visits(self, user_id: int) -> set[str]:
+        rows = await self.db.fetchall("SELECT session_id FROM visit_signups WHERE user_id = ?", (user_id,))
+        return {r[0] for r in rows}
+
+    async def signup_counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT session_id, COUNT(*) FROM visit_signups GROUP BY session_id")
+        return {r[0]: r[1] for r in rows}
+
+    # -- reminder settings ----------------------------------------------------
+
+    async def reminder_settings(self, user_id: int) -> ReminderSettings:
+        row = await self.db.fetchone(
+            "SELECT enabled, lead_minutes FROM reminder_settings WHERE user_id = ?", (user_id,)
+        )
+        if row is None:
+            return ReminderSettings()
+        return ReminderSettings(bool(row[0]), row[1])
+
+    async def set_reminders_enabled(self, user_id: int, enabled: bool) -> None:
+        await self.db.execute(
+            "INSERT INTO reminder_settings (user_id, enabled) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled",
+            (user_id, int(enabled)),
+        )
+
+    async def set_lead(self, user_id: int, minutes: int | None) -> None:
+        """Set the lead time (None: the defaults) and switch reminders on."""
+        await self.db.execute(
+            "INSERT INTO reminder_settings (user_id, enabled, lead_minutes) VALUES (?, 1, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET enabled = 1, lead_minutes = excluded.lead_minutes",
+            (user_id, minutes),
+        )

@@ -1,0 +1,235 @@
+"""Reminders: follow a stream, choose the lead time, and what a reminder says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot import i18n
+from bot.clock import parse_duration
+from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.i18n import N_, _, ngettext
+from bot.notify.reminders import Kind, ReminderEngine, install, lead_for, moment_of
+from bot.programme import Session, Stream
+from bot.router import Context, Router
+from bot.store.delegates import DelegateState, ReminderSettings
+from bot.store.users import UserRecord
+from handlers.views import text, time_of, time_range
+
+if TYPE_CHECKING:
+    from bot.app import Core
+
+MAX_LEAD_MINUTES = 1440
+_OFF = {"off", "no", "stop", "none", "关", "关闭", "停止", "不要"}
+_ON = {"on", "yes", "start", "开", "开启", "打开"}
+_DEFAULT = {"default", "reset", "默认"}
+_CHINESE_NUMBERS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+
+
+def state(ctx: Context) -> DelegateState:
+    return ctx.core.services["delegates"]
+
+
+def engine(ctx: Context) -> ReminderEngine:
+    return ctx.core.services["reminders"]
+
+
+def minutes_text(minutes: int) -> str:
+    return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
+
+
+def lead_text(session: Session, settings: ReminderSettings) -> str:
+    """"I will remind you 15 minutes before it starts" or the visit/off variant."""
+    if not settings.enabled:
+        return _("Reminders are off; send /reminders on to get them.")
+    minutes = int(lead_for(session, settings.lead_minutes).total_seconds() // 60)
+    if session.site_visit is not None:
+        return _("I will remind you {minutes} before the group leaves.").format(minutes=minutes_text(minutes))
+    return _("I will remind you {minutes} before it starts.").format(minutes=minutes_text(minutes))
+
+
+def settings_text(settings: ReminderSettings) -> str:
+    if not settings.enabled:
+        return _("Reminders are off.")
+    if settings.lead_minutes is None:
+        return _("Reminders are on: {session} before a session starts, {visit} before a site visit's group leaves.").format(
+            session=minutes_text(15), visit=minutes_text(30)
+        )
+    return _("Reminders are on: {minutes} before a session starts or a site visit's group leaves.").format(
+        minutes=minutes_text(settings.lead_minutes)
+    )
+
+
+# -- streams --------------------------------------------------------------------
+
+
+def stream_token(args: str) -> str:
+    """``stream 2``, ``分论坛二``, ``#2`` -> ``2``; anything else unchanged."""
+    token = re.sub(r"^(?:stream|track|分论坛|论坛)\s*", "", args.strip(), flags=re.I).strip()
+    return _CHINESE_NUMBERS.get(token, token)
+
+
+def _stream_name(ctx: Context, stream: Stream) -> str:
+    return _("Stream {number}: {title}").format(number=stream.number, title=text(ctx, stream.title))
+
+
+async def _pick_stream(ctx: Context, command: str, question: str) -> Reply:
+    followed = await state(ctx).subscriptions(ctx.user_id)
+    options = tuple(
+        Choice(("✓ " if s.id in followed else "") + _stream_name(ctx, s), f"/{command} {s.id}",
+               short=_("Stream {number}").format(number=s.number))
+        for s in ctx.agenda.streams()
+    )
+    if not options:
+        return Text(_("This event has no streams."))
+    return Choices(question, options, navigation=ctx.via_button)
+
+
+async def _find_stream(ctx: Context, args: str) -> Stream | Reply:
+    stream = ctx.agenda.find_stream(stream_token(args))
+    if stream is None:
+        numbers = ", ".join(str(s.number) for s in ctx.agenda.streams())
+        return Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=args, numbers=numbers or "—"))
+    return stream
+
+
+async def subscribe(req: Request, ctx: Context) -> Sequence[Reply]:
+    """Follow a stream: every one of its sessions is reminded."""
+    if not req.args.strip():
+        return [await _pick_stream(ctx, "subscribe", _("Which stream do you want to follow? I will remind you of each of its sessions."))]
+    stream = await _find_stream(ctx, req.args)
+    if not isinstance(stream, Stream):
+        return [stream]
+    added = await state(ctx).subscribe(ctx.user_id, stream.id, ctx.now)
+    await engine(ctx).reconcile(users=[ctx.user_id])
+    upcoming = [s for s in ctx.agenda.stream_sessions(stream.id) if moment_of(s) > ctx.now]
+    lines = [
+        (_("You now follow {stream}.") if added else _("You already follow {stream}.")).format(stream=_stream_name(ctx, stream)),
+        ngettext("I will remind you of its {count} coming session.", "I will remind you of its {count} coming sessions.",
+                 len(upcoming)).format(count=len(upcoming)),
+        settings_text(await state(ctx).reminder_settings(ctx.user_id)),
+    ]
+    options = (Choice(_("Sessions of this stream"), f"/stream {stream.id}"), Choice(_("Unfollow"), f"/unsubscribe {stream.id}"))
+    return [Choices("\n".join(lines), options)]
+
+
+async def unsubscribe(req: Request, ctx: Context) -> Sequence[Reply]:
+    """Stop following a stream; its pending reminders are cancelled."""
+    if not req.args.strip():
+        return [await _pick_stream(ctx, "unsubscribe", _("Which stream do you want to stop following?"))]
+    stream = await _find_stream(ctx, req.args)
+    if not isinstance(stream, Stream):
+        return [stream]
+    removed = await state(ctx).unsubscribe(ctx.user_id, stream.id)
+    await engine(ctx).reconcile(users=[ctx.user_id])
+    if not removed:
+        return [Text(_("You did not follow {stream}.").format(stream=_stream_name(ctx, stream)))]
+    return [Text(_("You no longer follow {stream}. Sessions you bookmarked or visits you joined are still reminded.").format(
+        stream=_stream_name(ctx, stream)))]
+
+
+# -- settings -------------------------------------------------------------------
+
+
+def _settings_choices() -> tuple[Choice, ...]:
+    return (
+        Choice(minutes_text(10), "/reminders 10"),
+        Choice(minutes_text(15), "/reminders 15"),
+        Choice(minutes_text(30), "/reminders 30"),
+        Choice(minutes_text(60), "/reminders 60"),
+        Choice(_("Default"), "/reminders default"),
+        Choice(_("Off"), "/reminders off"),
+    )
+
+
+async def reminders(req: Request, ctx: Context) -> Sequence[Reply]:
+    """Show or change reminders: /reminders 30, /reminders off, /reminders on."""
+    word = req.args.strip().casefold()
+    store, uid = state(ctx), ctx.user_id
+    if not word:
+        current = await store.reminder_settings(uid)
+        lines = [settings_text(current)]
+        pending = await engine(ctx).pending(uid)
+        if pending:
+            sid, due = pending[0]
+            session = ctx.agenda.session(sid)
+            lines.append(ngettext("{count} reminder is waiting.", "{count} reminders are waiting.", len(pending)).format(count=len(pending)))
+            if session is not None:
+                lines.append(_("The next one, for \"{title}\", comes at {time}.").format(title=text(ctx, session.title), time=time_of(ctx, due)))
+        lines.append(_("Change it with /reminders <minutes>, /reminders off or /reminders on."))
+        return [Choices("\n".join(lines), _settings_choices(), title=_("Reminders"), columns=2)]
+    if word in _OFF:
+        await store.set_reminders_enabled(uid, False)
+        await engine(ctx).reconcile(users=[uid])
+        return [Text(_("Reminders are off. Your bookmarks and streams are kept; send /reminders on to get reminders again."))]
+    if word in _ON:
+        await store.set_reminders_enabled(uid, True)
+    elif word in _DEFAULT:
+        await store.set_lead(uid, None)
+    else:
+        try:
+            lead = parse_duration(word.removesuffix("min").removesuffix("分钟"))
+        except ValueError:
+            lead = None
+        minutes = int(lead.total_seconds() // 60) if lead is not None else 0
+        if lead is None or lead.total_seconds() % 60 or not 1 <= minutes <= MAX_LEAD_MINUTES:
+            return [Text(_("I could not read \"{value}\" as a lead time. Send a number of minutes from 1 to {max}, e.g. /reminders 30, or /reminders off.").format(
+                value=req.args.strip(), max=MAX_LEAD_MINUTES))]
+        await store.set_lead(uid, minutes)
+    await engine(ctx).reconcile(users=[uid])
+    return [Text(_("Saved. {settings}").format(settings=settings_text(await store.reminder_settings(uid))))]
+
+
+# -- what a reminder says -------------------------------------------------------
+
+
+def render_reminder(core: Core, user: UserRecord, session: Session, kind: Kind, now: dt.datetime) -> list[Reply]:
+    """The reminder, in the delegate's language and zone(s)."""
+    localizer = core.catalogs.get(core.locale_for(user))
+    ctx = Context(core=core, user=user, localizer=localizer)
+    with i18n.use(localizer):
+        minutes = max(0, round((moment_of(session) - now).total_seconds() / 60))
+        lines = [text(ctx, session.title)]
+        prog = ctx.programme
+        if kind is Kind.VISIT and session.site_visit is not None:
+            visit = session.site_visit
+            point = prog.venue(visit.meeting_point)
+            place = text(ctx, point.name) if point is not None else visit.meeting_point
+            lines.append(_("The group leaves from {place} at {time}, in {minutes}.").format(
+                place=place, time=time_of(ctx, visit.departure), minutes=minutes_text(minutes)))
+            if point is not None and point.address:
+                lines.append(_("Address: {address}").format(address=text(ctx, point.address)))
+            if visit.meeting_note:
+                lines.append(text(ctx, visit.meeting_note))
+            lines.append(_("The visit itself: {time}.").format(time=time_range(ctx, session.start, session.end)))
+            if visit.bring:
+                lines.append(_("What to bring: {items}").format(items=text(ctx, visit.bring)))
+            title = _("Site visit reminder")
+        else:
+            lines.append(_("Starts at {time}, in {minutes}.").format(time=time_of(ctx, session.start), minutes=minutes_text(minutes)))
+            venue = prog.venue(session.venue)
+            if venue is not None:
+                lines.append(_("Where: {place}").format(place=text(ctx, venue.name)))
+            if session.online is not None and session.online.url:
+                lines.append(_("Link: {url}").format(url=session.online.url))
+            title = _("Reminder")
+        if session.tbc:
+            lines.append(_("Times and places of this session are still to be confirmed."))
+        lines.append(_("Details: /session {id}").format(id=session.id))
+        return [Text("\n".join(lines), title=title)]
+
+
+def register(router: Router) -> None:
+    router.command("subscribe", "follow", description=N_("Follow a stream and be reminded of its sessions: /subscribe 2"))(subscribe)
+    router.command("unsubscribe", "unfollow", description=N_("Stop following a stream: /unsubscribe 2"))(unsubscribe)
+    router.command("reminders", "remind", description=N_("Reminder lead time: /reminders 30, /reminders off"))(reminders)
+
+
+async def setup(core: Core) -> None:
+    """Create the delegate-state store and the reminder engine, and schedule what is wanted now."""
+    core.services.setdefault("delegates", DelegateState(core.db))
+    reminder_engine = ReminderEngine(core, render_reminder)
+    install(core, reminder_engine)
+    await reminder_engine.reconcile()
