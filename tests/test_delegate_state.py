@@ -123,7 +123,7 @@ async def test_my_agenda_and_visits_answer_in_chinese(core) -> None:
     assert "你的日程还是空的" in await chat.say("我的日程")
     assert "发送 /join 加考察序号报名" in await chat.say("参观")
     assert "你已关注" in await chat.say("订阅分论坛2")
-    assert "你关注的分论坛：Stream 2" in await chat.say("我的日程")
+    assert "你关注的分论坛：分论坛2" in await chat.say("我的日程")
 
 
 @pytest.mark.parametrize(
