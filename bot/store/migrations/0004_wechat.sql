@@ -1,0 +1,18 @@
+-- WeChat: callbacks already answered (WeChat retries a callback up to three
+-- times, also across a restart of the bot), and each follower's
+-- customer-service window (48 hours after their last message, with a quota).
+CREATE TABLE wechat_inbound (
+    dedupe_key  TEXT PRIMARY KEY,           -- "m:<MsgId>" or "e:<openid>:<CreateTime>:<Event>"
+    openid      TEXT NOT NULL,
+    received_at TEXT NOT NULL,              -- UTC ISO-8601
+    parts       TEXT,                       -- JSON list of the reply's text parts; NULL while handling
+    late        INTEGER NOT NULL DEFAULT 0  -- 1: the reply went out by customer-service message
+);
+
+CREATE INDEX wechat_inbound_received ON wechat_inbound (received_at);
+
+CREATE TABLE wechat_window (
+    openid          TEXT PRIMARY KEY,
+    last_inbound_at TEXT NOT NULL,          -- the follower's last message, menu click or follow (UTC)
+    exhausted_at    TEXT                    -- WeChat said 45015/45047 after that: no more customer-service messages
+);
