@@ -130,30 +130,32 @@ async def test_body_over_64_kib_is_refused_413(rig: Rig) -> None:
     assert await rig.core.users.find(UserRef("wechat", "o_big")) is None
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        "hello, not XML",
-        '{"MsgType": "text"}',
-        "<xml><ToUserName>gh",
-        "<notxml><a>1</a></notxml>",
-        "<xml></xml>",
-        "<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime><MsgId>5</MsgId></xml>",
-        message_xml("o_x", {"MsgType": "text", "Content": "hi", "MsgId": "not-a-number"}),
-        message_xml("o_x", {"MsgType": ["text", "image"], "Content": "hi", "MsgId": "6"}),
-        message_xml("o_x", {"MsgType": "location", "Location_X": "north", "Location_Y": "1", "MsgId": "7"}),
-        message_xml("o_x", {"MsgType": "location", "Location_X": "123", "Location_Y": "1", "MsgId": "8"}),
-        message_xml("", {"MsgType": "text", "Content": "hi", "MsgId": "10"}),
-        "   ",
-    ],
-    ids=["text", "json", "truncated", "wrong-root", "empty-root", "no-msgtype", "bad-msgid", "two-msgtypes",
-         "bad-latitude", "latitude-out-of-range", "no-sender", "blank"],
-)
-async def test_malformed_callbacks_get_400_never_500(core: Core, fake_api: FakeWeChatAPI, body: str) -> None:
+MALFORMED = {
+    "text": "hello, not XML",
+    "json": '{"MsgType": "text"}',
+    "truncated": "<xml><ToUserName>gh",
+    "wrong-root": "<notxml><a>1</a></notxml>",
+    "empty-root": "<xml></xml>",
+    "no-msgtype": "<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime><MsgId>5</MsgId></xml>",
+    "bad-msgid": message_xml("o_x", {"MsgType": "text", "Content": "hi", "MsgId": "not-a-number"}),
+    "two-msgtypes": message_xml("o_x", {"MsgType": ["text", "image"], "Content": "hi", "MsgId": "6"}),
+    "bad-latitude": message_xml("o_x", {"MsgType": "location", "Location_X": "north", "Location_Y": "1", "MsgId": "7"}),
+    "latitude-out-of-range": message_xml("o_x", {"MsgType": "location", "Location_X": "123", "Location_Y": "1", "MsgId": "8"}),
+    "no-sender": message_xml("", {"MsgType": "text", "Content": "hi", "MsgId": "10"}),
+    "no-create-time": "<xml><ToUserName>gh</ToUserName><FromUserName>o_x</FromUserName><MsgType>text</MsgType><MsgId>11</MsgId></xml>",
+    "blank": "   ",
+    "not-utf8": b"<xml>\xff\xfe</xml>",
+}
+
+
+async def test_malformed_callbacks_get_400_never_500(core: Core, fake_api: FakeWeChatAPI) -> None:
     async with wechat_rig(core, fake_api, safe=False) as plain:
         follower = plain.follower("o_x")
-        query, _ = follower.signed_query(None)
-        assert (await follower.post_raw(query, body)).status == 400
+        statuses = {}
+        for name, body in MALFORMED.items():
+            query, _ = follower.signed_query(None)
+            statuses[name] = (await follower.post_raw(query, body)).status
+    assert statuses == {name: 400 for name in MALFORMED}
     assert await core.users.find(UserRef("wechat", "o_x")) is None
 
 

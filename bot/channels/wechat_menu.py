@@ -13,6 +13,7 @@ from typing import Any, Final
 from bot import i18n
 from bot.i18n import N_, _
 from bot.router import Router
+from handlers.start import main_menu
 
 #: WeChat's menu limits: buttons, and bytes in a name.
 MAX_TOP_BUTTONS: Final = 3
@@ -20,15 +21,15 @@ MAX_SUB_BUTTONS: Final = 5
 MAX_TOP_NAME_BYTES: Final = 16
 MAX_SUB_NAME_BYTES: Final = 60
 
-#: (label, command) in menu order.
+#: Commands in menu order, with the labels of those the start menu does not show.
 MENU_ITEMS: Final = (
-    (N_("Today"), "today"),
-    (N_("What's next"), "next"),
-    (N_("My agenda"), "myagenda"),
-    (N_("Venues"), "venues"),
-    (N_("Feedback"), "feedback"),
-    (N_("Programme"), "programme"),
-    (N_("Language"), "lang"),
+    ("today", None),
+    ("next", None),
+    ("myagenda", N_("My agenda")),
+    ("venues", N_("Venues")),
+    ("feedback", N_("Feedback")),
+    ("programme", None),
+    ("lang", None),
 )
 
 
@@ -49,7 +50,13 @@ def _click(label: str, command: str, limit: int) -> dict[str, str]:
 def menu_definition(router: Router, localizer: i18n.Localizer) -> dict[str, Any]:
     """The menu for ``/cgi-bin/menu/create``, labelled in ``localizer``'s language."""
     with i18n.use(localizer):
-        items = [(_(label), command) for label, command in MENU_ITEMS if router.resolve(command) is not None]
+        # the start menu's labels, so the same button reads the same in the chat and the menu
+        start_labels = {choice.payload: choice.label for choice in main_menu()}
+        items = [
+            (_(label) if label else start_labels.get(f"/{command}", command), command)
+            for command, label in MENU_ITEMS
+            if router.resolve(command) is not None
+        ]
         if len(items) <= MAX_TOP_BUTTONS:
             return {"button": [_click(label, command, MAX_TOP_NAME_BYTES) for label, command in items]}
         top = [_click(label, command, MAX_TOP_NAME_BYTES) for label, command in items[: MAX_TOP_BUTTONS - 1]]

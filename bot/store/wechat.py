@@ -33,7 +33,7 @@ class Window:
         """Customer-service messages are allowed: inside the window and its quota not used up."""
         if now - self.last_inbound_at >= length:
             return False
-        return self.exhausted_at is None or self.exhausted_at < self.last_inbound_at
+        return self.exhausted_at is None
 
 
 class WeChatStore:
@@ -59,8 +59,8 @@ class WeChatStore:
             if opens_window:
                 await conn.execute(
                     "INSERT INTO wechat_window (openid, last_inbound_at) VALUES (?, ?) "
-                    "ON CONFLICT (openid) DO UPDATE SET last_inbound_at = excluded.last_inbound_at "
-                    "WHERE excluded.last_inbound_at > wechat_window.last_inbound_at",
+                    "ON CONFLICT (openid) DO UPDATE SET last_inbound_at = excluded.last_inbound_at, exhausted_at = NULL "
+                    "WHERE excluded.last_inbound_at >= wechat_window.last_inbound_at",
                     (openid, iso(now)),
                 )
             self._claims += 1

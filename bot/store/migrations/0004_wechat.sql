@@ -14,5 +14,5 @@ CREATE INDEX wechat_inbound_received ON wechat_inbound (received_at);
 CREATE TABLE wechat_window (
     openid          TEXT PRIMARY KEY,
     last_inbound_at TEXT NOT NULL,          -- the follower's last message, menu click or follow (UTC)
-    exhausted_at    TEXT                    -- WeChat said 45015/45047 after that: no more customer-service messages
+    exhausted_at    TEXT                    -- WeChat said 45015/45047 since then: no customer-service messages until the next
 );
