@@ -30,6 +30,8 @@ import math
 import re
 import struct
 from collections import OrderedDict
+from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -51,6 +53,7 @@ from bot.channels.wechat_push import CHANNEL, WeChatSender
 from bot.channels.wechat_render import render_parts
 from bot.conversation import Location, Reply, Request, Text, UserRef
 from bot.i18n import _
+from bot.router import Context, Next
 from bot.store.wechat import WeChatStore
 
 logger = logging.getLogger(__name__)
@@ -100,6 +103,18 @@ class _Answer:
 
     parts: list[str]
     late: bool = False
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Who the core just answered, and in which language (set by the router middleware)."""
+
+    user_id: int
+    localizer: i18n.Localizer
+
+
+#: Set inside the task that answers one callback; each task has its own copy.
+_READER: ContextVar[_Reader | None] = ContextVar("wechat_reader", default=None)
 
 
 @dataclass
@@ -170,6 +185,7 @@ class WeChatChannel:
         self.reply_deadline = reply_deadline
         self._inflight: OrderedDict[str, _Inflight] = OrderedDict()
         self.callbacks_received = 0
+        core.router.use(self._note_reader)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(ROUTE, self.verify)
@@ -179,10 +195,11 @@ class WeChatChannel:
         logger.info("WeChat callback on %s (%s mode)", ROUTE, "safe" if self.crypto else "plain")
 
     async def stop(self) -> None:
-        """Let replies being worked out finish (briefly), then close the API session."""
+        """Let replies being worked out finish (briefly), store them, close the API session."""
         pending = [e.task for e in self._inflight.values() if e.task is not None and not e.task.done()]
         if pending:
             await asyncio.wait(pending, timeout=self.reply_deadline)
+        await self.store.close()
         await self.api.close()
 
     # -- HTTP -------------------------------------------------------------
@@ -264,7 +281,8 @@ class WeChatChannel:
 
     def _read(self, xml: bytes) -> Inbound:
         """The callback as an :class:`Inbound`; BadCallback(400) for what WeChat does not send."""
-        safe_xml(xml)  # refuses declarations and non-XML before wechatpy parses it
+        if _DECLARATION.search(xml):
+            raise BadCallback(400, "XML with a DOCTYPE or entity declaration")
         try:
             message = parse_message(xml.decode("utf-8"))
             return self._inbound(message)
@@ -367,16 +385,16 @@ class WeChatChannel:
         try:
             replies = await self._ask_core(inbound)
             parts = await self._render(inbound, replies)
-            await self.store.answered(inbound.key, parts)
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.store.forget(inbound.key)
             raise
-        if entry.late and parts:
-            await self.store.mark_late(inbound.key)
+        # no await between reading entry.late and returning: the HTTP side sets it when it gives up waiting
+        late = entry.late and bool(parts)
+        self.store.answered(inbound.key, parts, late=late)
+        if late:
             await self._push(inbound, parts)
-            return _Answer(parts, late=True)
-        return _Answer(parts)
+        return _Answer(parts, late=late)
 
     async def _ask_core(self, inbound: Inbound) -> list[Reply]:
         core = self.core
@@ -389,6 +407,23 @@ class WeChatChannel:
         assert inbound.request is not None
         return await core.handle(inbound.request)
 
+    async def _note_reader(self, req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
+        """Router middleware: remember who was answered in which language, for rendering the reply."""
+        replies = await call_next(req, ctx)
+        if req.user.channel == CHANNEL and ctx.user is not None:
+            _READER.set(_Reader(ctx.user.id, ctx.localizer))
+        return replies
+
+    async def _reader(self, openid: str) -> _Reader | None:
+        """The follower just answered (noted by the middleware), else looked up."""
+        noted = _READER.get()
+        if noted is not None:
+            return noted
+        record = await self.core.users.find(UserRef(CHANNEL, openid))
+        if record is None:
+            return None
+        return _Reader(record.id, self.core.catalogs.get(self.core.locale_for(record)))
+
     async def _language(self, openid: str) -> str | None:
         """The new follower's WeChat language, where the API tells it; else None (the event's default)."""
         try:
@@ -400,8 +435,8 @@ class WeChatChannel:
     async def _render(self, inbound: Inbound, replies: list[Reply]) -> list[str]:
         if not replies:
             return []
-        record = await self.core.users.find(UserRef(CHANNEL, inbound.openid))
-        with i18n.use(self.core.catalogs.get(self.core.locale_for(record))):
+        reader = await self._reader(inbound.openid)
+        with i18n.use(reader.localizer if reader else self.core.catalogs.get(self.core.locale_for(None))):
             return render_parts(replies)
 
     async def _push(self, inbound: Inbound, parts: list[str]) -> None:

@@ -79,6 +79,8 @@ def render_text(replies: Sequence[Reply]) -> str:
 
 def _cut_line(line: str, limit: int) -> list[str]:
     """A single line longer than ``limit`` bytes, cut between characters."""
+    if len(line.encode("utf-8")) <= limit:
+        return [line]
     pieces: list[str] = []
     current: list[str] = []
     size = 0

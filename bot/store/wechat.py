@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -13,6 +15,8 @@ from bot.store.db import Database, iso, parse_iso
 INBOUND_TTL: Final = dt.timedelta(days=1)
 #: Old callbacks are pruned once every this many claims.
 PRUNE_EVERY: Final = 500
+#: Replies are written this long after the first unsaved one, together (seconds).
+FLUSH_DELAY: Final = 0.05
 
 
 @dataclass(frozen=True)
@@ -40,42 +44,67 @@ class WeChatStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._claims = 0
+        self._unsaved: dict[str, tuple[str, bool]] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def _statement(self, sql: str, params: tuple = ()) -> list:
+        """One write statement, committed by itself (the connection is in autocommit mode).
+
+        A single round trip to the database thread instead of three with
+        BEGIN and COMMIT around it: this runs for every callback.
+        """
+        return await self.db.fetchall(sql, params)
 
     async def claim(self, key: str, openid: str, now: dt.datetime, *, opens_window: bool) -> Claim:
-        """Record that callback ``key`` is being handled (and the follower's window), unless it already was."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO wechat_inbound (dedupe_key, openid, received_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (dedupe_key) DO NOTHING",
-                (key, openid, iso(now)),
-            )
-            if not cur.rowcount:
-                async with conn.execute(
-                    "SELECT parts, late FROM wechat_inbound WHERE dedupe_key = ?", (key,)
-                ) as found:
-                    row = await found.fetchone()
-                parts = tuple(json.loads(row["parts"])) if row and row["parts"] is not None else None
-                return Claim(new=False, parts=parts, late=bool(row and row["late"]))
-            if opens_window:
-                await conn.execute(
-                    "INSERT INTO wechat_window (openid, last_inbound_at) VALUES (?, ?) "
-                    "ON CONFLICT (openid) DO UPDATE SET last_inbound_at = excluded.last_inbound_at, exhausted_at = NULL "
-                    "WHERE excluded.last_inbound_at >= wechat_window.last_inbound_at",
-                    (openid, iso(now)),
-                )
-            self._claims += 1
-            if self._claims % PRUNE_EVERY == 0:
-                await conn.execute("DELETE FROM wechat_inbound WHERE received_at < ?", (iso(now - INBOUND_TTL),))
+        """Record that callback ``key`` is being handled (and open the follower's window), unless it already was."""
+        inserted = await self._statement(
+            "INSERT INTO wechat_inbound (dedupe_key, openid, received_at, opens_window) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1",
+            (key, openid, iso(now), int(opens_window)),
+        )
+        if not inserted:
+            if key in self._unsaved:
+                parts_json, late = self._unsaved[key]
+                return Claim(new=False, parts=tuple(json.loads(parts_json)), late=late)
+            row = await self.db.fetchone("SELECT parts, late FROM wechat_inbound WHERE dedupe_key = ?", (key,))
+            parts = tuple(json.loads(row["parts"])) if row and row["parts"] is not None else None
+            return Claim(new=False, parts=parts, late=bool(row and row["late"]))
+        self._claims += 1
+        if self._claims % PRUNE_EVERY == 0:
+            await self.db.execute("DELETE FROM wechat_inbound WHERE received_at < ?", (iso(now - INBOUND_TTL),))
         return Claim(new=True)
 
-    async def answered(self, key: str, parts: list[str]) -> None:
-        """Store the reply, so a retry after a restart gets it again instead of a second effect."""
-        await self.db.execute(
-            "UPDATE wechat_inbound SET parts = ? WHERE dedupe_key = ?", (json.dumps(parts, ensure_ascii=False), key)
-        )
+    def answered(self, key: str, parts: list[str], *, late: bool = False) -> None:
+        """Keep the reply, so a retry after a restart gets it again (written in batches, see :meth:`flush`).
 
-    async def mark_late(self, key: str) -> None:
-        await self.db.execute("UPDATE wechat_inbound SET late = 1 WHERE dedupe_key = ?", (key,))
+        Only the claim must be committed before the core acts; the stored reply
+        spares the follower a "please send it again" after a restart, so it is
+        written behind, many callbacks in one transaction.
+        """
+        self._unsaved[key] = (json.dumps(parts, ensure_ascii=False), late)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon(), name="wechat-answers")
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(FLUSH_DELAY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write the replies kept since the last flush."""
+        batch, self._unsaved = self._unsaved, {}
+        if batch:
+            async with self.db.transaction() as conn:
+                await conn.executemany(
+                    "UPDATE wechat_inbound SET parts = ?, late = ? WHERE dedupe_key = ?",
+                    [(parts, int(late), key) for key, (parts, late) in batch.items()],
+                )
+
+    async def close(self) -> None:
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush()
 
     async def forget(self, key: str) -> None:
         """Drop a claim whose handling failed, so WeChat's retry is handled afresh."""
