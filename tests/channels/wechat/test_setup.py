@@ -18,7 +18,7 @@ from bot.channels.wechat_menu import MAX_TOP_NAME_BYTES, menu_definition
 from bot.conversation import Location, Request, Text, UserRef
 from bot.router import Context
 from tests.conftest import shared_path
-from tests.wechat_kit import APPID, SECRET, TOKEN, FakeWeChatAPI, Follower, Rig, fake_api, rig, sign, wechat_rig  # noqa: F401
+from tests.channels.wechat.kit import APPID, SECRET, TOKEN, FakeWeChatAPI, Follower, Rig, sign, wechat_rig
 
 
 def test_build_channel_needs_token_appid_and_secret(core: Core) -> None:

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 import xmltodict
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -244,18 +243,3 @@ async def wechat_rig(core: Core, api: FakeWeChatAPI, *, safe: bool = True, **opt
     finally:
         await client.close()
         await channel.stop()
-
-
-@pytest.fixture
-async def fake_api() -> AsyncIterator[FakeWeChatAPI]:
-    api = FakeWeChatAPI()
-    await api.start()
-    yield api
-    await api.close()
-
-
-@pytest.fixture
-async def rig(core: Core, fake_api: FakeWeChatAPI) -> AsyncIterator[Rig]:
-    """Safe mode (the recommended setting), the normal 4-second deadline."""
-    async with wechat_rig(core, fake_api) as r:
-        yield r

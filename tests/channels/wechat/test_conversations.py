@@ -4,7 +4,7 @@ Each conversation is a table of steps: what the follower sends (free text, a
 command word, a bare number that picks from the last numbered choices, or
 ``!EVENT key`` for a follow or a menu click) and what the passive reply must
 contain.  A feature adds its commands by adding rows to both tables;
-``test_every_command_is_in_both_conversations`` says which are missing.
+``test_every_command_is_in_both_conversations`` names the missing ones.
 
 The Chinese table checks programme content, CLDR dates and this channel's
 own strings, not the skeleton's strings (their translations land separately).
@@ -18,7 +18,7 @@ import pytest
 
 from bot import intents
 from bot.app import Core
-from tests.wechat_kit import FakeWeChatAPI, Follower, Rig, fake_api, rig  # noqa: F401  (fixtures)
+from tests.channels.wechat.kit import Follower, Rig
 
 
 @dataclass(frozen=True)

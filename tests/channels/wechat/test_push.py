@@ -8,7 +8,7 @@ from bot.app import Core
 from bot.channels.wechat_api import WeChatAPI
 from bot.conversation import Choice, Choices, Text, UserRef
 from bot.store.db import Database
-from tests.wechat_kit import APPID, SECRET, FakeWeChatAPI, Rig, fake_api, rig, wechat_rig  # noqa: F401  (fixtures)
+from tests.channels.wechat.kit import APPID, SECRET, FakeWeChatAPI, Rig, wechat_rig
 
 
 async def follower_id(rig: Rig, openid: str = "o_alice") -> int:

@@ -10,17 +10,7 @@ import pytest
 from bot.app import Core
 from bot.channels.wechat import MAX_BODY_BYTES
 from bot.conversation import UserRef
-from tests.wechat_kit import (  # noqa: F401  (fixtures)
-    TOKEN,
-    FakeWeChatAPI,
-    Follower,
-    Rig,
-    fake_api,
-    message_xml,
-    rig,
-    sign,
-    wechat_rig,
-)
+from tests.channels.wechat.kit import TOKEN, FakeWeChatAPI, Follower, Rig, message_xml, sign, wechat_rig
 
 BILLION_LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'

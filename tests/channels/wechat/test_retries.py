@@ -10,7 +10,7 @@ from bot.app import Core
 from bot.channels.wechat_render import MAX_TEXT_BYTES
 from bot.conversation import Reply, Request, Text
 from bot.router import Context
-from tests.wechat_kit import FakeWeChatAPI, Rig, fake_api, rig, wechat_rig  # noqa: F401  (fixtures)
+from tests.channels.wechat.kit import FakeWeChatAPI, Rig, wechat_rig
 
 
 class Gate:
