@@ -77,13 +77,18 @@ class WeChatAPI:
         self._token_expires: dt.datetime | None = None
         self._token_lock = asyncio.Lock()
         self.token_fetches = 0
+        self._closed = False
 
     async def close(self) -> None:
+        """Close the HTTP session; later calls fail as :class:`WeChatUnavailable` (and are retried by the outbox)."""
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
 
     def _http(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise WeChatUnavailable("the WeChat API client is closed")
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         return self._session

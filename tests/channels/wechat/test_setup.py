@@ -145,3 +145,16 @@ async def test_reply_text_that_looks_like_the_end_of_cdata_survives(rig: Rig) ->
 async def test_new_follower_without_a_wechat_language_is_welcomed_in_the_event_language(rig: Rig) -> None:
     answer = await rig.follower("o_new").event("subscribe", EventKey="")
     assert answer.text is not None and "Welcome to 2025 Workshop for Thought Leaders!" in answer.text
+
+
+def test_access_log_lines_leave_out_the_query_with_the_openid(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.service import PathOnlyAccessLogger
+
+    access = PathOnlyAccessLogger(logging.getLogger("test.access"), "")
+    with caplog.at_level(logging.INFO, logger="test.access"):
+        access.log(make_mocked_request("POST", "/wechat?openid=o_secret&signature=abc"), web.Response(text="success"), 0.002)
+    assert caplog.messages == ["POST /wechat 200 2.0 ms"]
