@@ -122,10 +122,16 @@ class WeChatAPI:
         async with self._token_lock:
             now = self.clock.now()
             if self._token is None or self._token_expires is None or now >= self._token_expires:
-                answer = await self._request(
-                    "GET", "/cgi-bin/token",
-                    {"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
-                )
+                try:
+                    answer = await self._request(
+                        "GET", "/cgi-bin/token",
+                        {"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
+                    )
+                except WeChatAPIError as exc:
+                    # a wrong secret or a server IP missing from the account's whitelist (40164):
+                    # the operator can fix it, so callers retry rather than give up
+                    logger.error("WeChat refused an access token for AppID %s: %s", self.appid, exc)
+                    raise WeChatUnavailable(f"no access token ({exc})") from exc
                 token = answer.get("access_token")
                 if not isinstance(token, str) or not token:
                     raise WeChatUnavailable("no access_token in the token answer")

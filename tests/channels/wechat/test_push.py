@@ -169,3 +169,11 @@ async def test_pushed_choices_are_numbered_in_the_followers_language(rig: Rig) -
     (text,) = rig.api.texts_to("o_alice")
     assert "1. A\n2. B" in text
     assert "回复" in text
+
+
+async def test_a_refused_access_token_is_retried_later_not_given_up(core: Core, fake_api: FakeWeChatAPI) -> None:
+    async with wechat_rig(core, fake_api, secret="wrong-secret") as r:
+        uid = await follower_id(r)
+        await push(r, uid, "hello", "k1")
+    ((status, error, _),) = await outbox_rows(core.db)
+    assert status == "pending" and error is not None and "40125" in error
