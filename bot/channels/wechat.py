@@ -69,6 +69,8 @@ INFLIGHT_TTL: Final = 60.0
 SUCCESS: Final = "success"
 #: Declarations that make entity expansion (billion laughs) or external entities (XXE) possible.
 _DECLARATION: Final = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+#: What WeChat's openids (28 characters) and account ids (gh_...) look like, with room to spare.
+_ACCOUNT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Events that are a follower's action and so open the 48-hour customer-service window.
 _WINDOW_EVENTS: Final = frozenset({"subscribe", "subscribe_scan", "scan", "click", "view"})
 _WELCOME_EVENTS: Final = frozenset({"subscribe", "subscribe_scan"})
@@ -293,8 +295,8 @@ class WeChatChannel:
 
     def _inbound(self, message: BaseMessage) -> Inbound:
         openid, account = message.source, message.target
-        if not isinstance(openid, str) or not openid or not isinstance(account, str):
-            raise BadCallback(400, "no FromUserName / ToUserName")
+        if not isinstance(openid, str) or not _ACCOUNT_ID.match(openid) or not isinstance(account, str) or not _ACCOUNT_ID.match(account):
+            raise BadCallback(400, "no valid FromUserName / ToUserName")
         created = message._data.get("CreateTime")
         if not isinstance(created, str) or not created.strip().isdigit():
             raise BadCallback(400, "no CreateTime")
@@ -315,7 +317,7 @@ class WeChatChannel:
                 return Inbound(**common, request=Request(user=user, location=location))
             return Inbound(**common)  # view, scan, template and mass-send reports: nothing to say
         msg_id = message._data.get("MsgId")
-        if not isinstance(msg_id, str) or not msg_id.strip().isdigit():
+        if not isinstance(msg_id, str) or not msg_id.strip().isdigit() or len(msg_id.strip()) > 24:
             raise BadCallback(400, "message without MsgId")
         common = dict(key=f"m:{msg_id.strip()}", openid=openid, account=account, kind=f"message {message.type}")
         if message.type == "text":

@@ -132,6 +132,8 @@ MALFORMED = {
     "bad-latitude": message_xml("o_x", {"MsgType": "location", "Location_X": "north", "Location_Y": "1", "MsgId": "7"}),
     "latitude-out-of-range": message_xml("o_x", {"MsgType": "location", "Location_X": "123", "Location_Y": "1", "MsgId": "8"}),
     "no-sender": message_xml("", {"MsgType": "text", "Content": "hi", "MsgId": "10"}),
+    "huge-sender": message_xml("o" * 5000, {"MsgType": "text", "Content": "hi", "MsgId": "12"}),
+    "nested-sender": message_xml({"a": "1"}, {"MsgType": "text", "Content": "hi", "MsgId": "13"}),  # type: ignore[arg-type]
     "no-create-time": "<xml><ToUserName>gh</ToUserName><FromUserName>o_x</FromUserName><MsgType>text</MsgType><MsgId>11</MsgId></xml>",
     "blank": "   ",
     "not-utf8": b"<xml>\xff\xfe</xml>",
