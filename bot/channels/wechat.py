@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import contextlib
+import datetime as dt
 import hmac
 import logging
 import math
@@ -63,6 +64,8 @@ ROUTE: Final = "/wechat"
 MAX_BODY_BYTES: Final = 64 * 1024
 #: WeChat gives up on an answer after 5 seconds; the core gets this long, the rest is margin.
 REPLY_DEADLINE: Final = 4.0
+#: The rest of a long reply is pushed this long after the passive first part, so it arrives after it.
+REST_DELAY: Final = dt.timedelta(seconds=2)
 #: How long an answered callback stays in memory for WeChat's retries (they come within ~15 s).
 INFLIGHT_TTL: Final = 60.0
 #: What WeChat expects when there is no passive reply (it then neither shows nor retries anything).
@@ -370,7 +373,8 @@ class WeChatChannel:
         answer = task.result()
         if not answer.late and len(answer.parts) > 1 and not entry.rest_pushed:
             entry.rest_pushed = True
-            await self._push(inbound, answer.parts[1:])
+            # after a pause, so the passive first part is shown before the rest
+            await self._push(inbound, answer.parts[1:], after=REST_DELAY)
         return answer
 
     async def _process(self, inbound: Inbound, entry: _Inflight) -> _Answer:
@@ -441,12 +445,13 @@ class WeChatChannel:
         with i18n.use(reader.localizer if reader else self.core.catalogs.get(self.core.locale_for(None))):
             return render_parts(replies)
 
-    async def _push(self, inbound: Inbound, parts: list[str]) -> None:
+    async def _push(self, inbound: Inbound, parts: list[str], after: dt.timedelta | None = None) -> None:
         """Parts of a reply by customer-service message, through the outbox (once per callback)."""
         record = await self.core.users.find(UserRef(CHANNEL, inbound.openid))
         if record is None:
             return
-        await self.core.push.push(record.id, CHANNEL, [Text(p) for p in parts], dedupe_key=f"wechat-reply:{inbound.key}")
+        at = self.core.clock.now() + after if after else None
+        await self.core.push.push(record.id, CHANNEL, [Text(p) for p in parts], at=at, dedupe_key=f"wechat-reply:{inbound.key}")
 
     def _expire(self, entry: _Inflight) -> None:
         entry.expires = asyncio.get_running_loop().time() + INFLIGHT_TTL

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 
 from bot.app import Core
+from bot.channels.wechat import REST_DELAY
 from bot.channels.wechat_render import MAX_TEXT_BYTES
 from bot.conversation import Reply, Request, Text
 from bot.router import Context
@@ -101,6 +102,9 @@ async def test_a_long_reply_goes_first_part_passive_rest_pushed_once(rig: Rig) -
     alice = rig.follower()
     answer = await alice.say("/long", msg_id="555")
     again = await alice.say("/long", msg_id="555")
+    await rig.settle()
+    assert rig.api.sent == []  # not before the passive part has had time to arrive
+    await rig.core.clock.advance(REST_DELAY)  # type: ignore[attr-defined]
     await rig.settle()
     assert answer.text is not None and again.text == answer.text
     assert len(answer.text.encode("utf-8")) <= MAX_TEXT_BYTES
