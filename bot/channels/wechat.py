@@ -200,10 +200,14 @@ class WeChatChannel:
         logger.info("WeChat callback on %s (%s mode)", ROUTE, "safe" if self.crypto else "plain")
 
     async def stop(self) -> None:
-        """Let replies being worked out finish (briefly), store them, close the API session."""
+        """Let replies being worked out finish (briefly; the rest are abandoned), store them, close the API session."""
         pending = [e.task for e in self._inflight.values() if e.task is not None and not e.task.done()]
         if pending:
-            await asyncio.wait(pending, timeout=self.reply_deadline)
+            _done, stuck = await asyncio.wait(pending, timeout=self.reply_deadline)
+            for task in stuck:
+                task.cancel()
+            if stuck:
+                await asyncio.wait(stuck)
         await self.store.close()
         await self.api.close()
 
@@ -391,10 +395,12 @@ class WeChatChannel:
         try:
             replies = await self._ask_core(inbound)
             parts = await self._render(inbound, replies)
-        except BaseException:
+        except Exception:
+            # a fault of ours (the core turns handler errors into replies): WeChat's retry may try again
             with contextlib.suppress(Exception):
                 await self.store.forget(inbound.key)
             raise
+        # cancelled (shutdown): the claim stays, since the effect may have happened; a retry asks to send again
         # no await between reading entry.late and returning: the HTTP side sets it when it gives up waiting
         late = entry.late and bool(parts)
         self.store.answered(inbound.key, parts, late=late)

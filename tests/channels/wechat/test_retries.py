@@ -135,3 +135,17 @@ async def test_late_reply_to_a_menu_click_is_pushed(core: Core, fake_api: FakeWe
         gate.open.set()
         await r.settle()
     assert fake_api.texts_to("o_alice") == ["menu answer"]
+
+
+async def test_stopping_abandons_a_stuck_reply_and_a_retry_after_the_restart_does_not_redo_it(
+    core: Core, fake_api: FakeWeChatAPI
+) -> None:
+    gate = Gate(core, "stuck", body="finally")
+    async with wechat_rig(core, fake_api, reply_deadline=0.05) as before:
+        assert (await before.follower().say("/stuck", msg_id="666")).body == "success"
+    # stop() waited the deadline, then cancelled the handler; its claim stays
+    gate.open.set()
+    async with wechat_rig(core, fake_api) as after:
+        answer = await after.follower().say("/stuck", msg_id="666")
+    assert answer.text is not None and "send it again" in answer.text
+    assert gate.calls == 1
