@@ -61,7 +61,10 @@ class WeChatSender:
         self.template_id = template_id
 
     async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
+        """Customer-service messages inside the window, else the template fallback (see the module docstring)."""
         record = await self.core.users.find(user)
+        if record is not None and not record.active:
+            return Failed("the follower unfollowed the account")
         with i18n.use(self.core.catalogs.get(self.core.locale_for(record))):
             parts = render_parts(replies)
             title = next((t for r in replies if (t := getattr(r, "title", None))), None) or self._event_name()

@@ -177,3 +177,12 @@ async def test_a_refused_access_token_is_retried_later_not_given_up(core: Core, 
         await push(r, uid, "hello", "k1")
     ((status, error, _),) = await outbox_rows(core.db)
     assert status == "pending" and error is not None and "40125" in error
+
+
+async def test_nothing_is_sent_to_a_follower_who_unfollowed(rig: Rig) -> None:
+    uid = await follower_id(rig)
+    await rig.follower().event("unsubscribe")
+    await push(rig, uid, "hello", "k1")
+    ((status, error, _),) = await outbox_rows(rig.core.db)
+    assert status == "failed" and error is not None and "unfollowed" in error
+    assert rig.api.sent == [] and rig.api.tokens_issued == 0
