@@ -1,6 +1,6 @@
 """Benchmark: WeChat text messages in safe mode through the real HTTP server.
 
-    VENV/bin/python bench/wechat.py [--requests 3000] [--concurrency 50]
+    VENV/bin/python bench/wechat.py [--requests 3000] [--concurrency 50] [--rounds 3]
 
 Two servers run in their own processes on 127.0.0.1, so the load generator
 (this process) does not share their core: the bot's ``/wechat`` route (safe
@@ -151,19 +151,25 @@ async def main(args: argparse.Namespace) -> None:
         "channel": ("/wechat, the core answering a constant text (/ping)", ("/ping",)),
         "bot": ("/wechat, the core answering " + ", ".join(MESSAGES), MESSAGES),
     }
-    results = {}
-    for kind, (_, messages) in scenarios.items():
-        warmup = build_requests(200, 0, messages)
-        measured = build_requests(args.requests, len(warmup), messages)
-        proc, port = start_server(kind)
-        try:
-            await load(port, warmup, args.concurrency)
-            results[kind] = await load(port, measured, args.concurrency)
-        finally:
-            assert proc.stdin is not None
-            proc.stdin.close()
-            proc.wait(timeout=10)
-    print(f"WeChat safe-mode text messages, {args.requests} requests, concurrency {args.concurrency}")
+    results: dict[str, tuple[float, list[float], int]] = {}
+    for _round in range(args.rounds):  # interleaved, best of each: the machine may be shared
+        for kind, (_, messages) in scenarios.items():
+            warmup = build_requests(200, 0, messages)
+            measured = build_requests(args.requests, len(warmup), messages)
+            proc, port = start_server(kind)
+            try:
+                await load(port, warmup, args.concurrency)
+                result = await load(port, measured, args.concurrency)
+            finally:
+                assert proc.stdin is not None
+                proc.stdin.close()
+                proc.wait(timeout=10)
+            if kind not in results or result[0] < results[kind][0]:
+                results[kind] = result
+    print(
+        f"WeChat safe-mode text messages, {args.requests} requests, concurrency {args.concurrency}, "
+        f"best of {args.rounds} interleaved rounds"
+    )
     rate = {}
     for kind, (elapsed, latencies, errors) in results.items():
         rate[kind] = len(latencies) / elapsed
@@ -178,6 +184,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--serve", choices=("bare", "channel", "bot"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
