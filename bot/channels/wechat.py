@@ -331,6 +331,10 @@ class WeChatChannel:
             text = message._data.get("Content")
             text = text if isinstance(text, str) else ""
             return Inbound(**common, request=Request(user=user, text=text, message_id=msg_id))
+        recognised = message._data.get("Recognition")
+        if message.type == "voice" and isinstance(recognised, str) and recognised.strip():
+            # WeChat's speech recognition (where the account has it on): treat as typed text
+            return Inbound(**common, request=Request(user=user, text=recognised.strip(), message_id=msg_id))
         if message.type == "location":
             data = message._data
             label = data.get("Label") if isinstance(data.get("Label"), str) else None
