@@ -123,7 +123,9 @@ class Database:
             else:
                 await self.conn.commit()
 
-    # execute_fetchall is one trip to the database thread (execute, fetch and close are three)
+    # One trip to the database thread each (execute, fetch and close were three).  fetchone
+    # reads every row: use it for lookups.  A lone statement runs in autocommit mode, so an
+    # INSERT/UPDATE ... RETURNING through these is committed when they return.
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
         async with self._lock:
