@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.app import Core
 from bot.channels.wechat import REST_DELAY
@@ -31,12 +31,12 @@ class Gate:
         return [Text(self.body or f"counted {self.calls}")]
 
 
-async def until(condition, rounds: int = 10_000) -> None:
+async def until(condition: Callable[[], bool], rounds: int = 5000) -> None:
     """Let the loop run (the HTTP client and server live in it) until ``condition()`` holds."""
     for _ in range(rounds):
         if condition():
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
     raise AssertionError("condition not reached")
 
 
