@@ -1,4 +1,4 @@
-"""``delegate-bot``: run, console, validate."""
+"""``delegate-bot``: run, console, validate, wechat-menu."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="run every configured channel (Telegram, WeChat)")
     run.add_argument("--at", type=_instant, help="start the clock at this instant and let it run (rehearsal)")
 
+    menu = sub.add_parser("wechat-menu", parents=[common], help="create the WeChat Official Account menu")
+    menu.add_argument("--dry-run", action="store_true", help="print the menu JSON instead of sending it")
+
     validate = sub.add_parser("validate", help="check a programme file and report every problem")
     validate.add_argument("path", nargs="?", type=Path, help="programme YAML (default: the shipped one)")
     return parser
@@ -51,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     overrides = {"programme": getattr(args, "programme", None), "db": getattr(args, "db", None)}
     settings = Settings.from_env(**overrides)
-    quiet = args.command in {"console", "validate"}
+    quiet = args.command in {"console", "validate", "wechat-menu"}
     logging.basicConfig(
         level=logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -69,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.service import run_service
 
         return asyncio.run(run_service(settings, clock))
+    if args.command == "wechat-menu":
+        from bot.channels.wechat_cli import wechat_menu
+
+        return asyncio.run(wechat_menu(settings, dry_run=args.dry_run))
     return 2
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gettext
 import io
 import logging
@@ -109,7 +110,7 @@ class Catalogs:
 
     def negotiate(self, tag: str | None) -> str | None:
         """The shipped locale that fits a language tag, or ``None``."""
-        return negotiate(tag, self._by_tag)
+        return _negotiate_cached(tag, tuple(self._by_tag))
 
 
 def _script_of(locale: Locale) -> str | None:
@@ -157,6 +158,10 @@ def negotiate(tag: str | None, available: Iterable[str]) -> str | None:
         if best is None or score > best[0]:
             best = (score, candidate)
     return best[1] if best else None
+
+
+# babel's locale lookups cost milliseconds, and every request negotiates (see Core.locale_for)
+_negotiate_cached = functools.lru_cache(maxsize=1024)(lambda tag, available: negotiate(tag, available))
 
 
 def _babel_locale() -> Locale:

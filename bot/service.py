@@ -16,6 +16,7 @@ import sys
 from typing import Protocol
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from bot.app import Core, build_core
 from bot.clock import Clock
@@ -23,6 +24,13 @@ from bot.clock import Clock
 logger = logging.getLogger(__name__)
 
 CHANNEL_MODULES = ("bot.channels.telegram", "bot.channels.wechat")
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Access log lines without query strings: webhooks carry user ids there (WeChat's ``openid``)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %s %.1f ms", request.method, request.path, response.status, time * 1000)
 
 
 class Channel(Protocol):
@@ -75,7 +83,7 @@ async def run_service(settings, clock: Clock, stop: asyncio.Event | None = None)
             started.append(channel)
             logger.info("channel %s started", channel.name)
         if web_app.router.routes():
-            runner = web.AppRunner(web_app)
+            runner = web.AppRunner(web_app, access_log_class=PathOnlyAccessLogger)
             await runner.setup()
             await web.TCPSite(runner, settings.http_host, settings.http_port).start()
             logger.info("HTTP server on %s:%s", settings.http_host, settings.http_port)

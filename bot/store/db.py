@@ -123,13 +123,18 @@ class Database:
             else:
                 await self.conn.commit()
 
+    # One trip to the database thread each (execute, fetch and close were three).  fetchone
+    # reads every row: use it for lookups.  A lone statement runs in autocommit mode, so an
+    # INSERT/UPDATE ... RETURNING through these is committed when they return.
+
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        async with self._lock, self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        async with self._lock:
+            rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        async with self._lock, self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        async with self._lock:
+            return list(await self.conn.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """Run one write statement (committed on return); returns rows changed."""

@@ -1,0 +1,503 @@
+"""The WeChat Official Account channel: the ``/wechat`` callback, passive replies, pushes.
+
+WeChat calls ``/wechat`` for every message and event of a follower, in plain
+mode (only the query is signed) or in safe mode (``encrypt_type=aes``: the
+body is AES-encrypted and signed as ``msg_signature``).  This module
+
+* checks signatures in constant time and refuses a bad one (403) before it
+  reads or parses the body; with an AES key configured, plain callbacks are
+  refused too, since their body is not signed;
+* refuses bodies over 64 KiB (413), and XML with a DOCTYPE or entity
+  declaration or that is not XML at all (400) before any XML parser sees it
+  (parsing then uses xmltodict, as wechatpy does, with entities disabled);
+* answers inside WeChat's five seconds: the core gets :data:`REPLY_DEADLINE`
+  seconds; if it is late the answer is ``success`` and the reply follows as a
+  customer-service message through the outbox;
+* deduplicates WeChat's retries (up to three, by ``MsgId``, or by sender,
+  ``CreateTime`` and event): a retry waits for the first attempt, gets the same
+  reply and causes no second effect, also after a restart (``wechat_inbound``);
+* sends a long reply's first part passively and the rest by push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import contextlib
+import datetime as dt
+import hmac
+import logging
+import math
+import re
+import struct
+from collections import OrderedDict
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Final
+
+import xmltodict
+from aiohttp import web
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.events import BaseEvent
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import TextReply
+from wechatpy.utils import WeChatSigner
+from xml.parsers.expat import ExpatError
+
+from bot import i18n
+from bot.app import Core
+from bot.channels.wechat_api import WeChatAPI, WeChatAPIError, WeChatUnavailable
+from bot.channels.wechat_push import CHANNEL, WeChatSender
+from bot.channels.wechat_render import render_parts
+from bot.conversation import Location, Reply, Request, Text, UserRef
+from bot.i18n import _
+from bot.router import Context, Next
+from bot.store.wechat import WeChatStore
+
+logger = logging.getLogger(__name__)
+
+ROUTE: Final = "/wechat"
+#: The body limit of the shared web application (and of this route, whatever the app says).
+MAX_BODY_BYTES: Final = 64 * 1024
+#: WeChat gives up on an answer after 5 seconds; the core gets this long, the rest is margin.
+REPLY_DEADLINE: Final = 4.0
+#: The rest of a long reply is pushed this long after the passive first part, so it arrives after it.
+REST_DELAY: Final = dt.timedelta(seconds=2)
+#: How long an answered callback stays in memory for WeChat's retries (they come within ~15 s).
+INFLIGHT_TTL: Final = 60.0
+#: What WeChat expects when there is no passive reply (it then neither shows nor retries anything).
+SUCCESS: Final = "success"
+#: Declarations that make entity expansion (billion laughs) or external entities (XXE) possible.
+_DECLARATION: Final = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+#: What WeChat's openids (28 characters) and account ids (gh_...) look like, with room to spare.
+_ACCOUNT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: Events that are a follower's action and so open the 48-hour customer-service window.
+_WINDOW_EVENTS: Final = frozenset({"subscribe", "subscribe_scan", "scan", "click", "view"})
+_WELCOME_EVENTS: Final = frozenset({"subscribe", "subscribe_scan"})
+
+
+class BadCallback(Exception):
+    """A callback that is not what WeChat sends; answered with ``status``."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One callback, read: who, its dedupe key and what to ask the core."""
+
+    key: str
+    openid: str
+    account: str
+    kind: str
+    request: Request | None = None
+    welcome: bool = False
+    unsubscribe: bool = False
+    opens_window: bool = True
+
+
+@dataclass
+class _Answer:
+    """The text parts of a reply, and whether they went out by push (so a retry gets ``success``)."""
+
+    parts: list[str]
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Who the core just answered, and in which language (set by the router middleware)."""
+
+    user_id: int
+    localizer: i18n.Localizer
+
+
+#: Set inside the task that answers one callback; each task has its own copy.
+_READER: ContextVar[_Reader | None] = ContextVar("wechat_reader", default=None)
+
+
+@dataclass
+class _Inflight:
+    task: asyncio.Task[_Answer] | None = None
+    late: bool = False
+    rest_pushed: bool = False
+    expires: float = math.inf
+
+
+def signature_matches(signature: str | None, *parts: str) -> bool:
+    """WeChat's SHA-1 signature over the sorted parts, compared in constant time."""
+    if not signature:
+        return False
+    signer = WeChatSigner()
+    signer.add_data(*parts)
+    return hmac.compare_digest(signer.signature.encode("ascii"), signature.encode("utf-8", "replace"))
+
+
+def safe_xml(body: bytes) -> dict[str, Any]:
+    """The ``<xml>`` element of ``body`` as a dict; BadCallback(400) for anything else.
+
+    DOCTYPE and ENTITY declarations are refused before parsing, so no entity is
+    ever expanded or fetched; xmltodict refuses them again while parsing.
+    """
+    if _DECLARATION.search(body):
+        raise BadCallback(400, "XML with a DOCTYPE or entity declaration")
+    try:
+        parsed = xmltodict.parse(body, disable_entities=True)
+    except (ExpatError, ValueError) as exc:
+        raise BadCallback(400, "not XML") from exc
+    root = parsed.get("xml") if isinstance(parsed, dict) else None
+    if not isinstance(root, dict):
+        raise BadCallback(400, "no <xml> root element")
+    return root
+
+
+def _cdata(text: str) -> str:
+    """Text that cannot end the CDATA section wechatpy wraps it in."""
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+class WeChatChannel:
+    """The ``/wechat`` route and the WeChat sender, around one core."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        token: str,
+        appid: str,
+        secret: str,
+        aes_key: str | None = None,
+        api_url: str | None = None,
+        template_id: str | None = None,
+        reply_deadline: float = REPLY_DEADLINE,
+    ) -> None:
+        self.core = core
+        self.token = token
+        self.appid = appid
+        self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+        self.api = WeChatAPI(appid, secret, core.clock, base_url=api_url)
+        self.store = WeChatStore(core.db)
+        self.sender = WeChatSender(core, self.api, self.store, template_id)
+        self.worker = core.push.attach(self.sender)
+        self.reply_deadline = reply_deadline
+        self._inflight: OrderedDict[str, _Inflight] = OrderedDict()
+        self.callbacks_received = 0
+        core.router.use(self._note_reader)
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get(ROUTE, self.verify)
+        app.router.add_post(ROUTE, self.callback)
+
+    async def start(self) -> None:
+        logger.info("WeChat callback on %s (%s mode)", ROUTE, "safe" if self.crypto else "plain")
+
+    async def stop(self) -> None:
+        """Let replies being worked out finish (briefly; the rest are abandoned), store them, close the API session."""
+        pending = [e.task for e in self._inflight.values() if e.task is not None and not e.task.done()]
+        if pending:
+            _done, stuck = await asyncio.wait(pending, timeout=self.reply_deadline)
+            for task in stuck:
+                task.cancel()
+            if stuck:
+                await asyncio.wait(stuck)
+        await self.store.close()
+        await self.api.close()
+
+    # -- HTTP -------------------------------------------------------------
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """GET: WeChat checks the URL; echo ``echostr`` only for a valid signature."""
+        q = request.query
+        if not signature_matches(q.get("signature"), self.token, q.get("timestamp", ""), q.get("nonce", "")):
+            return web.Response(status=403, text="bad signature")
+        echostr = q.get("echostr")
+        if not echostr:
+            return web.Response(status=400, text="no echostr")
+        return web.Response(text=echostr)
+
+    async def callback(self, request: web.Request) -> web.Response:
+        """POST: a follower's message or event; the passive reply, or ``success``."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        self.callbacks_received += 1
+        q = request.query
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        try:
+            if not signature_matches(q.get("signature"), self.token, timestamp, nonce):
+                raise BadCallback(403, "bad signature")
+            safe = q.get("encrypt_type", "raw").lower() == "aes"
+            if safe and self.crypto is None:
+                raise BadCallback(400, "safe mode callback, but no AES key is configured")
+            if not safe and self.crypto is not None:
+                raise BadCallback(403, "plain callback, but safe mode is configured")
+            body = await self._body(request)
+            xml = self._decrypt(body, q.get("msg_signature"), timestamp, nonce) if safe else body
+            inbound = self._read(xml)
+        except BadCallback as exc:
+            logger.warning("refused a WeChat callback: %s (%s)", exc.status, exc.reason)
+            return web.Response(status=exc.status, text=exc.reason)
+        if inbound.request is None and not inbound.welcome and not inbound.unsubscribe:
+            await self.store.claim(inbound.key, inbound.openid, self.core.clock.now(), opens_window=inbound.opens_window)
+            return web.Response(text=SUCCESS)
+        remaining = max(0.0, self.reply_deadline - (loop.time() - started))
+        try:
+            answer = await self._answer(inbound, remaining)
+        except Exception:
+            logger.exception("WeChat callback %s failed", inbound.kind)
+            return web.Response(status=500, text="internal error")
+        if answer is None or answer.late or not answer.parts:
+            return web.Response(text=SUCCESS)
+        return self._passive(inbound, answer.parts[0], timestamp, nonce)
+
+    async def _body(self, request: web.Request) -> bytes:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise BadCallback(413, "body too large")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise BadCallback(413, "body too large") from exc
+        if len(body) > MAX_BODY_BYTES:
+            raise BadCallback(413, "body too large")
+        if not body.strip():
+            raise BadCallback(400, "empty body")
+        return body
+
+    def _decrypt(self, body: bytes, msg_signature: str | None, timestamp: str, nonce: str) -> bytes:
+        """Safe mode: check ``msg_signature`` over the ciphertext, decrypt, check the AppID."""
+        assert self.crypto is not None
+        encrypt = safe_xml(body).get("Encrypt")
+        if not isinstance(encrypt, str) or not encrypt:
+            raise BadCallback(400, "no Encrypt element")
+        if not signature_matches(msg_signature, self.token, timestamp, nonce, encrypt):
+            raise BadCallback(403, "bad msg_signature")
+        try:
+            plain = self.crypto.decrypt_message({"Encrypt": encrypt}, msg_signature, timestamp, nonce)
+        except InvalidAppIdException as exc:
+            raise BadCallback(403, "message for another AppID") from exc
+        except InvalidSignatureException as exc:
+            raise BadCallback(403, "bad msg_signature") from exc
+        except (ValueError, TypeError, IndexError, struct.error, binascii.Error, UnicodeDecodeError) as exc:
+            raise BadCallback(400, "cannot decrypt") from exc
+        return plain.encode("utf-8")
+
+    def _read(self, xml: bytes) -> Inbound:
+        """The callback as an :class:`Inbound`; BadCallback(400) for what WeChat does not send."""
+        if _DECLARATION.search(xml):
+            raise BadCallback(400, "XML with a DOCTYPE or entity declaration")
+        try:
+            message = parse_message(xml.decode("utf-8"))
+            return self._inbound(message)
+        except BadCallback:
+            raise
+        except (ExpatError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            raise BadCallback(400, f"unreadable callback ({type(exc).__name__})") from exc
+
+    def _inbound(self, message: BaseMessage) -> Inbound:
+        openid, account = message.source, message.target
+        if not isinstance(openid, str) or not _ACCOUNT_ID.match(openid) or not isinstance(account, str) or not _ACCOUNT_ID.match(account):
+            raise BadCallback(400, "no valid FromUserName / ToUserName")
+        created = message._data.get("CreateTime")
+        if not isinstance(created, str) or not created.strip().isdigit():
+            raise BadCallback(400, "no CreateTime")
+        user = UserRef(CHANNEL, openid)
+        if isinstance(message, BaseEvent) or message.type == "event":
+            event = str(message._data.get("Event") or "").lower()
+            key = f"e:{openid}:{created.strip()}:{event}"
+            common = dict(key=key, openid=openid, account=account, kind=f"event {event}", opens_window=event in _WINDOW_EVENTS)
+            if event in _WELCOME_EVENTS:
+                return Inbound(**common, welcome=True)
+            if event == "unsubscribe":
+                return Inbound(**common, unsubscribe=True)
+            if event == "click":
+                payload = str(message._data.get("EventKey") or "").strip()
+                return Inbound(**common, request=Request(user=user, payload=payload or "/help"))
+            if event == "location":
+                location = _location(message._data.get("Latitude"), message._data.get("Longitude"), None)
+                return Inbound(**common, request=Request(user=user, location=location))
+            return Inbound(**common)  # view, scan, template and mass-send reports: nothing to say
+        msg_id = message._data.get("MsgId")
+        if not isinstance(msg_id, str) or not msg_id.strip().isdigit() or len(msg_id.strip()) > 24:
+            raise BadCallback(400, "message without MsgId")
+        common = dict(key=f"m:{msg_id.strip()}", openid=openid, account=account, kind=f"message {message.type}")
+        if message.type == "text":
+            text = message._data.get("Content")
+            text = text if isinstance(text, str) else ""
+            return Inbound(**common, request=Request(user=user, text=text, message_id=msg_id))
+        recognised = message._data.get("Recognition")
+        if message.type == "voice" and isinstance(recognised, str) and recognised.strip():
+            # WeChat's speech recognition (where the account has it on): treat as typed text
+            return Inbound(**common, request=Request(user=user, text=recognised.strip(), message_id=msg_id))
+        if message.type == "location":
+            data = message._data
+            label = data.get("Label") if isinstance(data.get("Label"), str) else None
+            location = _location(data.get("Location_X"), data.get("Location_Y"), label)
+            return Inbound(**common, request=Request(user=user, location=location, message_id=msg_id))
+        return Inbound(**common, request=Request(user=user, command="help", message_id=msg_id))
+
+    def _passive(self, inbound: Inbound, part: str, timestamp: str, nonce: str) -> web.Response:
+        reply = TextReply(source=inbound.account, target=inbound.openid, content=_cdata(part),
+                          time=int(self.core.clock.now().timestamp())).render()
+        if self.crypto is not None:
+            reply = self.crypto.encrypt_message(reply, nonce, timestamp or None)
+        return web.Response(text=reply, content_type="application/xml")
+
+    # -- answering, once per callback --------------------------------------
+
+    async def _answer(self, inbound: Inbound, deadline: float) -> _Answer | None:
+        """The reply to ``inbound``: the first attempt works it out, retries wait for the same one."""
+        entry = self._inflight.get(inbound.key)
+        if entry is None:
+            self._prune()
+            entry = _Inflight()
+            entry.task = asyncio.create_task(self._process(inbound, entry), name=f"wechat-{inbound.kind}")
+            entry.task.add_done_callback(lambda _t, e=entry: self._expire(e))
+            self._inflight[inbound.key] = entry
+        task = entry.task
+        assert task is not None
+        if not task.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(task), deadline)
+            except TimeoutError:
+                pass
+            except Exception:
+                self._inflight.pop(inbound.key, None)
+                raise
+        if not task.done():
+            # late: WeChat gets "success" now; the task pushes the reply when it has it
+            entry.late = True
+            logger.info("WeChat reply to %s is late; it will follow by customer-service message", inbound.kind)
+            return None
+        if task.exception() is not None:
+            self._inflight.pop(inbound.key, None)
+            raise task.exception()  # type: ignore[misc]
+        answer = task.result()
+        if not answer.late and len(answer.parts) > 1 and not entry.rest_pushed:
+            entry.rest_pushed = True
+            # after a pause, so the passive first part is shown before the rest
+            await self._push(inbound, answer.parts[1:], after=REST_DELAY)
+        return answer
+
+    async def _process(self, inbound: Inbound, entry: _Inflight) -> _Answer:
+        """Claim the callback, ask the core, store the reply; push it if the HTTP answer left without it."""
+        core = self.core
+        claim = await self.store.claim(inbound.key, inbound.openid, core.clock.now(), opens_window=inbound.opens_window)
+        if not claim.new:
+            # handled before a restart: the same reply, no second effect
+            if claim.parts is not None:
+                return _Answer(list(claim.parts), late=claim.late)
+            record = await core.users.find(UserRef(CHANNEL, inbound.openid))
+            with i18n.use(core.catalogs.get(core.locale_for(record))):
+                return _Answer([_("Sorry, I was interrupted while answering that. Please send it again.")])
+        try:
+            replies = await self._ask_core(inbound)
+            parts = await self._render(inbound, replies)
+        except Exception:
+            # a fault of ours (the core turns handler errors into replies): WeChat's retry may try again
+            with contextlib.suppress(Exception):
+                await self.store.forget(inbound.key)
+            raise
+        # cancelled (shutdown): the claim stays, since the effect may have happened; a retry asks to send again
+        # no await between reading entry.late and returning: the HTTP side sets it when it gives up waiting
+        late = entry.late and bool(parts)
+        self.store.answered(inbound.key, parts, late=late)
+        if late:
+            await self._push(inbound, parts)
+        return _Answer(parts, late=late)
+
+    async def _ask_core(self, inbound: Inbound) -> list[Reply]:
+        core = self.core
+        user = UserRef(CHANNEL, inbound.openid)
+        if inbound.unsubscribe:
+            await core.users.set_active(user, False)
+            return []
+        if inbound.welcome:
+            return await core.handle(Request(user=user, command="start", language_hint=await self._language(inbound.openid)))
+        assert inbound.request is not None
+        return await core.handle(inbound.request)
+
+    async def _note_reader(self, req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
+        """Router middleware: remember who was answered in which language, for rendering the reply."""
+        replies = await call_next(req, ctx)
+        if req.user.channel == CHANNEL and ctx.user is not None:
+            _READER.set(_Reader(ctx.user.id, ctx.localizer))
+        return replies
+
+    async def _reader(self, openid: str) -> _Reader | None:
+        """The follower just answered (noted by the middleware), else looked up."""
+        noted = _READER.get()
+        if noted is not None:
+            return noted
+        record = await self.core.users.find(UserRef(CHANNEL, openid))
+        if record is None:
+            return None
+        return _Reader(record.id, self.core.catalogs.get(self.core.locale_for(record)))
+
+    async def _language(self, openid: str) -> str | None:
+        """The new follower's WeChat language, where the API tells it; else None (the event's default)."""
+        try:
+            return await self.api.user_language(openid)
+        except (WeChatAPIError, WeChatUnavailable) as exc:
+            logger.info("no WeChat language for a new follower: %s", exc)
+            return None
+
+    async def _render(self, inbound: Inbound, replies: list[Reply]) -> list[str]:
+        if not replies:
+            return []
+        reader = await self._reader(inbound.openid)
+        with i18n.use(reader.localizer if reader else self.core.catalogs.get(self.core.locale_for(None))):
+            return render_parts(replies)
+
+    async def _push(self, inbound: Inbound, parts: list[str], after: dt.timedelta | None = None) -> None:
+        """Parts of a reply by customer-service message, through the outbox (once per callback)."""
+        record = await self.core.users.find(UserRef(CHANNEL, inbound.openid))
+        if record is None:
+            return
+        at = self.core.clock.now() + after if after else None
+        await self.core.push.push(record.id, CHANNEL, [Text(p) for p in parts], at=at, dedupe_key=f"wechat-reply:{inbound.key}")
+
+    def _expire(self, entry: _Inflight) -> None:
+        entry.expires = asyncio.get_running_loop().time() + INFLIGHT_TTL
+
+    def _prune(self) -> None:
+        now = asyncio.get_running_loop().time()
+        while self._inflight:
+            key, oldest = next(iter(self._inflight.items()))
+            if oldest.expires > now:
+                break
+            del self._inflight[key]
+
+
+def _location(lat: object, lon: object, label: str | None) -> Location:
+    try:
+        latitude, longitude = float(str(lat)), float(str(lon))
+    except ValueError as exc:
+        raise BadCallback(400, "unreadable location") from exc
+    if not (math.isfinite(latitude) and math.isfinite(longitude) and -90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise BadCallback(400, "location out of range")
+    return Location(latitude, longitude, label)
+
+
+def build_channel(core: Core, web_app: web.Application) -> WeChatChannel | None:
+    """The WeChat channel with its ``/wechat`` route, or None unless token, AppID and secret are set."""
+    s = core.settings
+    if not (s.wechat_token and s.wechat_appid and s.wechat_secret):
+        return None
+    channel = WeChatChannel(
+        core,
+        token=s.wechat_token,
+        appid=s.wechat_appid,
+        secret=s.wechat_secret,
+        aes_key=s.wechat_aes_key,
+        api_url=s.wechat_api_url,
+        template_id=s.wechat_template_id,
+    )
+    channel.add_routes(web_app)
+    return channel

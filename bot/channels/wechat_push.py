@@ -1,0 +1,138 @@
+"""Pushing to WeChat followers: customer-service messages, template messages as the fallback.
+
+An Official Account may send a follower customer-service messages only for
+48 hours after the follower's last message (menu click, follow...), and only
+so many.  Outside that window, or once WeChat says the quota is used up
+(45015, 45047), a template message is sent where one is configured
+(``BOT_WECHAT_TEMPLATE_ID``, with ``{{title.DATA}}`` and ``{{content.DATA}}``
+fields); without one, the item is recorded as undeliverable with the reason.
+Such an item is never retried: it could only fail the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Final
+
+from bot import i18n
+from bot.app import Core
+from bot.channels.wechat_api import (
+    ERR_BUSY,
+    ERR_DAILY_QUOTA,
+    ERR_OUT_OF_QUOTA,
+    ERR_OUT_OF_WINDOW,
+    UNREACHABLE_ERRORS,
+    WeChatAPI,
+    WeChatAPIError,
+    WeChatUnavailable,
+)
+from bot.channels.wechat_render import render_parts, render_text
+from bot.conversation import Reply, UserRef
+from bot.notify.outbox import Delivered, Failed, Outcome, Retry
+from bot.programme import localized
+from bot.store.wechat import WeChatStore
+
+logger = logging.getLogger(__name__)
+
+CHANNEL: Final = "wechat"
+#: Customer-service messages are allowed this long after the follower's last message.
+SERVICE_WINDOW: Final = dt.timedelta(hours=48)
+#: Template fields hold short values; longer text is cut with an ellipsis.
+TEMPLATE_TITLE_CHARS: Final = 20
+TEMPLATE_CONTENT_CHARS: Final = 200
+WINDOW_ERRORS: Final = frozenset({ERR_OUT_OF_WINDOW, ERR_OUT_OF_QUOTA})
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class WeChatSender:
+    """The outbox's way to reach a WeChat follower (see the module docstring)."""
+
+    channel = CHANNEL
+
+    def __init__(self, core: Core, api: WeChatAPI, store: WeChatStore, template_id: str | None = None) -> None:
+        self.core = core
+        self.api = api
+        self.store = store
+        self.template_id = template_id
+
+    async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
+        """Customer-service messages inside the window, else the template fallback (see the module docstring)."""
+        record = await self.core.users.find(user)
+        if record is not None and not record.active:
+            return Failed("the follower unfollowed the account")
+        with i18n.use(self.core.catalogs.get(self.core.locale_for(record))):
+            parts = render_parts(replies)
+            title = next((t for r in replies if (t := getattr(r, "title", None))), None) or self._event_name()
+            summary = render_text(replies)
+        if not parts:
+            return Delivered()
+        now = self.core.clock.now()
+        window = await self.store.window(user.platform_id)
+        if window is None or not window.open_at(now, SERVICE_WINDOW):
+            return await self._template(user, title, summary, "outside the 48-hour customer-service window")
+        sent = 0
+        for part in parts:
+            try:
+                await self.api.send_text(user.platform_id, part)
+            except WeChatAPIError as exc:
+                if exc.errcode in WINDOW_ERRORS:
+                    await self.store.window_exhausted(user.platform_id, self.core.clock.now())
+                    reason = f"customer-service message refused (errcode {exc.errcode})"
+                    if sent:
+                        rest = "\n".join(parts[sent:])
+                        return await self._template(user, title, rest, reason, sent=sent)
+                    return await self._template(user, title, summary, reason)
+                return self._outcome(exc, sent, len(parts))
+            except WeChatUnavailable as exc:
+                return self._unavailable(exc, sent, len(parts))
+            sent += 1
+        return Delivered()
+
+    async def _template(self, user: UserRef, title: str, text: str, reason: str, sent: int = 0) -> Outcome:
+        """The template fallback, or an undeliverable record where no template is configured."""
+        if not self.template_id:
+            prefix = f"delivered {sent} part(s), then " if sent else ""
+            return Failed(f"{prefix}{reason}; no template message configured (BOT_WECHAT_TEMPLATE_ID)")
+        body = text.split("\n", 1)[1] if text.startswith("【") and "\n" in text else text
+        data = {
+            "title": _shorten(title, TEMPLATE_TITLE_CHARS),
+            "content": _shorten(body, TEMPLATE_CONTENT_CHARS),
+        }
+        try:
+            await self.api.send_template(user.platform_id, self.template_id, data)
+        except WeChatAPIError as exc:
+            return self._outcome(exc, sent, sent + 1, prefix=f"{reason}; template message: ")
+        except WeChatUnavailable as exc:
+            return self._unavailable(exc, sent, sent + 1)
+        logger.info("WeChat push went out as a template message (%s)", reason)
+        return Delivered()
+
+    def _event_name(self) -> str:
+        """The event's (short) name in the current locale."""
+        event = self.core.programmes.programme.event
+        return localized(event.short_name or event.name, i18n.current().tag, event.default_language)
+
+    @staticmethod
+    def _outcome(exc: WeChatAPIError, sent: int, total: int, prefix: str = "") -> Outcome:
+        reason = f"{prefix}errcode {exc.errcode}"
+        if sent:
+            # part of the item went out: sending it again would repeat that part
+            return Failed(f"delivered {sent} of {total} part(s), then {reason}")
+        if exc.errcode in UNREACHABLE_ERRORS:
+            return Failed(f"{reason}: the follower cannot be reached", deactivate=True)
+        if exc.errcode == ERR_BUSY:
+            return Retry(f"{reason}: WeChat busy", dt.timedelta(seconds=30))
+        if exc.errcode == ERR_DAILY_QUOTA:
+            return Retry(f"{reason}: daily API quota reached", dt.timedelta(hours=1))
+        return Failed(reason)
+
+    @staticmethod
+    def _unavailable(exc: WeChatUnavailable, sent: int, total: int) -> Outcome:
+        if sent:
+            return Failed(f"delivered {sent} of {total} part(s), then {exc}")
+        return Retry(str(exc), dt.timedelta(seconds=30))
