@@ -142,12 +142,13 @@ class FakeBotAPI:
         self.checker = SpecChecker(spec) if spec is not None else None
         self.calls: list[Call] = []
         self.violations: list[str] = []
-        self._failures: dict[str, deque[tuple[int, str, dict[str, Any] | None]]] = defaultdict(deque)
+        self._failures: dict[str, deque[list[Any]]] = defaultdict(deque)
         self._updates: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
         self._message_ids = itertools.count(1000)
         self._poll_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.url = ""
 
     # -- control ---------------------------------------------------------------
@@ -165,12 +166,17 @@ class FakeBotAPI:
         return self.url
 
     async def stop(self) -> None:
+        async with self._arrived:  # release long polls still waiting
+            self._closing = True
+            self._arrived.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def fail_next(self, method: str, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
-        """The next call of ``method`` gets this error instead of a result."""
-        self._failures[method].append((status, description, parameters))
+    def fail_next(
+        self, method: str, status: int, description: str, parameters: dict[str, Any] | None = None, *, after: int = 0
+    ) -> None:
+        """The next call of ``method`` (or the one after ``after`` successful ones) gets this error."""
+        self._failures[method].append([after, status, description, parameters])
 
     async def push_update(self, update: dict[str, Any]) -> None:
         """Queue an update for ``getUpdates`` (long polling)."""
@@ -212,8 +218,11 @@ class FakeBotAPI:
         self.calls.append(Call(method, params, files))
         if self.checker is not None:
             self.violations += self.checker.check_call(method, params)
-        if self._failures[method]:
-            status, description, parameters = self._failures[method].popleft()
+        pending = self._failures[method]
+        if pending and pending[0][0] > 0:
+            pending[0][0] -= 1
+        elif pending:
+            _after, status, description, parameters = pending.popleft()
             body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
             if parameters:
                 body["parameters"] = parameters
@@ -250,8 +259,9 @@ class FakeBotAPI:
             options = params.get("options") or []
             poll = {
                 "id": f"poll-{next(self._poll_ids)}", "question": params["question"],
-                "options": [{"text": o["text"] if isinstance(o, dict) else o, "voter_count": 0} for o in options],
-                "total_voter_count": 0, "is_closed": False, "is_anonymous": params.get("is_anonymous") not in ("false", False),
+                "options": [{"text": o["text"] if isinstance(o, dict) else o, "voter_count": 0, "persistent_id": f"o{i}"}
+                            for i, o in enumerate(options)],
+                "total_voter_count": 0, "is_closed": False, "allows_revoting": True, "members_only": False, "is_anonymous": params.get("is_anonymous") not in ("false", False),
                 "type": "regular", "allows_multiple_answers": params.get("allows_multiple_answers") in ("true", True),
             }
             return self._message(params, poll=poll)
@@ -268,7 +278,7 @@ class FakeBotAPI:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
 
         def ready() -> bool:
-            return any(u["update_id"] >= offset for u in self._updates)
+            return self._closing or any(u["update_id"] >= offset for u in self._updates)
 
         async with self._arrived:
             if not ready() and timeout > 0:
@@ -316,14 +326,19 @@ def callback_update(update_id: int, data: str, *, user_id: int, language: str | 
     }
 
 
+def member_json(status: str) -> dict[str, Any]:
+    """The bot as a chat member; a ban carries ``until_date`` (0: for ever)."""
+    return {"status": status, "user": BOT_USER, **({"until_date": 0} if status == "kicked" else {})}
+
+
 def membership_update(update_id: int, *, user_id: int, old: str, new: str) -> dict[str, Any]:
     user = user_json(user_id, "en")
     return {
         "update_id": update_id,
         "my_chat_member": {
             "chat": {"id": user_id, "type": "private", "first_name": "Ana"}, "from": user, "date": DATE,
-            "old_chat_member": {"status": old, "user": BOT_USER},
-            "new_chat_member": {"status": new, "user": BOT_USER, **({"until_date": 0} if new == "kicked" else {})},
+            "old_chat_member": member_json(old),
+            "new_chat_member": member_json(new),
         },
     }
 
@@ -344,6 +359,21 @@ def buttons_of(call: Call) -> list[tuple[str, str]]:
     """(label, callback data) of every inline button on a call."""
     markup = call.params.get("reply_markup") or {}
     return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
+
+
+class FakeTime:
+    """Monotonic time that moves only when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
 
 
 SPEC_FILE = ("data", "telegram-bot-api-10.0.json")

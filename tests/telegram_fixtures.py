@@ -11,9 +11,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Core
-from bot.channels.telegram import build_channel
+from bot.channels.telegram import RateLimiter, build_channel
 from tests.conftest import SHARED
-from tests.telegram_fake import SECRET, SPEC_FILE, TOKEN, FakeBotAPI, Harness
+from tests.telegram_fake import FakeTime, SECRET, SPEC_FILE, TOKEN, FakeBotAPI, Harness
 
 
 def load_spec() -> dict | None:
@@ -46,6 +46,8 @@ async def telegram(core: Core, fake_api: FakeBotAPI) -> AsyncIterator[Harness]:
     web_app = web.Application()
     channel = build_channel(core, web_app)
     assert channel is not None
+    time = FakeTime()  # pushes keep Telegram's limits on simulated time
+    channel.sender.limiter = RateLimiter(monotonic=time.monotonic, sleep=time.sleep)
     await channel.start()
     client = TestClient(TestServer(web_app))
     await client.start_server()

@@ -629,7 +629,7 @@ class TelegramChannel:
                 raise ValueError("not an update")
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # any body PTB cannot read is the sender's error: 400, never 500
-            logger.warning("malformed webhook body (%s)", type(exc).__name__)
+            logger.warning("malformed webhook body (%s)", type(exc).__name__, exc_info=logger.isEnabledFor(logging.DEBUG))
             return web.Response(status=400, text="malformed update")
         await self.app.process_update(update)
         return web.Response(text="ok")
