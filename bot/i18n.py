@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gettext
 import io
 import logging
@@ -41,12 +42,18 @@ class Localizer:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.tag)
+        return _parse_locale(self.tag)
 
     @property
     def display_name(self) -> str:
         name = self.locale.get_display_name(self.locale) or self.tag
         return name[:1].upper() + name[1:]
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_locale(tag: str) -> Locale:
+    """Parsed once per tag: ``Locale.parse`` is slow enough to matter on every request."""
+    return Locale.parse(tag)
 
 
 _current: ContextVar[Localizer] = ContextVar("localizer", default=Localizer(SOURCE_LOCALE))
@@ -144,6 +151,11 @@ def negotiate(tag: str | None, available: Iterable[str]) -> str | None:
     """
     if not tag:
         return None
+    return _negotiate(tag, tuple(available))
+
+
+@functools.lru_cache(maxsize=1024)
+def _negotiate(tag: str, available: tuple[str, ...]) -> str | None:
     wanted = _parse_tag(tag)
     if wanted is None:
         return None
@@ -172,12 +184,27 @@ def format_date(value: dt.date, style: str = "full") -> str:
     """A date: ``full`` (weekday and date), ``medium`` or a CLDR skeleton."""
     if style in {"full", "long", "medium", "short"}:
         return babel_dates.format_date(value, format=style, locale=_babel_locale())
-    return babel_dates.format_skeleton(style, value, locale=_babel_locale())
+    return _format_skeleton(style, value)
 
 
 def format_day(value: dt.date) -> str:
     """A day heading with weekday, e.g. ``Thursday, 5 June`` / ``6月5日星期四``."""
-    return babel_dates.format_skeleton("MMMMEEEEd", value, locale=_babel_locale())
+    return _format_skeleton("MMMMEEEEd", value)
+
+
+@functools.lru_cache(maxsize=512)
+def _skeleton_pattern(skeleton: str, tag: str) -> str:
+    """The locale's pattern for a skeleton (babel's fuzzy matching is slow, so once per pair)."""
+    skeletons = _parse_locale(tag).datetime_skeletons
+    if skeleton not in skeletons:
+        skeleton = babel_dates.match_skeleton(skeleton, skeletons)
+    return skeletons[skeleton]
+
+
+def _format_skeleton(skeleton: str, value: dt.date) -> str:
+    """``babel.dates.format_skeleton`` with the pattern lookup cached."""
+    tag = current().tag
+    return babel_dates.format_datetime(value, _skeleton_pattern(skeleton, tag), locale=_parse_locale(tag))
 
 
 def format_time_range(start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> str:

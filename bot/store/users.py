@@ -46,26 +46,23 @@ class Users:
         self.db = db
 
     async def seen(self, ref: UserRef, language_hint: str | None, now: dt.datetime) -> UserRecord:
-        """Find or create the delegate behind ``ref``, noting the time and language hint."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                """
-                INSERT INTO users (channel, platform_id, language_hint, created_at, last_seen_at)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (channel, platform_id) DO UPDATE SET
-                    language_hint = COALESCE(excluded.language_hint, users.language_hint),
-                    last_seen_at = excluded.last_seen_at,
-                    active = 1
-                """,
-                (ref.channel, ref.platform_id, language_hint, iso(now), iso(now)),
-            )
-            async with conn.execute(
-                f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND platform_id = ?",
-                (ref.channel, ref.platform_id),
-            ) as cur:
-                row = await cur.fetchone()
-        assert row is not None
-        return UserRecord.from_row(row)
+        """Find or create the delegate behind ``ref``, noting the time and language hint.
+
+        One statement with ``RETURNING``: this runs on every request.
+        """
+        rows = await self.db.execute_returning(
+            f"""
+            INSERT INTO users (channel, platform_id, language_hint, created_at, last_seen_at)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (channel, platform_id) DO UPDATE SET
+                language_hint = COALESCE(excluded.language_hint, users.language_hint),
+                last_seen_at = excluded.last_seen_at,
+                active = 1
+            RETURNING {_COLUMNS}
+            """,
+            (ref.channel, ref.platform_id, language_hint, iso(now), iso(now)),
+        )
+        return UserRecord.from_row(rows[0])
 
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
