@@ -202,14 +202,27 @@ def _skeleton_pattern(skeleton: str, tag: str) -> str:
 
 
 def _format_skeleton(skeleton: str, value: dt.date) -> str:
-    """``babel.dates.format_skeleton`` with the pattern lookup cached."""
-    tag = current().tag
+    """``babel.dates.format_skeleton``, cached: the same few days are shown over and over."""
+    return _skeleton_text(skeleton, value, current().tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _skeleton_text(skeleton: str, value: dt.date, tag: str) -> str:
     return babel_dates.format_datetime(value, _skeleton_pattern(skeleton, tag), locale=_parse_locale(tag))
 
 
 def format_time_range(start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> str:
     """``09:00–10:30`` in ``zone``, as the locale writes an interval."""
-    return babel_dates.format_interval(start, end, skeleton="Hm" if _uses_24h() else "hm", tzinfo=zone, locale=_babel_locale())
+    return _time_range(start, end, zone, current().tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_range(start: dt.datetime, end: dt.datetime, zone: ZoneInfo, tag: str) -> str:
+    """Programme intervals repeat in every list, and babel's ``format_interval`` is slow: cached."""
+    locale = _parse_locale(tag)
+    pattern = locale.time_formats["short"].pattern
+    skeleton = "Hm" if "H" in pattern or "k" in pattern else "hm"
+    return babel_dates.format_interval(start, end, skeleton=skeleton, tzinfo=zone, locale=locale)
 
 
 def format_datetime(value: dt.datetime, zone: ZoneInfo) -> str:
