@@ -177,7 +177,12 @@ def _babel_locale() -> Locale:
 
 def format_time(value: dt.datetime, zone: ZoneInfo) -> str:
     """A time of day, e.g. ``09:30`` or ``9:30 AM``, as the locale writes it."""
-    return babel_dates.format_time(value, format="short", tzinfo=zone, locale=_babel_locale())
+    return _time_text(value, zone, current().tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_text(value: dt.datetime, zone: ZoneInfo, tag: str) -> str:
+    return babel_dates.format_time(value, format="short", tzinfo=zone, locale=_parse_locale(tag))
 
 
 def format_date(value: dt.date, style: str = "full") -> str:

@@ -400,3 +400,35 @@ async def test_the_fake_reports_requests_that_break_the_specification() -> None:
     assert "sendNothing: no such method" in joined
     assert "required field 'chat_id' is missing" in joined and "unknown field 'colour'" in joined
     assert len(api.violations) == 5
+
+
+async def test_the_service_runs_telegram_by_long_polling_in_its_loop(tmp_path: Path, fake_api: FakeBotAPI) -> None:
+    from bot.clock import ManualClock
+    from bot.config import Settings
+    from bot.service import run_service
+    from tests.conftest import PROGRAMME
+
+    settings = Settings.from_env(
+        {"BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_URL": fake_api.url},
+        programme=PROGRAMME, db=tmp_path / "service.sqlite3",
+    )
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_service(settings, ManualClock(at("2025-06-05T10:00")), stop))
+    try:
+        await fake_api.push_update(message_update(1, "/now", user_id=USER_ID, language="zh-hans"))
+        await wait_for(lambda: fake_api.sent("sendMessage"))
+    finally:
+        stop.set()
+        assert await service == 0
+    assert "六榕社区" in text_of(fake_api.sent("sendMessage"))
+    assert {"getMe", "setMyCommands", "deleteWebhook", "getUpdates"} <= {c.method for c in fake_api.calls}
+
+
+async def test_a_429_on_a_direct_answer_pauses_pushes_too(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    limiter = telegram.channel.sender.limiter
+    fake_api.fail_next("sendMessage", 429, "Too Many Requests: retry after 4", {"retry_after": 4})
+    await telegram.say("/today")
+    start = limiter.monotonic()
+    await limiter.acquire(12345)
+    assert limiter.monotonic() - start == pytest.approx(4.0)
+    assert "Liurong" in text_of(await telegram.say("/today"))  # after the pause, answers flow again

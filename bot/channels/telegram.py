@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import html
@@ -112,6 +113,7 @@ ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member", "poll_a
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _TAG = re.compile(r"<[^>]*>")
 TOKEN_PREFIX: Final = "#"
+MARKUP_CACHE: Final = 1024
 
 
 def plain_length(markup: str) -> int:
@@ -245,6 +247,7 @@ class Keyboard:
     rows: tuple[tuple[tuple[str, str], ...], ...]  # (button text, payload)
 
 
+@functools.lru_cache(maxsize=8192)
 def display_width(text: str) -> int:
     """Columns ``text`` takes on a phone: wide (CJK) characters count twice."""
     if text.isascii():
@@ -303,24 +306,34 @@ class Renderer:
         self.callbacks = callbacks
         self.db = db
         self.now = now
+        self._markups: OrderedDict[tuple[tuple[tuple[str, str], ...], ...], InlineKeyboardMarkup] = OrderedDict()
 
     @property
     def bot(self) -> Any:
         return self.app.bot
 
     async def markup(self, keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+        """The inline keyboard; the same lists come up again and again, so recent ones are reused."""
         if not keyboard.rows:
             return None
+        cached = self._markups.get(keyboard.rows)
+        if cached is not None:
+            self._markups.move_to_end(keyboard.rows)
+            return cached
         data = await self.callbacks.encode(p for row in keyboard.rows for _label, p in row)
-        return InlineKeyboardMarkup(
+        markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(label, callback_data=data[payload]) for label, payload in row] for row in keyboard.rows]
         )
+        self._markups[keyboard.rows] = markup
+        if len(self._markups) > MARKUP_CACHE:
+            self._markups.popitem(last=False)
+        return markup
 
     async def send(self, chat_id: int, replies: Sequence[Reply], gate: Gate = _no_gate, edit: Message | None = None) -> None:
         """Send each reply; with ``edit``, a navigation reply replaces that message instead."""
         for reply in replies:
             if edit is not None and isinstance(reply, Choices) and reply.navigation:
-                if await self._edit(edit, reply):
+                if await self._edit(edit, reply, gate):
                     edit = None
                     continue
             await self.send_one(chat_id, reply, gate)
@@ -367,12 +380,13 @@ class Renderer:
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
             )
 
-    async def _edit(self, message: Message, reply: Choices) -> bool:
+    async def _edit(self, message: Message, reply: Choices, gate: Gate = _no_gate) -> bool:
         """Replace ``message`` with ``reply``; False where it cannot be (too long, too old)."""
         keyboard = layout(reply)
         messages = html_messages(_with_lines(reply.body, keyboard), reply.title)
         if len(messages) != 1:
             return False
+        await gate()
         try:
             await self.bot.edit_message_text(
                 messages[0], chat_id=message.chat_id, message_id=message.message_id,
@@ -446,6 +460,11 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+
+    async def wait_if_paused(self) -> None:
+        """Direct answers are not counted, but they too wait out a 429 pause."""
+        while (wait := self._paused_until - self.monotonic()) > 0:
+            await self.sleep(wait)
 
     def _wait(self, chat_id: int, now: float) -> float:
         while self._recent and now - self._recent[0] >= 1.0:
@@ -599,8 +618,14 @@ class TelegramChannel:
             if code in done:
                 continue
             done.add(code)
+            await self._set_commands(tag, code)
+        await self._set_commands(default_tag, None)
+
+    async def _set_commands(self, tag: str, code: str | None) -> None:
+        try:
             await self.app.bot.set_my_commands(self.commands(tag), language_code=code)
-        await self.app.bot.set_my_commands(self.commands(default_tag))
+        except TelegramError as exc:  # a missing menu is no reason not to start
+            logger.warning("setMyCommands for %s failed: %s", code or "the default", exc)
 
     def commands(self, tag: str) -> list[BotCommand]:
         """The menu in one language, within Telegram's limits for names and descriptions."""
@@ -674,7 +699,16 @@ class TelegramChannel:
         else:
             return
         replies = await self.core.handle(request)
-        await self.renderer.send(message.chat_id, replies)
+        await self._answer(message.chat_id, replies)
+
+    async def _answer(self, chat_id: int, replies: Sequence[Reply], edit: Message | None = None) -> None:
+        """Send a direct answer; a 429 pauses pushes too (the answer itself is not resent)."""
+        limiter = self.sender.limiter
+        try:
+            await self.renderer.send(chat_id, replies, limiter.wait_if_paused, edit=edit)
+        except RetryAfter as exc:
+            limiter.pause(_retry_seconds(exc))
+            logger.warning("Telegram asks to slow down: pausing sends for %.0f s", _retry_seconds(exc))
 
     async def _on_callback(self, query: CallbackQuery) -> None:
         payload = await self.callbacks.decode(query.data) if query.data else None
@@ -688,7 +722,7 @@ class TelegramChannel:
                 logger.info("could not answer a callback query (%s)", type(exc).__name__)
         message = query.message if isinstance(query.message, Message) else None
         chat_id = message.chat_id if message is not None else query.from_user.id
-        await self.renderer.send(chat_id, replies, edit=message)
+        await self._answer(chat_id, replies, edit=message)
 
     async def _on_membership(self, update: Update) -> None:
         member = update.my_chat_member
