@@ -522,17 +522,18 @@ class TelegramSender:
                 logger.warning("Telegram asks to slow down: pausing pushes for %.0f s", seconds)
                 return Retry("rate limited by Telegram", after=dt.timedelta(seconds=seconds))
             except Forbidden as exc:
-                logger.info("chat %s cannot be reached (%s); marking the delegate inactive", chat_id, exc)
+                logger.info("a delegate cannot be reached (%s); marking them inactive", exc)
+                logger.debug("unreachable chat: %s", chat_id)
                 return Failed(f"forbidden: {exc}", deactivate=True)
             except BadRequest as exc:
                 if "chat not found" in str(exc).lower():
                     return Failed(f"bad request: {exc}", deactivate=True)
-                logger.warning("Telegram refused a push to chat %s: %s", chat_id, exc)
+                logger.warning("Telegram refused a push: %s", exc)
                 return Failed(f"bad request: {exc}")
             except NetworkError as exc:  # includes TimedOut
                 self._progress[key] = index
                 after = self._backoff(user.platform_id)
-                logger.warning("network error pushing to chat %s (%s); retrying in %s", chat_id, type(exc).__name__, after)
+                logger.warning("network error pushing (%s); retrying in %s", type(exc).__name__, after)
                 return Retry(f"network: {type(exc).__name__}", after=after)
         self._failures.pop(user.platform_id, None)
         return Delivered()
@@ -732,7 +733,8 @@ class TelegramChannel:
         status = member.new_chat_member.status
         active = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
         known = await self.core.users.set_active(UserRef(CHANNEL, str(member.chat.id)), active)
-        logger.info("Telegram chat %s is now %s%s", member.chat.id, "active" if active else "inactive", "" if known else " (unknown user)")
+        logger.info("a Telegram delegate is now %s%s", "active" if active else "inactive", "" if known else " (unknown user)")
+        logger.debug("membership change in chat %s", member.chat.id)
 
     async def _on_poll_answer(self, update: Update) -> None:
         answer = update.poll_answer
