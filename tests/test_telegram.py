@@ -432,3 +432,15 @@ async def test_a_429_on_a_direct_answer_pauses_pushes_too(telegram: Harness, fak
     await limiter.acquire(12345)
     assert limiter.monotonic() - start == pytest.approx(4.0)
     assert "Liurong" in text_of(await telegram.say("/today"))  # after the pause, answers flow again
+
+
+async def test_a_refused_webhook_stops_start_up_cleanly(core: Core, fake_api: FakeBotAPI) -> None:
+    from telegram.error import BadRequest
+
+    core.settings = telegram_settings(core, fake_api)
+    channel = build_channel(core, web.Application())
+    assert channel is not None
+    fake_api.fail_next("setWebhook", 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+    with pytest.raises(BadRequest, match="(?i)https url"):
+        await channel.start()
+    assert not channel.app.running

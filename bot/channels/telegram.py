@@ -116,11 +116,6 @@ TOKEN_PREFIX: Final = "#"
 MARKUP_CACHE: Final = 1024
 
 
-def plain_length(markup: str) -> int:
-    """The length Telegram counts for HTML text: after entity parsing."""
-    return len(html.unescape(_TAG.sub("", markup)))
-
-
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Split plain text into pieces of at most ``limit`` characters at line boundaries.
 
@@ -214,9 +209,10 @@ class CallbackCodec:
                 continue
             token = self.token(payload)
             out[payload] = token
-            if token not in self._cache:
+            if token in self._cache:
+                self._cache.move_to_end(token)
+            else:
                 new.append((token, payload, iso(self.now())))
-            self._remember(token, payload)
         if new:
             async with self.db.transaction() as conn:
                 await conn.executemany(
@@ -224,6 +220,8 @@ class CallbackCodec:
                     "ON CONFLICT (token) DO NOTHING",
                     new,
                 )
+            for token, payload, _created in new:
+                self._remember(token, payload)
         return out
 
     async def decode(self, data: str) -> str | None:
@@ -591,16 +589,20 @@ class TelegramChannel:
         """Initialise PTB, publish the command menus, then poll or set the webhook."""
         await self.updates.prune()
         await self.app.initialize()
-        await self.publish_commands()
-        if self.webhook_url:
-            await self.app.bot.set_webhook(
-                self.webhook_url, secret_token=self.webhook_secret, allowed_updates=list(ALLOWED_UPDATES)
-            )
-            logger.info("Telegram webhook set (path %s)", urlsplit(self.webhook_url).path or "/")
-        await self.app.start()
-        if not self.webhook_url and self.app.updater is not None:
-            await self.app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES), poll_interval=0.0, timeout=10)
-            logger.info("Telegram long polling started")
+        try:
+            await self.publish_commands()
+            if self.webhook_url:
+                await self.app.bot.set_webhook(
+                    self.webhook_url, secret_token=self.webhook_secret, allowed_updates=list(ALLOWED_UPDATES)
+                )
+                logger.info("Telegram webhook set (path %s)", urlsplit(self.webhook_url).path or "/")
+            await self.app.start()
+            if not self.webhook_url and self.app.updater is not None:
+                await self.app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+                logger.info("Telegram long polling started")
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         if self.app.updater is not None and self.app.updater.running:
