@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -25,7 +24,6 @@ from bot.channels.telegram import (
     split_text,
 )
 from bot.conversation import Choice, Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
-from bot.notify.outbox import Delivered, Failed, Retry
 from bot.router import Context
 from tests.conftest import at, make_core, shared_path
 from tests.telegram_fake import (

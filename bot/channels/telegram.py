@@ -15,6 +15,12 @@ replayed webhook or a refetch after a restart has no second effect.
 
 Pushed messages (reminders, broadcasts) go through :class:`TelegramSender`,
 which keeps to Telegram's flood limits and maps its errors to outbox outcomes.
+
+An update is recorded as processed before it is handled: a crash in the
+middle of handling loses that one answer rather than risking a second
+bookmark or vote.  Answers to native polls reach the core through the
+optional hook ``core.services["poll_answer"]``, an
+``async fn(user: UserRef, poll_id: str, option_ids: tuple[int, ...])``.
 """
 
 from __future__ import annotations
@@ -64,7 +70,6 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import BaseRequest
 
 from bot.conversation import (
-    Choice,
     Choices,
     File,
     Image,
@@ -158,6 +163,7 @@ def html_messages(body: str, title: str | None = None, limit: int = MAX_TEXT) ->
 
 
 def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis where it was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -605,6 +611,7 @@ class TelegramChannel:
             raise
 
     async def stop(self) -> None:
+        """Stop polling, then PTB; safe to call on a channel that did not finish starting."""
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:
