@@ -42,12 +42,18 @@ class Localizer:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.tag)
+        return _parse_locale(self.tag)
 
     @property
     def display_name(self) -> str:
         name = self.locale.get_display_name(self.locale) or self.tag
         return name[:1].upper() + name[1:]
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_locale(tag: str) -> Locale:
+    """Parsed once per tag: ``Locale.parse`` is slow enough to matter on every request."""
+    return Locale.parse(tag)
 
 
 _current: ContextVar[Localizer] = ContextVar("localizer", default=Localizer(SOURCE_LOCALE))
@@ -145,6 +151,11 @@ def negotiate(tag: str | None, available: Iterable[str]) -> str | None:
     """
     if not tag:
         return None
+    return _negotiate(tag, tuple(available))
+
+
+@functools.lru_cache(maxsize=1024)
+def _negotiate(tag: str, available: tuple[str, ...]) -> str | None:
     wanted = _parse_tag(tag)
     if wanted is None:
         return None
@@ -170,24 +181,57 @@ def _babel_locale() -> Locale:
 
 def format_time(value: dt.datetime, zone: ZoneInfo) -> str:
     """A time of day, e.g. ``09:30`` or ``9:30 AM``, as the locale writes it."""
-    return babel_dates.format_time(value, format="short", tzinfo=zone, locale=_babel_locale())
+    return _time_text(value, zone, current().tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_text(value: dt.datetime, zone: ZoneInfo, tag: str) -> str:
+    return babel_dates.format_time(value, format="short", tzinfo=zone, locale=_parse_locale(tag))
 
 
 def format_date(value: dt.date, style: str = "full") -> str:
     """A date: ``full`` (weekday and date), ``medium`` or a CLDR skeleton."""
     if style in {"full", "long", "medium", "short"}:
         return babel_dates.format_date(value, format=style, locale=_babel_locale())
-    return babel_dates.format_skeleton(style, value, locale=_babel_locale())
+    return _format_skeleton(style, value)
 
 
 def format_day(value: dt.date) -> str:
     """A day heading with weekday, e.g. ``Thursday, 5 June`` / ``6月5日星期四``."""
-    return babel_dates.format_skeleton("MMMMEEEEd", value, locale=_babel_locale())
+    return _format_skeleton("MMMMEEEEd", value)
+
+
+@functools.lru_cache(maxsize=512)
+def _skeleton_pattern(skeleton: str, tag: str) -> str:
+    """The locale's pattern for a skeleton (babel's fuzzy matching is slow, so once per pair)."""
+    skeletons = _parse_locale(tag).datetime_skeletons
+    if skeleton not in skeletons:
+        skeleton = babel_dates.match_skeleton(skeleton, skeletons)
+    return skeletons[skeleton]
+
+
+def _format_skeleton(skeleton: str, value: dt.date) -> str:
+    """``babel.dates.format_skeleton``, cached: the same few days are shown over and over."""
+    return _skeleton_text(skeleton, value, current().tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _skeleton_text(skeleton: str, value: dt.date, tag: str) -> str:
+    return babel_dates.format_datetime(value, _skeleton_pattern(skeleton, tag), locale=_parse_locale(tag))
 
 
 def format_time_range(start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> str:
     """``09:00–10:30`` in ``zone``, as the locale writes an interval."""
-    return babel_dates.format_interval(start, end, skeleton="Hm" if _uses_24h() else "hm", tzinfo=zone, locale=_babel_locale())
+    return _time_range(start, end, zone, current().tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_range(start: dt.datetime, end: dt.datetime, zone: ZoneInfo, tag: str) -> str:
+    """Programme intervals repeat in every list, and babel's ``format_interval`` is slow: cached."""
+    locale = _parse_locale(tag)
+    pattern = locale.time_formats["short"].pattern
+    skeleton = "Hm" if "H" in pattern or "k" in pattern else "hm"
+    return babel_dates.format_interval(start, end, skeleton=skeleton, tzinfo=zone, locale=locale)
 
 
 def format_datetime(value: dt.datetime, zone: ZoneInfo) -> str:

@@ -137,7 +137,16 @@ class Database:
             return list(await self.conn.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
-        """Run one write statement (committed on return); returns rows changed."""
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, params)
+        """Run one write statement (committed on return); returns rows changed.
+
+        In autocommit mode one statement is its own transaction, so this
+        needs one trip to the database thread, not three (BEGIN, statement, COMMIT).
+        """
+        async with self._lock:
+            cur = await self.conn.execute(sql, params)
             return cur.rowcount
+
+    async def execute_returning(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        """Run one write statement with ``RETURNING`` (committed on return) in one trip; its rows."""
+        async with self._lock:
+            return list(await self.conn.execute_fetchall(sql, params))

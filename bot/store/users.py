@@ -48,10 +48,9 @@ class Users:
     async def seen(self, ref: UserRef, language_hint: str | None, now: dt.datetime) -> UserRecord:
         """Find or create the delegate behind ``ref``, noting the time and language hint.
 
-        One statement (committed by itself; the connection is in autocommit
-        mode), as it runs for every request.
+        One statement with ``RETURNING``: this runs on every request.
         """
-        row = await self.db.fetchone(
+        rows = await self.db.execute_returning(
             f"""
             INSERT INTO users (channel, platform_id, language_hint, created_at, last_seen_at)
             VALUES (?, ?, ?, ?, ?)
@@ -63,8 +62,7 @@ class Users:
             """,
             (ref.channel, ref.platform_id, language_hint, iso(now), iso(now)),
         )
-        assert row is not None
-        return UserRecord.from_row(row)
+        return UserRecord.from_row(rows[0])
 
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))

@@ -1,0 +1,176 @@
+"""Telegram hot path: this bot against a bare PTB echo handler, in the same run.
+
+Feeds the same agenda updates, in alternating blocks of 500, (``/today``, ``/now``, ``/next``, ``/day 2``,
+``/streams``, ``/stream 2``, ``/session opening``, button presses, free text)
+through ``Application.process_update`` for both, with the network faked at
+the request layer (a :class:`telegram.request.BaseRequest` returning canned
+JSON), and prints updates per second, their ratio and p50/p99 handling time.
+
+    .venv/bin/python bench/telegram.py [--updates 20000]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and this file is
+# named like the library it measures: take the folder out, put the project in.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse  # noqa: E402
+import asyncio
+import dataclasses
+import datetime as dt
+import gc
+import json
+import statistics
+import tempfile
+import time
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.request import BaseRequest, RequestData
+
+from bot.app import build_core  # noqa: E402
+from bot.channels.telegram import build_channel  # noqa: E402
+from bot.clock import ManualClock  # noqa: E402
+from bot.config import Settings  # noqa: E402
+
+TOKEN = "123456:BENCH"
+BOT = {"id": 4242, "is_bot": True, "first_name": "Companion", "username": "companion_bench_bot"}
+DATE = 1749088800
+BLOCK = 500
+AGENDA = ["/today", "/now", "/next", "/day 2", "/streams", "/stream 2", "/session opening", "tomorrow",
+          "今天", "/programme"]
+PRESSES = ["/day 2025-06-05", "/session s2-liurong", "/search a p2"]
+
+
+def _message(text: str = "ok") -> dict:
+    return {"message_id": 1, "date": DATE, "chat": {"id": 1, "type": "private"}, "from": BOT, "text": text}
+
+
+class CannedRequest(BaseRequest):
+    """Answers every Bot API call at once with canned JSON: no network at all."""
+
+    _CANNED = {
+        "getMe": BOT,
+        "sendMessage": _message(),
+        "editMessageText": _message(),
+        "answerCallbackQuery": True,
+        "setMyCommands": True,
+        "setWebhook": True,
+        "deleteWebhook": True,
+    }
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._bodies = {k: json.dumps({"ok": True, "result": v}).encode() for k, v in self._CANNED.items()}
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float:
+        return 5.0
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout=None, write_timeout=None, connect_timeout=None, pool_timeout=None) -> tuple[int, bytes]:
+        self.calls += 1
+        return 200, self._bodies[url.rsplit("/", 1)[1]]
+
+
+def updates(count: int) -> list[dict]:
+    """Agenda messages and button presses from 200 delegates, half English, half Chinese."""
+    out = []
+    for i in range(count):
+        user_id = 10_000 + i % 200
+        user = {"id": user_id, "is_bot": False, "first_name": "D", "language_code": "en" if user_id % 2 else "zh-hans"}
+        chat = {"id": user_id, "type": "private"}
+        if i % 4 == 3:
+            out.append({"update_id": i + 1, "callback_query": {
+                "id": str(i), "chat_instance": "c", "from": user, "data": PRESSES[i % len(PRESSES)],
+                "message": {"message_id": 5, "date": DATE, "chat": chat, "from": BOT, "text": "…"}}})
+        else:
+            text = AGENDA[i % len(AGENDA)]
+            out.append({"update_id": i + 1, "message": {"message_id": i + 1, "date": DATE, "chat": chat, "from": user, "text": text}})
+    return out
+
+
+async def run(app: Application, raw: list[dict]) -> list[float]:
+    parsed = [Update.de_json(u, app.bot) for u in raw]
+    timings = []
+    gc.collect()
+    for update in parsed:
+        start = time.perf_counter()
+        await app.process_update(update)
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+async def echo_app() -> Application:
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+            await update.callback_query.message.reply_text(update.callback_query.data)  # type: ignore[union-attr]
+        else:
+            await update.message.reply_text(update.message.text)  # type: ignore[union-attr]
+
+    request = CannedRequest()
+    app = ApplicationBuilder().token(TOKEN).request(request).get_updates_request(request).updater(None).build()
+    from telegram.ext import CallbackQueryHandler
+
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(CallbackQueryHandler(echo))
+    await app.initialize()
+    return app
+
+
+def report(name: str, timings: list[float]) -> float:
+    total = sum(timings)
+    rate = len(timings) / total
+    q = statistics.quantiles(timings, n=100)
+    print(f"{name:>10}: {rate:8.0f} updates/s   p50 {q[49] * 1e3:6.3f} ms   p99 {q[98] * 1e3:6.3f} ms")
+    return rate
+
+
+async def main(count: int) -> None:
+    raw = updates(count)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env({}, db=Path(tmp) / "bench.sqlite3")
+        settings = dataclasses.replace(settings, telegram_token=TOKEN, telegram_webhook_url="https://bench.invalid/telegram",
+                                       telegram_webhook_secret="bench")
+        core = await build_core(settings, ManualClock(dt.datetime(2025, 6, 5, 10, tzinfo=ZoneInfo("Asia/Shanghai"))))
+        channel = build_channel(core, web.Application(), request=CannedRequest())
+        assert channel is not None
+        await channel.start()
+        echo = await echo_app()
+        await run(echo, updates(500))  # warm both up (imports, catalogs, caches)
+        await run(channel.app, [dict(u, update_id=u["update_id"] + 10**9) for u in updates(500)])
+        # alternate blocks, so that load from elsewhere on the machine hits both alike
+        echo_times: list[float] = []
+        bot_times: list[float] = []
+        for start in range(0, count, BLOCK):
+            block = raw[start : start + BLOCK]
+            echo_times += await run(echo, block)
+            bot_times += await run(channel.app, block)
+        print(f"{count} agenda updates through Application.process_update, network faked at the request layer")
+        echo_rate = report("echo", echo_times)
+        bot_rate = report("bot", bot_times)
+        print(f"     ratio: {bot_rate / echo_rate:.2f} of the echo baseline (target 0.70)")
+        await echo.shutdown()
+        await channel.stop()
+        await core.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=20_000)
+    asyncio.run(main(parser.parse_args().updates))

@@ -1,0 +1,798 @@
+"""The Telegram channel (python-telegram-bot 22): Request in, Reply out.
+
+One PTB :class:`~telegram.ext.Application` with a single catch-all handler
+turns updates into :class:`~bot.conversation.Request` objects and renders the
+core's replies in Telegram's idiom: HTML text with the programme escaped,
+inline keyboards (long option lists as numbered lines plus short buttons),
+``sendVenue``, native polls, photos and documents.  A button press whose reply
+is marked ``navigation`` edits the message in place.
+
+It runs inside ``delegate-bot run`` with PTB's manual lifecycle, so other
+channels share the event loop: long polling by default, or a webhook route on
+the service's shared aiohttp application when ``BOT_TELEGRAM_WEBHOOK_URL`` is
+set.  Every processed ``update_id`` is recorded before it is handled, so a
+replayed webhook or a refetch after a restart has no second effect.
+
+Pushed messages (reminders, broadcasts) go through :class:`TelegramSender`,
+which keeps to Telegram's flood limits and maps its errors to outbox outcomes.
+
+An update is recorded as processed before it is handled: a crash in the
+middle of handling loses that one answer rather than risking a second
+bookmark or vote.  Answers to native polls reach the core through the
+optional hook ``core.services["poll_answer"]``, an
+``async fn(user: UserRef, poll_id: str, option_ids: tuple[int, ...])``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import html
+import json
+import logging
+import re
+import secrets
+import time
+import unicodedata
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from babel import Locale
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputPollOption,
+    Message,
+    Update,
+)
+from telegram.constants import (
+    BotCommandLimit,
+    ChatMemberStatus,
+    ChatType,
+    FloodLimit,
+    InlineKeyboardButtonLimit,
+    MessageLimit,
+    ParseMode,
+    PollLimit,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
+
+from bot.conversation import (
+    Choices,
+    File,
+    Image,
+    Location,
+    Poll,
+    Reply,
+    Request,
+    Text,
+    UserRef,
+    Venue,
+)
+from bot.notify.outbox import Delivered, Failed, Outcome, Retry
+from bot.store.db import iso
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+CHANNEL: Final = "telegram"
+
+MAX_TEXT: Final[int] = MessageLimit.MAX_TEXT_LENGTH
+MAX_CAPTION: Final[int] = MessageLimit.CAPTION_LENGTH
+MAX_CALLBACK_DATA: Final[int] = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
+MAX_POLL_QUESTION: Final[int] = PollLimit.MAX_QUESTION_LENGTH
+MAX_POLL_OPTION: Final[int] = PollLimit.MAX_OPTION_LENGTH
+MAX_POLL_OPTIONS: Final[int] = PollLimit.MAX_OPTION_NUMBER
+MIN_POLL_OPTIONS: Final = 2
+MAX_COMMAND_NAME: Final[int] = BotCommandLimit.MAX_COMMAND
+MAX_COMMAND_DESCRIPTION: Final[int] = BotCommandLimit.MAX_DESCRIPTION
+MAX_COMMANDS: Final[int] = BotCommandLimit.MAX_COMMAND_NUMBER
+MESSAGES_PER_SECOND: Final[int] = FloodLimit.MESSAGES_PER_SECOND
+MESSAGES_PER_SECOND_PER_CHAT: Final[int] = FloodLimit.MESSAGES_PER_SECOND_PER_CHAT
+
+#: A button label longer than this reads badly on a phone: the list is numbered instead.
+BUTTON_LABEL: Final = 30
+#: Buttons this short (numbers, "Next page ▶") share a row.
+SHORT_BUTTON: Final = 16
+SHORT_BUTTONS_PER_ROW: Final = 3
+WEBHOOK_SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_WEBHOOK_PATH: Final = "/telegram"
+#: Processed update ids are kept this long; Telegram keeps undelivered updates for 24 hours.
+UPDATE_MEMORY: Final = dt.timedelta(days=3)
+ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member", "poll_answer")
+_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+_TAG = re.compile(r"<[^>]*>")
+TOKEN_PREFIX: Final = "#"
+MARKUP_CACHE: Final = 1024
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split plain text into pieces of at most ``limit`` characters at line boundaries.
+
+    A single line longer than ``limit`` is cut hard.
+    """
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append("\n".join(current))
+                current, size = [], 0
+            pieces.append(line[:limit])
+            line = line[limit:]
+        added = len(line) + (1 if current else 0)
+        if current and size + added > limit:
+            pieces.append("\n".join(current))
+            current, size = [], 0
+            added = len(line)
+        current.append(line)
+        size += added
+    if current and any(current):
+        pieces.append("\n".join(current))
+    return [p for p in pieces if p.strip()] or []
+
+
+def html_messages(body: str, title: str | None = None, limit: int = MAX_TEXT) -> list[str]:
+    """``<b>title</b>`` and the escaped body, as messages within Telegram's length limit."""
+    plain = "\n".join(x for x in (title, body) if x)
+    pieces = split_text(plain, limit)
+    out = []
+    for index, piece in enumerate(pieces):
+        if index == 0 and title and piece.startswith(title):
+            rest = piece[len(title):]
+            out.append(f"<b>{html.escape(title, quote=False)}</b>{html.escape(rest, quote=False)}")
+        else:
+            out.append(html.escape(piece, quote=False))
+    return out
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds, without PTB's int/timedelta deprecation dance."""
+    value = getattr(exc, "_retry_after", None)
+    if value is None:
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class CallbackCodec:
+    """Button payloads to callback data of 1-64 bytes, and back.
+
+    Payloads that fit are sent as they are; longer ones (a search with a
+    long query, say) are stored in ``telegram_callbacks`` and replaced by
+    ``#`` and a hash of the payload, so the same payload always gets the same
+    token and old buttons keep working after a restart.
+    """
+
+    def __init__(self, db: Database, now: Callable[[], dt.datetime], cache_size: int = 4096) -> None:
+        self.db = db
+        self.now = now
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cache_size = cache_size
+
+    @staticmethod
+    def fits(payload: str) -> bool:
+        return 0 < len(payload.encode("utf-8")) <= MAX_CALLBACK_DATA and not payload.startswith(TOKEN_PREFIX)
+
+    @staticmethod
+    def token(payload: str) -> str:
+        digest = hashlib.sha256(payload.encode("utf-8")).digest()[:16]
+        return TOKEN_PREFIX + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+    def _remember(self, token: str, payload: str) -> None:
+        self._cache[token] = payload
+        self._cache.move_to_end(token)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def encode(self, payloads: Iterable[str]) -> dict[str, str]:
+        """Callback data for each payload; long payloads are stored (committed) first."""
+        out: dict[str, str] = {}
+        new: list[tuple[str, str, str]] = []
+        for payload in payloads:
+            if self.fits(payload):
+                out[payload] = payload
+                continue
+            token = self.token(payload)
+            out[payload] = token
+            if token in self._cache:
+                self._cache.move_to_end(token)
+            else:
+                new.append((token, payload, iso(self.now())))
+        if new:
+            async with self.db.transaction() as conn:
+                await conn.executemany(
+                    "INSERT INTO telegram_callbacks (token, payload, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (token) DO NOTHING",
+                    new,
+                )
+            for token, payload, _created in new:
+                self._remember(token, payload)
+        return out
+
+    async def decode(self, data: str) -> str | None:
+        """The payload behind callback data; None for a token this bot never issued."""
+        if not data.startswith(TOKEN_PREFIX):
+            return data
+        if data in self._cache:
+            return self._cache[data]
+        row = await self.db.fetchone("SELECT payload FROM telegram_callbacks WHERE token = ?", (data,))
+        if row is None:
+            return None
+        self._remember(data, row[0])
+        return row[0]
+
+
+@dataclass(frozen=True)
+class Keyboard:
+    """How a Choices reply shows on Telegram: lines added to the text, and buttons."""
+
+    lines: tuple[str, ...]
+    rows: tuple[tuple[tuple[str, str], ...], ...]  # (button text, payload)
+
+
+@functools.lru_cache(maxsize=8192)
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a phone: wide (CJK) characters count twice."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def layout(choices: Choices) -> Keyboard:
+    """Options whose labels fit a button as buttons; otherwise numbered lines plus numbered short buttons."""
+    options = choices.options
+    numbered = any(display_width(o.label) > BUTTON_LABEL for o in options)
+    lines: list[str] = []
+    buttons: list[tuple[str, str]] = []
+    for number, option in enumerate(options, 1):
+        if numbered and (option.short or display_width(option.label) > BUTTON_LABEL):
+            lines.append(f"{number}. {option.label}")
+            buttons.append((f"{number}. {option.short}" if option.short else str(number), option.payload))
+        else:
+            buttons.append((option.label, option.payload))
+    rows: list[tuple[tuple[str, str], ...]] = []
+    if numbered:
+        row: list[tuple[str, str]] = []
+        for button in buttons:
+            short = display_width(button[0]) <= SHORT_BUTTON
+            if row and (not short or len(row) >= SHORT_BUTTONS_PER_ROW or display_width(row[-1][0]) > SHORT_BUTTON):
+                rows.append(tuple(row))
+                row = []
+            row.append(button)
+        if row:
+            rows.append(tuple(row))
+    else:
+        width = max(1, choices.columns)
+        rows = [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+    return Keyboard(tuple(lines), tuple(rows))
+
+
+def _with_lines(body: str, keyboard: Keyboard) -> str:
+    """The body, a blank line, then the numbered options."""
+    if not keyboard.lines:
+        return body
+    return "\n".join((body, "", *keyboard.lines)) if body else "\n".join(keyboard.lines)
+
+
+Gate = Callable[[], Awaitable[None]]
+
+
+async def _no_gate() -> None:
+    return None
+
+
+class Renderer:
+    """Sends replies to one chat in Telegram's idiom."""
+
+    def __init__(self, app: Application, callbacks: CallbackCodec, db: Database, now: Callable[[], dt.datetime]) -> None:
+        self.app = app
+        self.callbacks = callbacks
+        self.db = db
+        self.now = now
+        self._markups: OrderedDict[tuple[tuple[tuple[str, str], ...], ...], InlineKeyboardMarkup] = OrderedDict()
+
+    @property
+    def bot(self) -> Any:
+        return self.app.bot
+
+    async def markup(self, keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+        """The inline keyboard; the same lists come up again and again, so recent ones are reused."""
+        if not keyboard.rows:
+            return None
+        cached = self._markups.get(keyboard.rows)
+        if cached is not None:
+            self._markups.move_to_end(keyboard.rows)
+            return cached
+        data = await self.callbacks.encode(p for row in keyboard.rows for _label, p in row)
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=data[payload]) for label, payload in row] for row in keyboard.rows]
+        )
+        self._markups[keyboard.rows] = markup
+        if len(self._markups) > MARKUP_CACHE:
+            self._markups.popitem(last=False)
+        return markup
+
+    async def send(self, chat_id: int, replies: Sequence[Reply], gate: Gate = _no_gate, edit: Message | None = None) -> None:
+        """Send each reply; with ``edit``, a navigation reply replaces that message instead."""
+        for reply in replies:
+            if edit is not None and isinstance(reply, Choices) and reply.navigation:
+                if await self._edit(edit, reply, gate):
+                    edit = None
+                    continue
+            await self.send_one(chat_id, reply, gate)
+
+    async def send_one(self, chat_id: int, reply: Reply, gate: Gate = _no_gate) -> None:
+        if isinstance(reply, Text):
+            await self._text(chat_id, reply.body, reply.title, None, gate)
+        elif isinstance(reply, Choices):
+            keyboard = layout(reply)
+            await self._text(chat_id, _with_lines(reply.body, keyboard), reply.title, await self.markup(keyboard), gate)
+        elif isinstance(reply, Venue):
+            await self._venue(chat_id, reply, gate)
+        elif isinstance(reply, Poll):
+            await self._poll(chat_id, reply, gate)
+        elif isinstance(reply, Image):
+            await gate()
+            await self.bot.send_photo(
+                chat_id, photo=reply.data, filename=reply.filename, **self._caption(reply.caption)
+            )
+        elif isinstance(reply, File):
+            await gate()
+            await self.bot.send_document(
+                chat_id, document=reply.data, filename=reply.filename, **self._caption(reply.caption)
+            )
+        else:  # pragma: no cover - a new reply type needs a renderer here
+            raise TypeError(f"no Telegram renderer for {type(reply).__name__}")
+
+    @staticmethod
+    def _caption(caption: str | None) -> dict[str, Any]:
+        if not caption:
+            return {}
+        return {"caption": html.escape(truncate(caption, MAX_CAPTION), quote=False), "parse_mode": ParseMode.HTML}
+
+    async def _text(self, chat_id: int, body: str, title: str | None, markup: InlineKeyboardMarkup | None, gate: Gate) -> None:
+        messages = html_messages(body, title)
+        if not messages:
+            if markup is None:
+                return
+            messages = ["…"]
+        for index, text in enumerate(messages):
+            last = index == len(messages) - 1
+            await gate()
+            await self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
+            )
+
+    async def _edit(self, message: Message, reply: Choices, gate: Gate = _no_gate) -> bool:
+        """Replace ``message`` with ``reply``; False where it cannot be (too long, too old)."""
+        keyboard = layout(reply)
+        messages = html_messages(_with_lines(reply.body, keyboard), reply.title)
+        if len(messages) != 1:
+            return False
+        await gate()
+        try:
+            await self.bot.edit_message_text(
+                messages[0], chat_id=message.chat_id, message_id=message.message_id,
+                parse_mode=ParseMode.HTML, reply_markup=await self.markup(keyboard),
+            )
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            logger.info("could not edit a message in place (%s); sending a new one", exc)
+            return False
+        return True
+
+    async def _venue(self, chat_id: int, venue: Venue, gate: Gate) -> None:
+        extra = [x for x in (venue.directions, venue.map_url) if x]
+        if venue.latitude is None or venue.longitude is None:
+            lines = [x for x in (venue.address, *extra) if x]
+            await self._text(chat_id, "\n".join(lines), "📍 " + venue.name, None, gate)
+            return
+        await gate()
+        await self.bot.send_venue(
+            chat_id, latitude=venue.latitude, longitude=venue.longitude,
+            title=venue.name, address=venue.address or venue.name,
+        )
+        if extra:
+            await self._text(chat_id, "\n".join(extra), None, None, gate)
+
+    async def _poll(self, chat_id: int, poll: Poll, gate: Gate) -> None:
+        fits = MIN_POLL_OPTIONS <= len(poll.options) <= MAX_POLL_OPTIONS and all(o.strip() for o in poll.options)
+        if not fits or not poll.question.strip():
+            lines = [f"{i}. {o}" for i, o in enumerate(poll.options, 1)]
+            await self._text(chat_id, "\n".join(lines), "📊 " + poll.question, None, gate)
+            return
+        await gate()
+        sent = await self.bot.send_poll(
+            chat_id,
+            question=truncate(poll.question, MAX_POLL_QUESTION),
+            options=[InputPollOption(truncate(o, MAX_POLL_OPTION)) for o in poll.options],
+            is_anonymous=False,
+            allows_multiple_answers=poll.allows_multiple,
+        )
+        if sent.poll is not None:
+            await self.db.execute(
+                "INSERT INTO telegram_polls (telegram_poll_id, poll_id, chat_id, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (telegram_poll_id) DO NOTHING",
+                (sent.poll.id, poll.poll_id, str(chat_id), iso(self.now())),
+            )
+
+
+class RateLimiter:
+    """Telegram's flood limits for pushes: 30 messages a second overall, 1 a second per chat.
+
+    ``monotonic`` and ``sleep`` are injectable, so tests run on simulated time.
+    :meth:`pause` holds every send (a 429 ``retry_after``).
+    """
+
+    def __init__(
+        self,
+        per_second: int = MESSAGES_PER_SECOND,
+        per_chat_interval: float = 1.0 / MESSAGES_PER_SECOND_PER_CHAT,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.per_second = per_second
+        self.per_chat_interval = per_chat_interval
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._recent: deque[float] = deque()
+        self._last_by_chat: dict[int, float] = {}
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+
+    async def wait_if_paused(self) -> None:
+        """Direct answers are not counted, but they too wait out a 429 pause."""
+        while (wait := self._paused_until - self.monotonic()) > 0:
+            await self.sleep(wait)
+
+    def _wait(self, chat_id: int, now: float) -> float:
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        waits = [self._paused_until - now]
+        if len(self._recent) >= self.per_second:
+            waits.append(self._recent[0] + 1.0 - now)
+        last = self._last_by_chat.get(chat_id)
+        if last is not None:
+            waits.append(last + self.per_chat_interval - now)
+        return max(waits)
+
+    async def acquire(self, chat_id: int) -> None:
+        """Wait until a message to ``chat_id`` keeps within every limit, then count it."""
+        async with self._lock:
+            while (wait := self._wait(chat_id, self.monotonic())) > 0:
+                await self.sleep(wait)
+            now = self.monotonic()
+            self._recent.append(now)
+            self._last_by_chat[chat_id] = now
+            if len(self._last_by_chat) > 10_000:
+                self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if now - t < self.per_chat_interval}
+
+
+class TelegramSender:
+    """Pushes outbox items to Telegram and says what became of them."""
+
+    channel = CHANNEL
+
+    def __init__(self, renderer: Renderer, limiter: RateLimiter | None = None) -> None:
+        self.renderer = renderer
+        self.limiter = limiter or RateLimiter()
+        self._failures: dict[str, int] = {}
+        self._progress: dict[tuple[str, int], int] = {}
+
+    def _backoff(self, chat: str) -> dt.timedelta:
+        count = self._failures[chat] = self._failures.get(chat, 0) + 1
+        return dt.timedelta(seconds=min(5 * 2 ** (count - 1), 300))
+
+    async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
+        """Send the replies in order; an item retried after a partial send resumes where it stopped."""
+        try:
+            chat_id = int(user.platform_id)
+        except ValueError:
+            return Failed(f"not a Telegram chat id: {user.platform_id!r}")
+        key = (user.platform_id, hash(replies))
+        done = self._progress.pop(key, 0)
+        for index in range(done, len(replies)):
+            try:
+                await self.renderer.send_one(chat_id, replies[index], lambda: self.limiter.acquire(chat_id))
+            except RetryAfter as exc:
+                seconds = _retry_seconds(exc)
+                self.limiter.pause(seconds)
+                self._progress[key] = index
+                logger.warning("Telegram asks to slow down: pausing pushes for %.0f s", seconds)
+                return Retry("rate limited by Telegram", after=dt.timedelta(seconds=seconds))
+            except Forbidden as exc:
+                logger.info("a delegate cannot be reached (%s); marking them inactive", exc)
+                logger.debug("unreachable chat: %s", chat_id)
+                return Failed(f"forbidden: {exc}", deactivate=True)
+            except BadRequest as exc:
+                if "chat not found" in str(exc).lower():
+                    return Failed(f"bad request: {exc}", deactivate=True)
+                logger.warning("Telegram refused a push: %s", exc)
+                return Failed(f"bad request: {exc}")
+            except NetworkError as exc:  # includes TimedOut
+                self._progress[key] = index
+                after = self._backoff(user.platform_id)
+                logger.warning("network error pushing (%s); retrying in %s", type(exc).__name__, after)
+                return Retry(f"network: {type(exc).__name__}", after=after)
+        self._failures.pop(user.platform_id, None)
+        return Delivered()
+
+
+class UpdateLog:
+    """Which ``update_id`` values were processed, so each has an effect once."""
+
+    def __init__(self, db: Database, now: Callable[[], dt.datetime], memory: int = 10_000) -> None:
+        self.db = db
+        self.now = now
+        self._recent: OrderedDict[int, None] = OrderedDict()
+        self._memory = memory
+
+    async def claim(self, update_id: int) -> bool:
+        """True the first time an update is seen (recorded, committed); False for a replay."""
+        if update_id in self._recent:
+            return False
+        changed = await self.db.execute(
+            "INSERT INTO telegram_updates (update_id, received_at) VALUES (?, ?) ON CONFLICT (update_id) DO NOTHING",
+            (update_id, iso(self.now())),
+        )
+        self._recent[update_id] = None
+        if len(self._recent) > self._memory:
+            self._recent.popitem(last=False)
+        return changed > 0
+
+    async def prune(self) -> int:
+        return await self.db.execute(
+            "DELETE FROM telegram_updates WHERE received_at < ?", (iso(self.now() - UPDATE_MEMORY),)
+        )
+
+
+class TelegramChannel:
+    """Telegram updates to the core and the core's replies back, plus the push sender."""
+
+    name = CHANNEL
+
+    def __init__(self, core: Core, app: Application, *, webhook_url: str | None = None, webhook_secret: str | None = None) -> None:
+        self.core = core
+        self.app = app
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        now = core.clock.now
+        self.callbacks = CallbackCodec(core.db, now)
+        self.updates = UpdateLog(core.db, now)
+        self.renderer = Renderer(app, self.callbacks, core.db, now)
+        self.sender = TelegramSender(self.renderer)
+        app.add_handler(TypeHandler(Update, self._on_update))
+        app.add_error_handler(self._on_error)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        """Initialise PTB, publish the command menus, then poll or set the webhook."""
+        await self.updates.prune()
+        await self.app.initialize()
+        try:
+            await self.publish_commands()
+            if self.webhook_url:
+                await self.app.bot.set_webhook(
+                    self.webhook_url, secret_token=self.webhook_secret, allowed_updates=list(ALLOWED_UPDATES)
+                )
+                logger.info("Telegram webhook set (path %s)", urlsplit(self.webhook_url).path or "/")
+            await self.app.start()
+            if not self.webhook_url and self.app.updater is not None:
+                await self.app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+                logger.info("Telegram long polling started")
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop polling, then PTB; safe to call on a channel that did not finish starting."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def publish_commands(self) -> None:
+        """``setMyCommands`` once per catalog language, and once as the default."""
+        catalogs = self.core.catalogs
+        default_tag = self.core.locale_for(None)
+        done: set[str] = set()
+        for tag in sorted(catalogs.tags, key=lambda t: (t != default_tag, t)):
+            code = Locale.parse(tag).language
+            if code in done:
+                continue
+            done.add(code)
+            await self._set_commands(tag, code)
+        await self._set_commands(default_tag, None)
+
+    async def _set_commands(self, tag: str, code: str | None) -> None:
+        try:
+            await self.app.bot.set_my_commands(self.commands(tag), language_code=code)
+        except TelegramError as exc:  # a missing menu is no reason not to start
+            logger.warning("setMyCommands for %s failed: %s", code or "the default", exc)
+
+    def commands(self, tag: str) -> list[BotCommand]:
+        """The menu in one language, within Telegram's limits for names and descriptions."""
+        translations = self.core.catalogs.get(tag).translations
+        out = []
+        for command in self.core.router.menu():
+            if not _COMMAND_NAME.match(command.name):
+                logger.warning("command /%s cannot be a Telegram command; left out of the menu", command.name)
+                continue
+            description = truncate(translations.gettext(command.description or "").strip(), MAX_COMMAND_DESCRIPTION)
+            if description:
+                out.append(BotCommand(command.name, description))
+        return out[:MAX_COMMANDS]
+
+    # -- webhook ---------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """POST from Telegram: check the secret, parse, handle, then answer 200."""
+        given = request.headers.get(WEBHOOK_SECRET_HEADER, "")
+        if not self.webhook_secret or not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            logger.warning("webhook request with a wrong secret token from %s", request.remote)
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = await request.json(loads=json.loads)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, self.app.bot)
+        except Exception as exc:  # any body PTB cannot read is the sender's error: 400, never 500
+            logger.warning("malformed webhook body (%s)", type(exc).__name__, exc_info=logger.isEnabledFor(logging.DEBUG))
+            return web.Response(status=400, text="malformed update")
+        await self.app.process_update(update)
+        return web.Response(text="ok")
+
+    # -- updates ---------------------------------------------------------------
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        logger.error("error handling a Telegram update: %s", type(error).__name__, exc_info=error)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every update: once only, then to the core or to the delegate's status."""
+        if not await self.updates.claim(update.update_id):
+            logger.info("update %s was already processed; ignored", update.update_id)
+            return
+        if update.callback_query is not None:
+            await self._on_callback(update.callback_query)
+        elif update.message is not None:
+            await self._on_message(update.message)
+        elif update.my_chat_member is not None:
+            await self._on_membership(update)
+        elif update.poll_answer is not None:
+            await self._on_poll_answer(update)
+
+    def _request(self, user: Any, **fields: Any) -> Request:
+        return Request(
+            user=UserRef(CHANNEL, str(user.id)),
+            language_hint=user.language_code,
+            display_name=user.first_name,
+            **fields,
+        )
+
+    async def _on_message(self, message: Message) -> None:
+        user = message.from_user
+        if user is None or user.is_bot:
+            return
+        if message.text:
+            request = self._request(user, text=message.text, message_id=str(message.message_id))
+        elif message.location is not None:
+            loc = message.location
+            request = self._request(user, location=Location(loc.latitude, loc.longitude), message_id=str(message.message_id))
+        else:
+            return
+        replies = await self.core.handle(request)
+        await self._answer(message.chat_id, replies)
+
+    async def _answer(self, chat_id: int, replies: Sequence[Reply], edit: Message | None = None) -> None:
+        """Send a direct answer; a 429 pauses pushes too (the answer itself is not resent)."""
+        limiter = self.sender.limiter
+        try:
+            await self.renderer.send(chat_id, replies, limiter.wait_if_paused, edit=edit)
+        except RetryAfter as exc:
+            limiter.pause(_retry_seconds(exc))
+            logger.warning("Telegram asks to slow down: pausing sends for %.0f s", _retry_seconds(exc))
+
+    async def _on_callback(self, query: CallbackQuery) -> None:
+        payload = await self.callbacks.decode(query.data) if query.data else None
+        request = self._request(query.from_user, payload=payload if payload is not None else (query.data or "#"))
+        try:
+            replies = await self.core.handle(request)
+        finally:
+            try:
+                await query.answer()
+            except TelegramError as exc:
+                logger.info("could not answer a callback query (%s)", type(exc).__name__)
+        message = query.message if isinstance(query.message, Message) else None
+        chat_id = message.chat_id if message is not None else query.from_user.id
+        await self._answer(chat_id, replies, edit=message)
+
+    async def _on_membership(self, update: Update) -> None:
+        member = update.my_chat_member
+        assert member is not None
+        if member.chat.type != ChatType.PRIVATE:
+            return
+        status = member.new_chat_member.status
+        active = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        known = await self.core.users.set_active(UserRef(CHANNEL, str(member.chat.id)), active)
+        logger.info("a Telegram delegate is now %s%s", "active" if active else "inactive", "" if known else " (unknown user)")
+        logger.debug("membership change in chat %s", member.chat.id)
+
+    async def _on_poll_answer(self, update: Update) -> None:
+        answer = update.poll_answer
+        assert answer is not None
+        row = await self.core.db.fetchone(
+            "SELECT poll_id FROM telegram_polls WHERE telegram_poll_id = ?", (answer.poll_id,)
+        )
+        hook = self.core.services.get("poll_answer")
+        if row is None or hook is None or answer.user is None:
+            return
+        await hook(UserRef(CHANNEL, str(answer.user.id)), row[0], tuple(answer.option_ids))
+
+
+def build_application(
+    token: str,
+    *,
+    api_url: str | None = None,
+    webhook: bool = False,
+    request: BaseRequest | None = None,
+) -> Application:
+    """A PTB application for the manual lifecycle (no ``run_polling``)."""
+    builder = ApplicationBuilder().token(token)
+    if api_url:
+        base = api_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if webhook:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+def build_channel(core: Core, web_app: web.Application, *, request: BaseRequest | None = None) -> TelegramChannel | None:
+    """The Telegram channel, or None without ``BOT_TELEGRAM_TOKEN``.
+
+    In webhook mode the update route (the path of ``BOT_TELEGRAM_WEBHOOK_URL``,
+    else ``/telegram``) is added to ``web_app``.
+    """
+    settings = core.settings
+    if not settings.telegram_token:
+        return None
+    webhook_url = settings.telegram_webhook_url
+    secret = settings.telegram_webhook_secret
+    if webhook_url and not secret:
+        secret = secrets.token_urlsafe(32)
+        logger.info("BOT_TELEGRAM_WEBHOOK_SECRET is unset: using a random secret for this run")
+    app = build_application(settings.telegram_token, api_url=settings.telegram_api_url, webhook=bool(webhook_url), request=request)
+    channel = TelegramChannel(core, app, webhook_url=webhook_url, webhook_secret=secret)
+    if webhook_url:
+        web_app.router.add_post(urlsplit(webhook_url).path or DEFAULT_WEBHOOK_PATH, channel.webhook)
+    core.push.attach(channel.sender)
+    return channel

@@ -1,0 +1,444 @@
+"""The Telegram channel against a fake Bot API over HTTP, checked against the Bot API specification."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.warnings import PTBUserWarning
+
+from bot.app import Core
+from bot.channels.telegram import (
+    MAX_CALLBACK_DATA,
+    MAX_TEXT,
+    CallbackCodec,
+    RateLimiter,
+    build_channel,
+    html_messages,
+    split_text,
+)
+from bot.conversation import Choice, Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
+from bot.router import Context
+from tests.conftest import at, make_core, shared_path
+from tests.telegram_fake import (
+    TOKEN,
+    USER_ID,
+    FakeBotAPI,
+    FakeTime,
+    Harness,
+    buttons_of,
+    membership_update,
+    message_update,
+    text_of,
+)
+from tests.telegram_fixtures import fake_api, telegram, telegram_settings  # noqa: F401  (fixtures)
+
+
+def reply_with(core: Core, name: str, *replies: Reply) -> None:
+    """Register ``/name`` answering with ``replies`` (what a feature's handler would return)."""
+
+    async def handler(req: Request, ctx: Context) -> Sequence[Reply]:
+        return list(replies)
+
+    core.router.command(name, hidden=True)(handler)
+
+
+async def user_active(core: Core, user_id: int = USER_ID) -> bool:
+    record = await core.users.find(UserRef("telegram", str(user_id)))
+    assert record is not None
+    return record.active
+
+
+# -- start-up --------------------------------------------------------------------
+
+
+async def test_start_sets_the_webhook_with_its_secret_and_publishes_menus(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    hooks = fake_api.sent("setWebhook")
+    assert hooks and hooks[0].params["url"] == "https://bot.example.org/telegram"
+    assert hooks[0].params["secret_token"] == "test-secret_0123"
+    menus = fake_api.sent("setMyCommands")
+    assert {c.params.get("language_code") for c in menus} == {None, "en", "zh"}
+
+
+async def test_command_menus_are_translated_per_language(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    zh = telegram.core.catalogs.get("zh_Hans").translations
+    by_code = {c.params.get("language_code"): {x["command"]: x["description"] for x in c.params["commands"]} for c in fake_api.sent("setMyCommands")}
+    for command in telegram.core.router.menu():
+        assert by_code["zh"][command.name] == zh.gettext(command.description)
+        assert by_code["en"][command.name] == by_code[None][command.name] == command.description
+    assert "today" in by_code[None] and "session" in by_code[None]
+
+
+async def test_without_a_token_there_is_no_channel(core: Core) -> None:
+    assert build_channel(core, web.Application()) is None
+
+
+# -- webhook ---------------------------------------------------------------------
+
+
+async def test_a_wrong_webhook_secret_is_refused_and_changes_nothing(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    update = message_update(1, "/today", user_id=USER_ID, language="en")
+    assert await telegram.post(update, secret="wrong") == 403
+    assert await telegram.post(update, secret=None) == 403
+    assert fake_api.sent() == []
+    assert await telegram.core.users.find(UserRef("telegram", str(USER_ID))) is None
+    assert await telegram.post(update) == 200  # the same update with the right secret is still new
+    assert "Liurong" in text_of(fake_api.sent())
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"message": {}}', b'{"update_id": "7"}', b'{"update_id": 7, "message": {"chat": 5}}'])
+async def test_a_malformed_webhook_body_gets_400(telegram: Harness, fake_api: FakeBotAPI, body: bytes) -> None:
+    assert await telegram.post(body) == 400
+    assert fake_api.sent() == []
+
+
+async def test_a_replayed_update_has_no_second_effect(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    update = message_update(telegram.next_id(), "/today", user_id=USER_ID, language="en")
+    first = await telegram.deliver(update)
+    assert [c.method for c in first] == ["sendMessage"]
+    assert await telegram.deliver(update) == []
+
+
+async def test_an_update_replayed_after_a_restart_has_no_second_effect(tmp_path: Path, fake_api: FakeBotAPI) -> None:
+    update = message_update(77, "/now", user_id=USER_ID, language="en")
+    for attempt in range(2):
+        core = await make_core(tmp_path, at("2025-06-05T10:00"))
+        core.settings = telegram_settings(core, fake_api)
+        web_app = web.Application()
+        channel = build_channel(core, web_app)
+        assert channel is not None
+        await channel.start()
+        from aiohttp.test_utils import TestClient, TestServer
+
+        async with TestClient(TestServer(web_app)) as client:
+            before = len(fake_api.sent())
+            response = await client.post("/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "test-secret_0123"})
+            assert response.status == 200
+            assert len(fake_api.sent()) - before == (1 if attempt == 0 else 0)
+        await channel.stop()
+        await core.close()
+
+
+# -- rendering -------------------------------------------------------------------
+
+
+async def test_programme_content_is_escaped_and_titles_are_bold(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    reply_with(telegram.core, "markup", Text("a <b>bold</b> & <script> claim", title="R&D <1>"))
+    calls = await telegram.say("/markup")
+    assert calls[0].params["text"] == "<b>R&amp;D &lt;1&gt;</b>\na &lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt; claim"
+    assert calls[0].params["parse_mode"] == "HTML"
+
+
+async def test_texts_over_4096_characters_are_split_at_line_boundaries(telegram: Harness) -> None:
+    lines = [f"line {i:04d} " + "x" * 60 for i in range(200)]  # about 14,000 characters
+    reply_with(telegram.core, "long", Text("\n".join(lines), title="Long"), Text("y" * 9000))
+    calls = await telegram.say("/long")
+    texts = [c.params["text"] for c in calls]
+    assert len(texts) == 4 + 3
+    assert all(len(t) <= MAX_TEXT for t in texts)
+    assert texts[0].startswith("<b>Long</b>\nline 0000")
+    rejoined = "\n".join(texts[:4]).replace("<b>Long</b>\n", "")
+    assert rejoined == "\n".join(lines)
+    assert "".join(texts[4:]) == "y" * 9000
+
+
+def test_split_text_keeps_lines_whole_and_cuts_only_overlong_ones() -> None:
+    assert split_text("ab\ncd\nef", limit=5) == ["ab\ncd", "ef"]
+    assert split_text("abcdefghijk", limit=4) == ["abcd", "efgh", "ijk"]
+    assert split_text("", limit=4) == []
+    assert html_messages("x & y", title=None) == ["x &amp; y"]
+
+
+async def test_long_payloads_become_short_tokens_that_still_work(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    query = "波哥大" * 10  # 90 bytes in UTF-8, plus the command
+    reply_with(telegram.core, "offer", Choices("Pick", (Choice("Search", f"/search {query}"), Choice("Today", "/today"))))
+    calls = await telegram.say("/offer")
+    data = dict(buttons_of(calls[0]))
+    assert all(1 <= len(d.encode()) <= MAX_CALLBACK_DATA for d in data.values())
+    assert data["Today"] == "/today" and data["Search"].startswith("#")
+    pressed = await telegram.press(data["Search"], message_id=calls[0].result["message_id"])
+    assert query in text_of(pressed)
+    expired = await telegram.press("#nosuchtoken", message_id=calls[0].result["message_id"])
+    assert "expired" in text_of(expired)
+    assert [c.method for c in expired] == ["answerCallbackQuery", "sendMessage"]
+
+
+async def test_callback_tokens_survive_a_restart(core: Core) -> None:
+    payload = "/search " + "é" * 80
+    token = (await CallbackCodec(core.db, core.clock.now).encode([payload]))[payload]
+    assert len(token.encode()) <= MAX_CALLBACK_DATA
+    assert await CallbackCodec(core.db, core.clock.now).decode(token) == payload
+
+
+async def test_a_navigation_reply_that_cannot_be_edited_is_sent_instead(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    calls = await telegram.say("/programme")
+    fake_api.fail_next("editMessageText", 400, "Bad Request: message can't be edited")
+    pressed = await telegram.press("/day 2025-06-05", message_id=calls[0].result["message_id"])
+    assert [c.method for c in pressed] == ["answerCallbackQuery", "editMessageText", "sendMessage"]
+    assert "Liurong" in text_of(pressed[-1:])
+
+
+async def test_venues_are_pins_and_fall_back_to_text_without_coordinates(telegram: Harness) -> None:
+    reply_with(
+        telegram.core, "where",
+        Venue("Liurong <community>", 23.13, 113.26, address="Yuexiu", directions="Metro line 1"),
+        Venue("Secret place", None, None, address="to be announced"),
+    )
+    calls = await telegram.say("/where")
+    assert [c.method for c in calls] == ["sendVenue", "sendMessage", "sendMessage"]
+    assert calls[0].params["title"] == "Liurong <community>" and float(calls[0].params["latitude"]) == 23.13
+    assert "Metro line 1" in calls[1].params["text"]
+    assert "Secret place" in calls[2].params["text"] and "to be announced" in calls[2].params["text"]
+
+
+async def test_polls_are_native_and_answers_reach_the_core(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    votes: list[tuple[UserRef, str, tuple[int, ...]]] = []
+
+    async def on_answer(user: UserRef, poll_id: str, options: tuple[int, ...]) -> None:
+        votes.append((user, poll_id, options))
+
+    telegram.core.services["poll_answer"] = on_answer
+    reply_with(telegram.core, "rate", Poll("How was it?", ("Great", "Good", "Poor"), poll_id="feedback-opening"))
+    calls = await telegram.say("/rate")
+    assert calls[0].method == "sendPoll"
+    assert [o["text"] for o in calls[0].params["options"]] == ["Great", "Good", "Poor"]
+    telegram_poll_id = calls[0].result["poll"]["id"]
+    answer = {"update_id": 500, "poll_answer": {"poll_id": telegram_poll_id, "user": {"id": USER_ID, "is_bot": False, "first_name": "Ana"}, "option_ids": [1], "option_persistent_ids": ["o1"]}}
+    await telegram.deliver(answer)
+    await telegram.deliver(answer)  # a replay counts once
+    assert votes == [(UserRef("telegram", str(USER_ID)), "feedback-opening", (1,))]
+
+
+async def test_images_and_files_are_uploaded(telegram: Harness) -> None:
+    reply_with(telegram.core, "files", Image(b"\x89PNG...", "map.png", caption="Map"), File(b"a,b\n", "votes.csv"))
+    calls = await telegram.say("/files")
+    assert [c.method for c in calls] == ["sendPhoto", "sendDocument"]
+    assert calls[0].files == {"photo": b"\x89PNG..."} and calls[0].params["caption"] == "Map"
+    assert calls[1].files == {"document": b"a,b\n"}
+
+
+# -- language --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "expected"), [("zh-hans", "zh_Hans"), ("zh-CN", "zh_Hans"), ("pt-br", "en"), (None, "en")])
+async def test_the_first_language_comes_from_the_telegram_language_code(telegram: Harness, code: str | None, expected: str) -> None:
+    await telegram.say("/help", language=code)
+    record = await telegram.core.users.find(UserRef("telegram", str(USER_ID)))
+    assert record is not None and record.language_hint == code
+    assert telegram.core.locale_for(record) == expected
+
+
+async def test_a_chosen_language_wins_over_the_telegram_language_code(telegram: Harness) -> None:
+    await telegram.say("/lang zh", language="en")
+    calls = await telegram.say("/today", language="en")
+    assert "6月5日" in text_of(calls)
+
+
+# -- membership ------------------------------------------------------------------
+
+
+async def test_blocking_and_unblocking_the_bot_toggles_the_delegate(telegram: Harness) -> None:
+    await telegram.say("/start")
+    await telegram.deliver(membership_update(telegram.next_id(), user_id=USER_ID, old="member", new="kicked"))
+    assert not await user_active(telegram.core)
+    await telegram.deliver(membership_update(telegram.next_id(), user_id=USER_ID, old="kicked", new="member"))
+    assert await user_active(telegram.core)
+
+
+# -- push ------------------------------------------------------------------------
+
+
+async def test_the_limiter_keeps_30_per_second_overall_and_1_per_second_per_chat() -> None:
+    clock = FakeTime()
+    limiter = RateLimiter(monotonic=clock.monotonic, sleep=clock.sleep)
+    stamps = []
+    for chat in range(61):
+        await limiter.acquire(chat)
+        stamps.append(clock.now)
+    assert stamps[29] == 1000.0 and stamps[30] == pytest.approx(1001.0) and stamps[60] == pytest.approx(1002.0)
+    await limiter.acquire(7)
+    before = clock.now
+    await limiter.acquire(7)
+    assert clock.now - before == pytest.approx(1.0)
+
+
+async def push(core: Core, *replies: Reply) -> int:
+    record = await core.users.seen(UserRef("telegram", str(USER_ID)), "en", core.clock.now())
+    item = await core.push.push(record.id, "telegram", list(replies))
+    assert item is not None
+    return item
+
+
+async def outbox_row(core: Core, item: int):
+    return await core.db.fetchone("SELECT status, not_before, last_error FROM outbox WHERE id = ?", (item,))
+
+
+async def test_a_push_is_delivered_and_recorded(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    item = await push(telegram.core, Text("Reminder: the Liurong visit starts in 15 minutes", title="Reminder"))
+    await telegram.core.push.drain()
+    assert "Liurong visit" in text_of(fake_api.sent("sendMessage"))
+    assert (await outbox_row(telegram.core, item))["status"] == "sent"
+
+
+async def test_a_429_pauses_all_sends_and_the_message_is_retried(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    clock = FakeTime()
+    limiter = telegram.channel.sender.limiter = RateLimiter(monotonic=clock.monotonic, sleep=clock.sleep)
+    item = await push(telegram.core, Text("Programme change"))
+    fake_api.fail_next("sendMessage", 429, "Too Many Requests: retry after 7", {"retry_after": 7})
+    await telegram.core.push.drain()
+    row = await outbox_row(telegram.core, item)
+    assert row["status"] == "pending" and "rate limited" in row["last_error"]
+    assert dt.datetime.fromisoformat(row["not_before"]) == telegram.core.clock.now() + dt.timedelta(seconds=7)
+    await limiter.acquire(999)  # another chat waits out the pause too
+    assert clock.slept == [pytest.approx(7.0)]
+    await telegram.core.clock.advance(dt.timedelta(seconds=7))
+    await telegram.core.push.drain()
+    assert (await outbox_row(telegram.core, item))["status"] == "sent"
+    assert len([c for c in fake_api.sent("sendMessage") if "Programme change" in c.params["text"]]) == 2  # the refused one, then the retry
+
+
+async def test_a_429_mid_item_resumes_without_repeating_what_was_sent(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    clock = FakeTime()
+    telegram.channel.sender.limiter = RateLimiter(monotonic=clock.monotonic, sleep=clock.sleep)
+    item = await push(telegram.core, Text("first part"), Text("second part"))
+    fake_api.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", {"retry_after": 3}, after=1)
+    await telegram.core.push.drain()
+    assert (await outbox_row(telegram.core, item))["status"] == "pending"
+    await telegram.core.clock.advance(dt.timedelta(seconds=3))
+    await telegram.core.push.drain()
+    assert (await outbox_row(telegram.core, item))["status"] == "sent"
+    texts = [c.params["text"] for c in fake_api.sent("sendMessage")]
+    assert texts == ["first part", "second part", "second part"]  # the refused one, then its retry; never the first twice
+
+
+async def test_a_blocked_delegate_is_marked_inactive_and_not_retried(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    item = await push(telegram.core, Text("Announcement"))
+    fake_api.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    await telegram.core.push.drain()
+    row = await outbox_row(telegram.core, item)
+    assert row["status"] == "failed" and "blocked" in row["last_error"]
+    assert not await user_active(telegram.core)
+    await telegram.core.clock.advance(dt.timedelta(hours=1))
+    await telegram.core.push.drain()
+    assert len(fake_api.sent("sendMessage")) == 1
+
+
+async def test_network_errors_are_retried_with_backoff(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    item = await push(telegram.core, Text("Bus leaves at 9"))
+    fake_api.fail_next("sendMessage", 502, "Bad Gateway")
+    fake_api.fail_next("sendMessage", 502, "Bad Gateway")
+    now = telegram.core.clock.now()
+    await telegram.core.push.drain()
+    first = dt.datetime.fromisoformat((await outbox_row(telegram.core, item))["not_before"]) - now
+    await telegram.core.clock.advance(first)
+    await telegram.core.push.drain()
+    second = dt.datetime.fromisoformat((await outbox_row(telegram.core, item))["not_before"]) - telegram.core.clock.now()
+    assert second > first > dt.timedelta(0)
+    await telegram.core.clock.advance(second)
+    await telegram.core.push.drain()
+    assert (await outbox_row(telegram.core, item))["status"] == "sent"
+
+
+# -- polling and the service -------------------------------------------------------
+
+
+async def test_long_polling_answers_and_a_refetched_update_is_ignored(core: Core, fake_api: FakeBotAPI) -> None:
+    core.settings = telegram_settings(core, fake_api, telegram_webhook_url=None, telegram_webhook_secret=None)
+    web_app = web.Application()
+    channel = build_channel(core, web_app)
+    assert channel is not None and not web_app.router.routes()
+    await channel.start()
+    try:
+        update = message_update(9, "/next", user_id=USER_ID, language="en")
+        await fake_api.push_update(update)
+        await wait_for(lambda: fake_api.sent("sendMessage"))
+        await fake_api.push_update(update)  # Telegram sends it again (e.g. the offset was never confirmed)
+        await fake_api.push_update(message_update(10, "/now", user_id=USER_ID, language="en"))
+        await wait_for(lambda: len(fake_api.sent("sendMessage")) >= 2)
+    finally:
+        await channel.stop()
+    texts = [c.params["text"] for c in fake_api.sent("sendMessage")]
+    assert len(texts) == 2 and "11:40" in texts[0] and "On now" in texts[1]
+
+
+async def wait_for(condition, timeout: float = 5.0) -> None:
+    """Wait for the polling loop (real HTTP) to make ``condition`` true."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+# -- the fake itself -----------------------------------------------------------------
+
+
+async def test_the_fake_reports_requests_that_break_the_specification() -> None:
+    spec = json.loads(shared_path("data", "telegram-bot-api-10.0.json").read_text(encoding="utf-8"))
+    api = FakeBotAPI(spec)
+    await api.start()
+    try:
+        bot = Bot(TOKEN, base_url=f"{api.url}/bot")
+        async with bot:
+            await bot.send_message(1, "x" * (MAX_TEXT + 1))
+            await bot.send_message(1, "ok", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="d" * 65)]]))
+            await bot.send_message(1, "<b>bold</b>" + "y" * (MAX_TEXT - 4), parse_mode="HTML")  # 4096 after parsing: fine
+            await bot.do_api_request("sendNothing", api_kwargs={"a": 1})
+            with pytest.warns(PTBUserWarning):  # PTB rightly prefers send_message; this call is meant to be wrong
+                await bot.do_api_request("sendMessage", api_kwargs={"text": "no chat", "colour": "red"})
+    finally:
+        await api.stop()
+    joined = "\n".join(api.violations)
+    assert "sendMessage.text: 4097 characters, allowed 1-4096" in joined
+    assert "callback_data: 65 bytes, allowed 1-64" in joined
+    assert "sendNothing: no such method" in joined
+    assert "required field 'chat_id' is missing" in joined and "unknown field 'colour'" in joined
+    assert len(api.violations) == 5
+
+
+async def test_the_service_runs_telegram_by_long_polling_in_its_loop(tmp_path: Path, fake_api: FakeBotAPI) -> None:
+    from bot.clock import ManualClock
+    from bot.config import Settings
+    from bot.service import run_service
+    from tests.conftest import PROGRAMME
+
+    settings = Settings.from_env(
+        {"BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_URL": fake_api.url},
+        programme=PROGRAMME, db=tmp_path / "service.sqlite3",
+    )
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_service(settings, ManualClock(at("2025-06-05T10:00")), stop))
+    try:
+        await fake_api.push_update(message_update(1, "/now", user_id=USER_ID, language="zh-hans"))
+        await wait_for(lambda: fake_api.sent("sendMessage"))
+    finally:
+        stop.set()
+        assert await service == 0
+    assert "六榕社区" in text_of(fake_api.sent("sendMessage"))
+    assert {"getMe", "setMyCommands", "deleteWebhook", "getUpdates"} <= {c.method for c in fake_api.calls}
+
+
+async def test_a_429_on_a_direct_answer_pauses_pushes_too(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    limiter = telegram.channel.sender.limiter
+    fake_api.fail_next("sendMessage", 429, "Too Many Requests: retry after 4", {"retry_after": 4})
+    await telegram.say("/today")
+    start = limiter.monotonic()
+    await limiter.acquire(12345)
+    assert limiter.monotonic() - start == pytest.approx(4.0)
+    assert "Liurong" in text_of(await telegram.say("/today"))  # after the pause, answers flow again
+
+
+async def test_a_refused_webhook_stops_start_up_cleanly(core: Core, fake_api: FakeBotAPI) -> None:
+    from telegram.error import BadRequest
+
+    core.settings = telegram_settings(core, fake_api)
+    channel = build_channel(core, web.Application())
+    assert channel is not None
+    fake_api.fail_next("setWebhook", 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+    with pytest.raises(BadRequest, match="(?i)https url"):
+        await channel.start()
+    assert not channel.app.running
