@@ -5,7 +5,9 @@ message with buttons, then what the delegate must read and whether the
 message was sent or edited in place.  Everything goes through the webhook
 route, and every request the bot makes goes over HTTP to the fake Bot API,
 which checks it against the Bot API specification.  Features add their
-commands by adding rows (reminders, bookmarks: a row each).
+commands by adding rows: my agenda, streams followed, site visits,
+reminders and the time zone each have theirs, pressing the buttons those
+features put under a session, a visit or a followed stream.
 """
 
 from __future__ import annotations
@@ -76,6 +78,107 @@ ENGLISH: dict[str, list[Step]] = {
     "lang": [step(Say("/lang"), "English", "中文"), step(Press("/lang zh_Hans"), "中文", method=SENT)],
     "free-text": [step(Say("tomorrow"), "Fri, Jun 6"), step(Say("what's next"), "11:40")],
     "numbered-answer": [step(Say("/today"), "Liurong"), step(Say("2"), "Liurong", "Yuexiu")],
+    # -- my agenda, streams followed, site visits, reminders, time zone ---------------
+    "bookmark": [
+        step(Say("/session s2-roundtable"), "Stream 2 roundtable", "Bookmark"),
+        step(Press("/bookmark s2-roundtable"), "Added to your agenda: Thu, Jun 5, 11:40\u202fAM",
+             "I will remind you 15 minutes before it starts.", "Remove bookmark"),
+        step(Press("/myagenda"), "My agenda", "Thu, Jun 5", "Stream 2 roundtable", method=EDITED),
+        step(Say("/session s2-roundtable"), "Remove bookmark"),
+    ],
+    "bookmark-by-title": [
+        step(Say("/bookmark roundtable"), 'There is no session with the id "roundtable".', "Did you mean one of these?", "Stream 3 roundtable"),
+        step(Press("/bookmark s2-roundtable"), "Added to your agenda", "Stream 2 roundtable"),
+    ],
+    "unbookmark": [
+        step(Say("/bookmark s2-roundtable"), "Added to your agenda"),
+        step(Press("Remove bookmark"), "Removed from your agenda: Stream 2 roundtable", "Bookmark again"),
+        step(Press("Bookmark again"), "Added to your agenda"),
+        step(Say("/unbookmark s2-roundtable"), "Removed from your agenda"),
+        step(Say("/unbookmark s2-roundtable"), '"Stream 2 roundtable: a caring and inclusive city for all generations" was not in your agenda.'),
+    ],
+    "myagenda": [
+        step(Say("/myagenda"), "Nothing in your agenda yet.", "Reminders are on: 15 minutes before a session starts"),
+        step(Say("/bookmark s2-roundtable"), "Added to your agenda"),
+        step(Say("/join 3"), "You are signed up"),
+        step(Say("/subscribe 3"), "You now follow Stream 3"),
+        step(Say("/myagenda"), "11:40\u202fAM\u2009–\u200912:30\u202fPM · Stream 2 roundtable",
+             "3:00\u2009–\u20094:00\u202fPM · Stream 3 site visit", "Streams you follow: Stream 3"),
+        step(Press("/session s3-visit-transport"), "smart transport control centre", "Leave this visit"),
+    ],
+    "subscribe": [
+        step(Say("/subscribe 2"), "You now follow Stream 2", "I will remind you of its 1 coming session.", "Unfollow"),
+        step(Press("/unsubscribe s2"), "You no longer follow Stream 2", "Sessions you bookmarked or visits you joined are still reminded."),
+    ],
+    "subscribe-buttons": [
+        step(Say("/subscribe"), "Which stream do you want to follow?", "Stream 3: Embracing the Future"),
+        step(Press("/subscribe s3"), "You now follow Stream 3", "I will remind you of its 4 coming sessions."),
+        step(Press("Sessions of this stream"), "Stream 3: use-case presentations", "Stream 3 roundtable", method=EDITED),
+    ],
+    "unsubscribe": [
+        step(Say("/subscribe 3"), "You now follow Stream 3"),
+        step(Say("/unsubscribe"), "Which stream do you want to stop following?", "✓ Stream 3"),
+        step(Press("/unsubscribe s3"), "You no longer follow Stream 3"),
+        step(Say("/unsubscribe 3"), "You did not follow Stream 3"),
+    ],
+    "visits": [
+        step(Say("/visits"), "Site visits", "leaving at 2:50\u202fPM", "Sign up with /join"),
+        step(Press("/session s3-visit-transport"), "smart transport control centre", "Join this visit"),
+        step(Press("Join this visit"), 'You are signed up for "Stream 3 site visit: smart transport control centre".',
+             "What to bring: Name badge", "I will remind you 30 minutes before the group leaves.", "Leave this visit"),
+        step(Say("/visits"), "smart transport control centre ✓"),
+    ],
+    "join": [
+        step(Say("/join 3"), 'You are signed up for "Stream 3 site visit: smart transport control centre".', "leaving at 2:50\u202fPM"),
+        step(Say("/join 3"), 'You were already signed up for "Stream 3 site visit: smart transport control centre".'),
+        step(Say("/join 1"), "has already left."),
+        step(Say("/join"), "Which site visit?", "low-altitude econo"),
+        step(Press("/join s3-visit-lowalt"), 'You are signed up for "Stream 3 site visit: low-altitude economy company".'),
+        step(Press("/myagenda"), "My agenda", "low-altitude economy company", method=EDITED),
+    ],
+    "leave": [
+        step(Say("/join 3"), "You are signed up"),
+        step(Press("Leave this visit"), "You are no longer signed up", "your place is free for someone else."),
+        step(Say("/leave 3"), 'You were not signed up for "Stream 3 site visit: smart transport control centre".'),
+        step(Say("/leave 9"), 'There is no site visit "9".'),
+    ],
+    "reminders": [
+        step(Say("/reminders"), "Reminders are on: 15 minutes before a session starts, 30 minutes before a site visit", "Change it with /reminders"),
+        step(Press("/reminders 30"), "Saved. Reminders are on: 30 minutes before a session starts or a site visit's group leaves."),
+        step(Say("/subscribe 3"), "You now follow Stream 3"),
+        step(Say("/reminders"), "4 reminders are waiting.", 'The next one, for "Stream 3: use-case presentations", comes at 1:15\u202fPM.'),
+        step(Press("/reminders off"), "Reminders are off. Your bookmarks and streams are kept"),
+    ],
+    "reminders-minutes": [
+        step(Say("/reminders 45"), "Saved. Reminders are on: 45 minutes before"),
+        step(Say("/reminders 0"), 'I could not read "0" as a lead time.'),
+        step(Say("/reminders default"), "Saved. Reminders are on: 15 minutes before a session starts, 30 minutes before"),
+    ],
+    "reminders-off-on": [
+        step(Say("/reminders off"), "Reminders are off."),
+        step(Say("/bookmark s2-roundtable"), "Reminders are off; send /reminders on to get them."),
+        step(Say("/reminders on"), "Saved. Reminders are on"),
+        step(Say("/bookmark s2-roundtable"), "Already in your agenda", "I will remind you 15 minutes before it starts."),
+    ],
+    "timezone": [
+        step(Say("/timezone"), "The event's times are Asia/Shanghai (GMT+08:00).", "/timezone Europe/Madrid"),
+        step(Say("/timezone Europe/Madrid"), "Your zone is now Europe/Madrid (GMT+02:00)."),
+        step(Say("/timezone"), "Your own zone is Europe/Madrid (GMT+02:00); times are shown in both."),
+        step(Say("/now"), "10:00\u2009–\u200911:30\u202fAM (4:00\u2009–\u20095:30\u202fAM your time)"),
+        step(Say("/timezone Mars"), '"Mars" is not a time zone I know.'),
+        step(Say("/timezone off"), "Times are now shown in the event's zone only (Asia/Shanghai)."),
+    ],
+    "agenda-free-text": [
+        step(Say("follow stream 3"), "You now follow Stream 3"),
+        step(Say("bookmark s2-roundtable"), "Added to your agenda"),
+        step(Say("my agenda"), "Stream 2 roundtable", "Streams you follow: Stream 3"),
+        step(Say("site visits"), "Site visits"),
+        step(Say("join 3"), "You are signed up"),
+        step(Say("leave 3"), "You are no longer signed up"),
+        step(Say("remind me 20"), "Saved. Reminders are on: 20 minutes before"),
+        step(Say("reminders off"), "Reminders are off."),
+        step(Say("time zone Tokyo"), "Your zone is now Asia/Tokyo (GMT+09:00)."),
+    ],
 }
 
 CHINESE: dict[str, list[Step]] = {
@@ -106,12 +209,96 @@ CHINESE: dict[str, list[Step]] = {
     "lang": [step(Say("/lang"), "English", "中文 (简体)"), step(Press("/lang en"), "English", method=SENT)],
     "free-text": [step(Say("明天"), "6月6日周五"), step(Say("下一个"), "11:40–12:30")],
     "numbered-answer": [step(Say("今天"), "六榕社区"), step(Say("2"), "六榕社区", "10:00–11:30")],
+    # -- my agenda, streams followed, site visits, reminders, time zone ---------------
+    "bookmark": [
+        step(Say("详情 s2-roundtable"), "分论坛二圆桌讨论", "收藏"),
+        step(Press("/bookmark s2-roundtable"), "已加入你的日程：6月5日周四 11:40–12:30", "我会在开始前15分钟提醒你。",
+             "取消收藏"),
+        step(Press("/myagenda"), "我的日程", "6月5日周四", "分论坛二圆桌讨论", method=EDITED),
+        step(Say("详情 s2-roundtable"), "取消收藏"),
+    ],
+    "unbookmark": [
+        step(Say("收藏 s2-roundtable"), "已加入你的日程"),
+        step(Press("/unbookmark s2-roundtable"), "已从你的日程中移除：分论坛二圆桌讨论", "重新收藏"),
+        step(Press("/bookmark s2-roundtable"), "已加入你的日程"),
+        step(Say("取消收藏 s2-roundtable"), "已从你的日程中移除"),
+        step(Say("取消收藏 s2-roundtable"), "“分论坛二圆桌讨论：建设全龄友好的关爱型包容城市”不在你的日程中。"),
+    ],
+    "bookmark-by-title": [
+        step(Say("收藏 roundtable"), "没有编号为“roundtable”的议程。", "你要找的是下面哪一个？", "分论坛三圆桌讨论"),
+        step(Press("/bookmark s2-roundtable"), "已加入你的日程", "分论坛二圆桌讨论"),
+    ],
+    "myagenda": [
+        step(Say("我的日程"), "你的日程还是空的。", "提醒已开启：环节开始前15分钟，实地考察出发前30分钟。"),
+        step(Say("收藏 s2-roundtable"), "已加入你的日程"),
+        step(Say("报名 3"), "你已报名"),
+        step(Say("我的日程"), "11:40–12:30 · 分论坛二圆桌讨论", "15:00–16:00 · 分论坛三实地考察：智慧交通指挥中心"),
+        step(Press("/session s3-visit-transport"), "智慧交通指挥中心", "取消报名"),
+    ],
+    "subscribe": [
+        step(Say("订阅分论坛2"), "你已关注分论坛2", "我会提醒你其接下来的1个环节。", "取消关注"),
+        step(Press("/unsubscribe s2"), "你已取消关注分论坛2", "你收藏的环节和报名的实地考察仍会提醒。"),
+    ],
+    "subscribe-buttons": [
+        step(Say("/subscribe"), "你想关注哪个分论坛？我会提醒你它的每一个环节。", "分论坛3：拥抱交通、能源与出行的未来"),
+        step(Press("/subscribe s3"), "你已关注分论坛3", "我会提醒你其接下来的4个环节。"),
+        step(Press("/stream s3"), "分论坛三：城市案例分享", method=EDITED),
+    ],
+    "unsubscribe": [
+        step(Say("关注分论坛3"), "你已关注分论坛3"),
+        step(Say("/unsubscribe"), "你想取消关注哪个分论坛？", "✓ 分论坛3"),
+        step(Press("/unsubscribe s3"), "你已取消关注分论坛3"),
+        step(Say("取消订阅分论坛3"), "你没有关注分论坛3：拥抱交通、能源与出行的未来。"),
+    ],
+    "visits": [
+        step(Say("参观"), "实地考察", "14:50出发", "/join 1"),
+        step(Press("/session s3-visit-transport"), "智慧交通指挥中心", "报名参加"),
+        step(Press("/join s3-visit-transport"), "你已报名“分论坛三实地考察：智慧交通指挥中心”。", "请携带：胸牌", "我会在集合出发前30分钟提醒你。", "取消报名"),
+        step(Say("参观"), "智慧交通指挥中心 ✓"),
+    ],
+    "join": [
+        step(Say("报名 3"), "你已报名“分论坛三实地考察：智慧交通指挥中心”。", "14:50出发"),
+        step(Say("报名 3"), "你之前已报名“分论坛三实地考察：智慧交通指挥中心”。"),
+        step(Say("报名 1"), "“分论坛一实地考察：城市运行与数字孪生中心”的队伍已经出发了。"),
+        step(Say("/join"), "分论坛三实地考察：低空经济企业"),
+        step(Press("/join s3-visit-lowalt"), "你已报名“分论坛三实地考察：低空经济企业”。"),
+    ],
+    "leave": [
+        step(Say("报名 3"), "你已报名"),
+        step(Press("/leave s3-visit-transport"), "你已取消报名“分论坛三实地考察：智慧交通指挥中心”，名额已留给其他人。"),
+        step(Say("取消报名 3"), "你没有报名“分论坛三实地考察：智慧交通指挥中心”。"),
+        step(Say("/leave 9"), "没有实地考察“9”。发送 /visits 查看所有考察及其序号。"),
+    ],
+    "reminders": [
+        step(Say("提醒"), "提醒已开启：环节开始前15分钟，实地考察出发前30分钟。", "/reminders <分钟数>"),
+        step(Press("/reminders 30"), "已保存。提醒已开启：环节开始前或实地考察出发前30分钟。"),
+        step(Say("订阅分论坛3"), "你已关注分论坛3"),
+        step(Say("提醒"), "还有4条提醒待发送。", "下一条是“分论坛三：城市案例分享”，将于13:15发送。"),
+        step(Press("/reminders off"), "提醒已关闭。"),
+    ],
+    "reminders-minutes": [
+        step(Say("提醒 45"), "已保存。提醒已开启：环节开始前或实地考察出发前45分钟。"),
+        step(Say("提醒 0"), "无法把“0”识别为提前时间。"),
+    ],
+    "reminders-off-on": [
+        step(Say("关闭提醒"), "提醒已关闭。你的收藏和关注的分论坛都会保留"),
+        step(Say("收藏 s2-roundtable"), "提醒已关闭；发送 /reminders on 可重新开启。"),
+        step(Say("开启提醒"), "已保存。提醒已开启"),
+    ],
+    "timezone": [
+        step(Say("时区"), "活动时间采用Asia/Shanghai（GMT+08:00）。"),
+        step(Say("时区 Europe/Madrid"), "你的时区已设为Europe/Madrid（GMT+02:00）。"),
+        step(Say("时区"), "你的时区是Europe/Madrid（GMT+02:00）；时间会同时按两个时区显示。"),
+        step(Say("现在"), "10:00–11:30（您当地时间04:00–05:30）"),
+        step(Say("时区 火星"), "“火星”不是可识别的时区。"),
+        step(Say("时区 关闭"), "现在只按活动时区（Asia/Shanghai）显示时间。"),
+    ],
 }
 
 LANGUAGES = (
     pytest.param("en", ENGLISH, id="en"),
     pytest.param("zh-hans", CHINESE, id="zh-hans"),
-    pytest.param("zh-CN", {name: CHINESE[name] for name in ("start", "today", "programme", "search-paging")}, id="zh-CN"),
+    pytest.param("zh-CN", {name: CHINESE[name] for name in ("start", "today", "programme", "search-paging", "myagenda", "reminders")}, id="zh-CN"),
 )
 
 
