@@ -68,7 +68,8 @@ async def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     programmes = ProgrammeHolder.from_file(settings.programme)
     clock = clock or SystemClock()
     db = await Database.open(settings.db)
-    outbox = Outbox(db)
+    users = Users(db)
+    outbox = Outbox(db, on_deactivate=users.forget)
     await outbox.recover_interrupted()
     router = Router()
     choices = ChoiceMemory()
@@ -80,7 +81,7 @@ async def build_core(settings: Settings, clock: Clock | None = None) -> Core:
         clock=clock,
         programmes=programmes,
         db=db,
-        users=Users(db),
+        users=users,
         outbox=outbox,
         push=PushPort(outbox, clock),
         catalogs=Catalogs.load(resource_dir("locales")),

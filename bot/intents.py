@@ -43,6 +43,10 @@ _FIXED: list[tuple[str, str, tuple[str, ...]]] = [
     ("reminders", "off", ("reminders off", "turn off reminders", "stop reminders", "关闭提醒", "不要提醒")),
     ("reminders", "on", ("reminders on", "turn on reminders", "打开提醒", "开启提醒")),
     ("timezone", "", ("timezone", "time zone", "my time zone", "时区")),
+    ("subscribe", "", ("subscribe", "follow", "follow a stream", "订阅", "关注", "订阅分论坛", "关注分论坛")),
+    ("unsubscribe", "", ("unsubscribe", "unfollow", "取消订阅", "取消关注", "退订")),
+    ("join", "", ("join", "join a visit", "sign up", "报名", "报名参观", "参加")),
+    ("leave", "", ("leave", "取消报名")),
 ]
 
 

@@ -42,6 +42,11 @@ from bot.intents import Intent, parse
         ("第3天", Intent("day", "第3天")),
         ("搜索 波哥大", Intent("search", "波哥大")),
         ("帮助", Intent("help")),
+        ("订阅", Intent("subscribe")),
+        ("订阅分论坛2", Intent("subscribe", "分论坛2")),
+        ("取消订阅", Intent("unsubscribe")),
+        ("报名", Intent("join")),
+        ("取消报名", Intent("leave")),
     ],
 )
 def test_free_text_becomes_a_command(text: str, intent: Intent) -> None:

@@ -205,3 +205,47 @@ async def test_worker_wakes_on_the_clock(db: Database) -> None:
         assert len(sender.sent) == 1
     finally:
         await worker.stop()
+
+
+async def test_a_delegate_seen_again_soon_costs_no_write(db: Database) -> None:
+    users = Users(db)
+    ref = UserRef("test", "7")
+    first = await users.seen(ref, "en", NOW)
+    again = await users.seen(ref, None, NOW + dt.timedelta(minutes=1))
+    assert again == first
+    row = await db.fetchone("SELECT last_seen_at FROM users WHERE id = ?", (first.id,))
+    assert row[0].startswith("2025-06-05T02:00")
+    await users.seen(ref, None, NOW + dt.timedelta(minutes=6))
+    row = await db.fetchone("SELECT last_seen_at FROM users WHERE id = ?", (first.id,))
+    assert row[0].startswith("2025-06-05T02:06")
+
+
+async def test_a_new_language_hint_is_stored_at_once(db: Database) -> None:
+    users = Users(db)
+    ref = UserRef("test", "8")
+    await users.seen(ref, "en", NOW)
+    assert (await users.seen(ref, "zh-hans", NOW)).language_hint == "zh-hans"
+    assert (await users.find(ref)).language_hint == "zh-hans"
+
+
+async def test_a_delegate_the_outbox_deactivated_is_active_again_when_they_write(db: Database) -> None:
+    users = Users(db)
+    clock = ManualClock(NOW)
+    port = PushPort(Outbox(db, on_deactivate=users.forget), clock)
+    port.attach(RecordingSender([Failed("blocked by the user", deactivate=True)]))
+    alice = await users.seen(UserRef("test", "1"), None, NOW)
+    await port.push(alice.id, "test", [Text("hi")])
+    await port.drain()
+    assert not (await users.get(alice.id)).active
+    assert (await users.seen(UserRef("test", "1"), None, NOW)).active
+    assert (await users.get(alice.id)).active
+
+
+async def test_changes_through_the_repository_are_seen_at_once(db: Database) -> None:
+    users = Users(db)
+    ref = UserRef("test", "9")
+    record = await users.seen(ref, None, NOW)
+    await users.set_locale(record.id, "zh_Hans")
+    await users.set_timezone(record.id, "Europe/Madrid")
+    again = await users.seen(ref, None, NOW)
+    assert (again.locale, again.timezone) == ("zh_Hans", "Europe/Madrid")

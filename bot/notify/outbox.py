@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, Union
 
@@ -71,8 +71,10 @@ class Sender(Protocol):
 
 
 class Outbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_deactivate: Callable[[int], None] | None = None) -> None:
         self.db = db
+        self.on_deactivate = on_deactivate
+        """Told the id of a delegate this outbox marked unreachable (user caches forget them)."""
 
     async def enqueue(
         self,
@@ -149,6 +151,8 @@ class Outbox:
                 )
                 if isinstance(outcome, Failed) and outcome.deactivate:
                     await conn.execute("UPDATE users SET active = 0 WHERE id = ?", (item.user_id,))
+        if isinstance(outcome, Failed) and outcome.deactivate and self.on_deactivate is not None:
+            self.on_deactivate(item.user_id)
 
     async def recover_interrupted(self) -> int:
         """Items left ``sending`` by a crash may have gone out: fail them rather than resend."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import aiosqlite
@@ -42,14 +43,47 @@ _COLUMNS = "id, channel, platform_id, locale, language_hint, timezone, active"
 
 
 class Users:
-    def __init__(self, db: Database) -> None:
+    """Delegates by channel and platform id.
+
+    :meth:`seen` runs on every request; a delegate seen again within
+    ``touch_every`` with nothing new to store is answered from memory, which
+    saves a write per message.  Every change made through this class
+    refreshes that memory; code that changes ``users`` rows with its own SQL
+    calls :meth:`forget`.
+    """
+
+    def __init__(
+        self, db: Database, *, capacity: int = 10_000, touch_every: dt.timedelta = dt.timedelta(minutes=5)
+    ) -> None:
         self.db = db
+        self.capacity = capacity
+        self.touch_every = touch_every
+        self._recent: OrderedDict[UserRef, tuple[UserRecord, dt.datetime]] = OrderedDict()
+
+    def _remember(self, record: UserRecord, written: dt.datetime) -> UserRecord:
+        self._recent[record.ref] = (record, written)
+        self._recent.move_to_end(record.ref)
+        while len(self._recent) > self.capacity:
+            self._recent.popitem(last=False)
+        return record
+
+    def forget(self, user_id: int | None = None) -> None:
+        """Drop what is remembered of one delegate (or of all): their row changed elsewhere."""
+        if user_id is None:
+            self._recent.clear()
+            return
+        for ref, (record, _written) in list(self._recent.items()):
+            if record.id == user_id:
+                del self._recent[ref]
 
     async def seen(self, ref: UserRef, language_hint: str | None, now: dt.datetime) -> UserRecord:
-        """Find or create the delegate behind ``ref``, noting the time and language hint.
-
-        One statement with ``RETURNING``: this runs on every request.
-        """
+        """Find or create the delegate behind ``ref``, noting the time and language hint."""
+        recent = self._recent.get(ref)
+        if recent is not None:
+            record, written = recent
+            fresh = dt.timedelta(0) <= now - written < self.touch_every
+            if fresh and record.active and language_hint in (None, record.language_hint):
+                return record
         rows = await self.db.execute_returning(
             f"""
             INSERT INTO users (channel, platform_id, language_hint, created_at, last_seen_at)
@@ -62,7 +96,7 @@ class Users:
             """,
             (ref.channel, ref.platform_id, language_hint, iso(now), iso(now)),
         )
-        return UserRecord.from_row(rows[0])
+        return self._remember(UserRecord.from_row(rows[0]), now)
 
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
@@ -77,9 +111,11 @@ class Users:
 
     async def set_locale(self, user_id: int, locale: str | None) -> None:
         await self.db.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
+        self.forget(user_id)
 
     async def set_timezone(self, user_id: int, zone: str | None) -> None:
         await self.db.execute("UPDATE users SET timezone = ? WHERE id = ?", (zone, user_id))
+        self.forget(user_id)
 
     async def set_active(self, ref: UserRef, active: bool) -> bool:
         """Mark a delegate reachable or not (blocked the bot, left); True if known."""
@@ -87,4 +123,5 @@ class Users:
             "UPDATE users SET active = ? WHERE channel = ? AND platform_id = ?",
             (int(active), ref.channel, ref.platform_id),
         )
+        self._recent.pop(ref, None)
         return changed > 0
