@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     overrides = {"programme": getattr(args, "programme", None), "db": getattr(args, "db", None)}
-    settings = Settings.from_env(**overrides)
+    try:
+        settings = Settings.from_env(**overrides)
+    except ValueError as exc:
+        print(f"delegate-bot: {exc}", file=sys.stderr)
+        return 2
     quiet = args.command in {"console", "validate", "wechat-menu"}
     logging.basicConfig(
         level=logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),

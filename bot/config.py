@@ -23,6 +23,12 @@ def default_db_path() -> Path:
     return user_data_path(APP_NAME, appauthor=False) / "bot.sqlite3"
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f"BOT_HTTP_PORT must be a port number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     programme: Path
@@ -57,7 +63,7 @@ class Settings:
             "db": Path(get("db") or default_db_path()),
             "log_level": (get("log_level") or "INFO").upper(),
             "http_host": get("http_host") or "127.0.0.1",
-            "http_port": int(get("http_port") or 8080),
+            "http_port": _port(get("http_port") or "8080"),
             "organisers": tuple(x.strip() for x in (get("organisers") or "").split(",") if x.strip()),
         }
         for f in fields(cls):
