@@ -143,6 +143,11 @@ class Router:
             intent = intents.parse(req.text)
             if intent is not None:
                 req = req.with_command(intent.command, intent.args)
+            else:
+                # a command typed without its slash ("myagenda", "bookmark opening")
+                head, _sep, rest = req.text.strip().partition(" ")
+                if head and self.resolve(head) is not None:
+                    req = req.with_command(head.lower(), rest.strip())
         if req.command is not None:
             command = self.resolve(req.command)
             if command is None:

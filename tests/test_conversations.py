@@ -224,3 +224,8 @@ async def test_long_day_is_paged(tmp_path: Path) -> None:
 async def test_replies_are_frozen_reply_objects(chat: Chat) -> None:
     await chat.say("today")
     assert all(isinstance(r, (Text, Choices)) for r in chat.replies)
+
+
+async def test_a_command_typed_without_its_slash_works(chat: Chat) -> None:
+    assert await chat.say("session opening") == await chat.say("/session opening")
+    assert "My agenda" in await chat.say("myagenda")
