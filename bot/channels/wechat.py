@@ -9,7 +9,8 @@ body is AES-encrypted and signed as ``msg_signature``).  This module
   refused too, since their body is not signed;
 * refuses bodies over 64 KiB (413), and XML with a DOCTYPE or entity
   declaration or that is not XML at all (400) before any XML parser sees it
-  (parsing then uses xmltodict, as wechatpy does, with entities disabled);
+  (so ElementTree's C parser, which then reads the flat ``<xml>``, never
+  expands or fetches an entity);
 * answers inside WeChat's five seconds: the core gets :data:`REPLY_DEADLINE`
   seconds; if it is late the answer is ``success`` and the reply follows as a
   customer-service message through the outbox;
@@ -22,34 +23,26 @@ body is AES-encrypted and signed as ``msg_signature``).  This module
 from __future__ import annotations
 
 import asyncio
-import binascii
 import contextlib
 import datetime as dt
-import hmac
 import logging
 import math
 import re
-import struct
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
-import xmltodict
+from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import fromstring as parse_xml
+
 from aiohttp import web
-from wechatpy import parse_message
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.events import BaseEvent
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.messages import BaseMessage
-from wechatpy.replies import TextReply
-from wechatpy.utils import WeChatSigner
-from xml.parsers.expat import ExpatError
 
 from bot import i18n
 from bot.app import Core
 from bot.channels.wechat_api import WeChatAPI, WeChatAPIError, WeChatUnavailable
+from bot.channels.wechat_crypto import MessageCrypto, Undecryptable, WrongAppId, signature_matches
 from bot.channels.wechat_push import CHANNEL, WeChatSender
 from bot.channels.wechat_render import render_parts
 from bot.conversation import Location, Reply, Request, Text, UserRef
@@ -77,6 +70,22 @@ _ACCOUNT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Events that are a follower's action and so open the 48-hour customer-service window.
 _WINDOW_EVENTS: Final = frozenset({"subscribe", "subscribe_scan", "scan", "click", "view"})
 _WELCOME_EVENTS: Final = frozenset({"subscribe", "subscribe_scan"})
+#: The passive text reply, as wechatpy's TextReply renders it (the ids are checked against _ACCOUNT_ID).
+_TEXT_REPLY: Final = (
+    "<xml>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[{content}]]></Content>\n"
+    "<FromUserName><![CDATA[{source}]]></FromUserName>\n<ToUserName><![CDATA[{target}]]></ToUserName>\n"
+    "<CreateTime>{time}</CreateTime>\n</xml>"
+)
+
+
+class _NotText:
+    """A field that is not plain text (nested, repeated or with attributes): never a ``str``."""
+
+    def __repr__(self) -> str:
+        return "<not text>"
+
+
+NOT_TEXT: Final = _NotText()
 
 
 class BadCallback(Exception):
@@ -130,31 +139,30 @@ class _Inflight:
     expires: float = math.inf
 
 
-def signature_matches(signature: str | None, *parts: str) -> bool:
-    """WeChat's SHA-1 signature over the sorted parts, compared in constant time."""
-    if not signature:
-        return False
-    signer = WeChatSigner()
-    signer.add_data(*parts)
-    return hmac.compare_digest(signer.signature.encode("ascii"), signature.encode("utf-8", "replace"))
+def safe_xml(body: bytes) -> dict[str, str | None | _NotText]:
+    """The children of the ``<xml>`` root of ``body`` by tag; BadCallback(400) for anything else.
 
-
-def safe_xml(body: bytes) -> dict[str, Any]:
-    """The ``<xml>`` element of ``body`` as a dict; BadCallback(400) for anything else.
-
-    DOCTYPE and ENTITY declarations are refused before parsing, so no entity is
-    ever expanded or fetched; xmltodict refuses them again while parsing.
+    DOCTYPE and ENTITY declarations are refused before parsing, so no entity
+    is ever declared, expanded or fetched.  Text is stripped and empty text is
+    None (as xmltodict, which wechatpy uses, reads it); a child that is not
+    plain text (nested, repeated, with attributes) is :data:`NOT_TEXT`.
     """
     if _DECLARATION.search(body):
         raise BadCallback(400, "XML with a DOCTYPE or entity declaration")
     try:
-        parsed = xmltodict.parse(body, disable_entities=True)
-    except (ExpatError, ValueError) as exc:
+        root = parse_xml(body)
+    except (ParseError, ValueError, LookupError) as exc:
         raise BadCallback(400, "not XML") from exc
-    root = parsed.get("xml") if isinstance(parsed, dict) else None
-    if not isinstance(root, dict):
+    if root.tag != "xml":
         raise BadCallback(400, "no <xml> root element")
-    return root
+    fields: dict[str, str | None | _NotText] = {}
+    for child in root:
+        tag = child.tag
+        if tag in fields or len(child) or child.attrib or not isinstance(tag, str):
+            fields[tag] = NOT_TEXT
+        else:
+            fields[tag] = (child.text or "").strip() or None
+    return fields
 
 
 def _cdata(text: str) -> str:
@@ -182,7 +190,7 @@ class WeChatChannel:
         self.core = core
         self.token = token
         self.appid = appid
-        self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+        self.crypto = MessageCrypto(token, aes_key, appid) if aes_key else None
         self.api = WeChatAPI(appid, secret, core.clock, base_url=api_url)
         self.store = WeChatStore(core.db)
         self.sender = WeChatSender(core, self.api, self.store, template_id)
@@ -279,74 +287,74 @@ class WeChatChannel:
         if not signature_matches(msg_signature, self.token, timestamp, nonce, encrypt):
             raise BadCallback(403, "bad msg_signature")
         try:
-            plain = self.crypto.decrypt_message({"Encrypt": encrypt}, msg_signature, timestamp, nonce)
-        except InvalidAppIdException as exc:
+            return self.crypto.decrypt(encrypt)
+        except WrongAppId as exc:
             raise BadCallback(403, "message for another AppID") from exc
-        except InvalidSignatureException as exc:
-            raise BadCallback(403, "bad msg_signature") from exc
-        except (ValueError, TypeError, IndexError, struct.error, binascii.Error, UnicodeDecodeError) as exc:
+        except Undecryptable as exc:
             raise BadCallback(400, "cannot decrypt") from exc
-        return plain.encode("utf-8")
 
     def _read(self, xml: bytes) -> Inbound:
         """The callback as an :class:`Inbound`; BadCallback(400) for what WeChat does not send."""
-        if _DECLARATION.search(xml):
-            raise BadCallback(400, "XML with a DOCTYPE or entity declaration")
-        try:
-            message = parse_message(xml.decode("utf-8"))
-            return self._inbound(message)
-        except BadCallback:
-            raise
-        except (ExpatError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-            raise BadCallback(400, f"unreadable callback ({type(exc).__name__})") from exc
+        return self._inbound(safe_xml(xml))
 
-    def _inbound(self, message: BaseMessage) -> Inbound:
-        openid, account = message.source, message.target
+    def _inbound(self, data: dict[str, str | None | _NotText]) -> Inbound:
+        openid, account = data.get("FromUserName"), data.get("ToUserName")
         if not isinstance(openid, str) or not _ACCOUNT_ID.match(openid) or not isinstance(account, str) or not _ACCOUNT_ID.match(account):
             raise BadCallback(400, "no valid FromUserName / ToUserName")
-        created = message._data.get("CreateTime")
-        if not isinstance(created, str) or not created.strip().isdigit():
+        created = data.get("CreateTime")
+        if not isinstance(created, str) or not created.isdigit():
             raise BadCallback(400, "no CreateTime")
+        msg_type = data.get("MsgType")
+        if not isinstance(msg_type, str):
+            raise BadCallback(400, "no MsgType")
+        msg_type = msg_type.lower()
         user = UserRef(CHANNEL, openid)
-        if isinstance(message, BaseEvent) or message.type == "event":
-            event = str(message._data.get("Event") or "").lower()
-            key = f"e:{openid}:{created.strip()}:{event}"
+        if msg_type == "event":
+            event = data.get("Event")
+            event = event.lower() if isinstance(event, str) else ""
+            event_key = data.get("EventKey")
+            if event == "subscribe" and isinstance(event_key, str):
+                # as wechatpy names them: following by scanning a code
+                if event_key.startswith(("scanbarcode|", "scanimage|")):
+                    event = "subscribe_scan_product"
+                elif event_key.startswith("qrscene_"):
+                    event = "subscribe_scan"
+            key = f"e:{openid}:{created}:{event}"
             common = dict(key=key, openid=openid, account=account, kind=f"event {event}", opens_window=event in _WINDOW_EVENTS)
             if event in _WELCOME_EVENTS:
                 return Inbound(**common, welcome=True)
             if event == "unsubscribe":
                 return Inbound(**common, unsubscribe=True)
             if event == "click":
-                payload = str(message._data.get("EventKey") or "").strip()
+                payload = event_key.strip() if isinstance(event_key, str) else ""
                 return Inbound(**common, request=Request(user=user, payload=payload or "/help"))
             if event == "location":
-                location = _location(message._data.get("Latitude"), message._data.get("Longitude"), None)
+                location = _location(data.get("Latitude"), data.get("Longitude"), None)
                 return Inbound(**common, request=Request(user=user, location=location))
             return Inbound(**common)  # view, scan, template and mass-send reports: nothing to say
-        msg_id = message._data.get("MsgId")
-        if not isinstance(msg_id, str) or not msg_id.strip().isdigit() or len(msg_id.strip()) > 24:
+        msg_id = data.get("MsgId")
+        if not isinstance(msg_id, str) or not msg_id.isdigit() or len(msg_id) > 24:
             raise BadCallback(400, "message without MsgId")
-        common = dict(key=f"m:{msg_id.strip()}", openid=openid, account=account, kind=f"message {message.type}")
-        if message.type == "text":
-            text = message._data.get("Content")
+        common = dict(key=f"m:{msg_id}", openid=openid, account=account, kind=f"message {msg_type}")
+        if msg_type == "text":
+            text = data.get("Content")
             text = text if isinstance(text, str) else ""
             return Inbound(**common, request=Request(user=user, text=text, message_id=msg_id))
-        recognised = message._data.get("Recognition")
-        if message.type == "voice" and isinstance(recognised, str) and recognised.strip():
+        recognised = data.get("Recognition")
+        if msg_type == "voice" and isinstance(recognised, str) and recognised:
             # WeChat's speech recognition (where the account has it on): treat as typed text
-            return Inbound(**common, request=Request(user=user, text=recognised.strip(), message_id=msg_id))
-        if message.type == "location":
-            data = message._data
-            label = data.get("Label") if isinstance(data.get("Label"), str) else None
-            location = _location(data.get("Location_X"), data.get("Location_Y"), label)
+            return Inbound(**common, request=Request(user=user, text=recognised, message_id=msg_id))
+        if msg_type == "location":
+            label = data.get("Label")
+            location = _location(data.get("Location_X"), data.get("Location_Y"), label if isinstance(label, str) else None)
             return Inbound(**common, request=Request(user=user, location=location, message_id=msg_id))
         return Inbound(**common, request=Request(user=user, command="help", message_id=msg_id))
 
     def _passive(self, inbound: Inbound, part: str, timestamp: str, nonce: str) -> web.Response:
-        reply = TextReply(source=inbound.account, target=inbound.openid, content=_cdata(part),
-                          time=int(self.core.clock.now().timestamp())).render()
+        now = str(int(self.core.clock.now().timestamp()))
+        reply = _TEXT_REPLY.format(content=_cdata(part), source=inbound.account, target=inbound.openid, time=now)
         if self.crypto is not None:
-            reply = self.crypto.encrypt_message(reply, nonce, timestamp or None)
+            reply = self.crypto.encrypt_reply(reply, nonce, timestamp or now)
         return web.Response(text=reply, content_type="application/xml")
 
     # -- answering, once per callback --------------------------------------
@@ -363,13 +371,8 @@ class WeChatChannel:
         task = entry.task
         assert task is not None
         if not task.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(task), deadline)
-            except TimeoutError:
-                pass
-            except Exception:
-                self._inflight.pop(inbound.key, None)
-                raise
+            # asyncio.wait neither cancels the task on time-out nor needs a shield (wait_for did both)
+            await asyncio.wait((task,), timeout=deadline)
         if not task.done():
             # late: WeChat gets "success" now; the task pushes the reply when it has it
             entry.late = True

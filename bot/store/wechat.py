@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
 
 from bot.store.db import Database, iso, parse_iso
@@ -17,6 +19,8 @@ INBOUND_TTL: Final = dt.timedelta(days=1)
 PRUNE_EVERY: Final = 500
 #: Replies are written this long after the first unsaved one, together (seconds).
 FLUSH_DELAY: Final = 0.05
+#: At most this many rows go to the database in one statement (4 parameters a row; SQLite allows 32766).
+MAX_BATCH: Final = 250
 
 
 @dataclass(frozen=True)
@@ -41,28 +45,39 @@ class Window:
 
 
 class WeChatStore:
+    """Claims of callbacks (group-committed) and their replies (written behind), and the windows.
+
+    Claims are the hot path: every callback's must be committed before the
+    core acts on it.  Claims made while one is on its way to the database
+    thread wait and then go together, as one multi-row ``INSERT ... RETURNING``
+    (one statement in autocommit mode, so one transaction and one round trip):
+    at concurrency 50 that is a handful of round trips where there were 50,
+    and the connection's queue stays short for the core's own queries.
+    """
+
     def __init__(self, db: Database) -> None:
         self.db = db
         self._claims = 0
         self._unsaved: dict[str, tuple[str, bool]] = {}
         self._flusher: asyncio.Task[None] | None = None
-
-    async def _statement(self, sql: str, params: tuple = ()) -> list:
-        """One write statement, committed by itself (the connection is in autocommit mode).
-
-        A single round trip to the database thread instead of three with
-        BEGIN and COMMIT around it: this runs for every callback.
-        """
-        return await self.db.fetchall(sql, params)
+        #: claims not yet sent: key -> (row, waiters; the first waiter is the one that may win)
+        self._pending: dict[str, tuple[tuple[str, str, str, int], list[asyncio.Future[bool]]]] = {}
+        self._claimer: asyncio.Task[None] | None = None
 
     async def claim(self, key: str, openid: str, now: dt.datetime, *, opens_window: bool) -> Claim:
-        """Record that callback ``key`` is being handled (and open the follower's window), unless it already was."""
-        inserted = await self._statement(
-            "INSERT INTO wechat_inbound (dedupe_key, openid, received_at, opens_window) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1",
-            (key, openid, iso(now), int(opens_window)),
-        )
-        if not inserted:
+        """Record that callback ``key`` is being handled (and open the follower's window), unless it already was.
+
+        Returns once the claim is committed (or was found taken).
+        """
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        pending = self._pending.get(key)
+        if pending is not None:
+            pending[1].append(waiter)  # the same callback twice in one batch: the first one claims it
+        else:
+            self._pending[key] = ((key, openid, iso(now), int(opens_window)), [waiter])
+        if self._claimer is None or self._claimer.done():
+            self._claimer = asyncio.create_task(self._write_claims(), name="wechat-claims")
+        if not await waiter:
             if key in self._unsaved:
                 parts_json, late = self._unsaved[key]
                 return Claim(new=False, parts=tuple(json.loads(parts_json)), late=late)
@@ -74,12 +89,39 @@ class WeChatStore:
             await self.db.execute("DELETE FROM wechat_inbound WHERE received_at < ?", (iso(now - INBOUND_TTL),))
         return Claim(new=True)
 
+    async def _write_claims(self) -> None:
+        """Send the pending claims, a batch per statement, until none are left; tell each waiter."""
+        while self._pending:
+            keys = list(itertools.islice(self._pending, MAX_BATCH))
+            batch = [self._pending.pop(k) for k in keys]
+            try:
+                rows = await self.db.execute_returning(
+                    _claim_sql(len(batch)), tuple(value for row, _ in batch for value in row)
+                )
+            except Exception as exc:  # each waiter's claim failed (nothing was committed: one statement)
+                for _row, waiters in batch:
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                continue
+            except BaseException:
+                for _row, waiters in [*batch, *self._pending.values()]:
+                    for waiter in waiters:
+                        waiter.cancel()
+                self._pending.clear()
+                raise
+            won = {r[0] for r in rows}
+            for (row, waiters) in batch:
+                for i, waiter in enumerate(waiters):
+                    if not waiter.done():
+                        waiter.set_result(i == 0 and row[0] in won)
+
     def answered(self, key: str, parts: list[str], *, late: bool = False) -> None:
         """Keep the reply, so a retry after a restart gets it again (written in batches, see :meth:`flush`).
 
         Only the claim must be committed before the core acts; the stored reply
         spares the follower a "please send it again" after a restart, so it is
-        written behind, many callbacks in one transaction.
+        written behind, many callbacks in one statement.
         """
         self._unsaved[key] = (json.dumps(parts, ensure_ascii=False), late)
         if self._flusher is None or self._flusher.done():
@@ -90,16 +132,19 @@ class WeChatStore:
         await self.flush()
 
     async def flush(self) -> None:
-        """Write the replies kept since the last flush."""
+        """Write the replies kept since the last flush: one ``UPDATE ... FROM (VALUES ...)`` per batch."""
         batch, self._unsaved = self._unsaved, {}
-        if batch:
-            async with self.db.transaction() as conn:
-                await conn.executemany(
-                    "UPDATE wechat_inbound SET parts = ?, late = ? WHERE dedupe_key = ?",
-                    [(parts, int(late), key) for key, (parts, late) in batch.items()],
-                )
+        items = list(batch.items())
+        for start in range(0, len(items), MAX_BATCH):
+            chunk = items[start:start + MAX_BATCH]
+            await self.db.execute(
+                _answer_sql(len(chunk)), tuple(v for key, (parts, late) in chunk for v in (key, parts, int(late)))
+            )
 
     async def close(self) -> None:
+        """Let claims on their way finish, and write the replies not yet written."""
+        if self._claimer is not None and not self._claimer.done():
+            await asyncio.wait([self._claimer])
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -121,3 +166,21 @@ class WeChatStore:
     async def window_exhausted(self, openid: str, now: dt.datetime) -> None:
         """WeChat refused a customer-service message: none until the follower writes again."""
         await self.db.execute("UPDATE wechat_window SET exhausted_at = ? WHERE openid = ?", (iso(now), openid))
+
+
+@cache
+def _claim_sql(rows: int) -> str:
+    return (
+        "INSERT INTO wechat_inbound (dedupe_key, openid, received_at, opens_window) VALUES "
+        + ", ".join(["(?, ?, ?, ?)"] * rows)
+        + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+    )
+
+
+@cache
+def _answer_sql(rows: int) -> str:
+    return (
+        "UPDATE wechat_inbound SET parts = v.column2, late = v.column3 FROM (VALUES "
+        + ", ".join(["(?, ?, ?)"] * rows)
+        + ") AS v WHERE wechat_inbound.dedupe_key = v.column1"
+    )
