@@ -155,6 +155,14 @@ def test_split_text_keeps_lines_whole_and_cuts_only_overlong_ones() -> None:
     assert html_messages("x & y", title=None) == ["x &amp; y"]
 
 
+def test_a_text_within_the_limit_is_one_message_and_a_blank_one_none() -> None:
+    text = "line <1>\n\n  indented & spaced  \n"
+    assert html_messages(text, title="T") == ["<b>T</b>\nline &lt;1&gt;\n\n  indented &amp; spaced  \n"]
+    assert html_messages(" \n \n", title=None) == []
+    assert html_messages("a\nb", title=None, limit=3) == ["a\nb"]
+    assert html_messages("ab\ncd", title=None, limit=4) == ["ab", "cd"]
+
+
 async def test_long_payloads_become_short_tokens_that_still_work(telegram: Harness, fake_api: FakeBotAPI) -> None:
     query = "波哥大" * 10  # 90 bytes in UTF-8, plus the command
     reply_with(telegram.core, "offer", Choices("Pick", (Choice("Search", f"/search {query}"), Choice("Today", "/today"))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -18,14 +19,14 @@ async def test_a_claim_is_committed_and_a_restarted_log_refuses_it(core: Core) -
         assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE update_id = 501") is not None
         assert await log.claim(501) is False
     finally:
-        log.close()
+        await log.close()
     restarted = UpdateLog(core.db, core.clock.now)  # empty memory: the answer comes from the database
     restarted.open()
     try:
         assert await restarted.claim(501) is False
         assert await restarted.claim(502) is True
     finally:
-        restarted.close()
+        await restarted.close()
 
 
 async def test_a_claim_waits_for_a_write_on_the_shared_connection_instead_of_failing(core: Core) -> None:
@@ -41,7 +42,7 @@ async def test_a_claim_waits_for_a_write_on_the_shared_connection_instead_of_fai
         assert await claim is True
         assert await log.claim(601) is False
     finally:
-        log.close()
+        await log.close()
 
 
 async def test_without_its_own_connection_the_log_claims_through_the_shared_one(core: Core) -> None:
@@ -59,6 +60,20 @@ async def test_on_a_file_database_a_claim_needs_no_trip_to_the_database_thread(c
             claim.send(None)
     finally:
         claim.close()
-        log.close()
+        await log.close()
     assert done.value.value is True
     assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE update_id = 801") is not None
+
+
+async def test_claims_on_the_own_connection_keep_the_wal_small(core: Core) -> None:
+    log = UpdateLog(core.db, core.clock.now, checkpoint_every=20)
+    log.open()
+    try:
+        for update_id in range(1, 401):
+            await log.claim(update_id)
+            if log.pending_checkpoint is not None:
+                await log.pending_checkpoint
+    finally:
+        await log.close()
+    wal = Path(core.db.path + "-wal").stat().st_size
+    assert wal < 100 * 4096  # without checkpoints: over 400 pages, one or more per claim

@@ -71,6 +71,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import BaseRequest
 
 from bot.conversation import (
+    Choice,
     Choices,
     File,
     Image,
@@ -120,6 +121,8 @@ _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _TAG = re.compile(r"<[^>]*>")
 TOKEN_PREFIX: Final = "#"
 MARKUP_CACHE: Final = 1024
+#: Claims on the update log's own connection between two WAL checkpoints (each claim adds a page or two).
+CHECKPOINT_EVERY: Final = 500
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -152,7 +155,8 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 def html_messages(body: str, title: str | None = None, limit: int = MAX_TEXT) -> list[str]:
     """``<b>title</b>`` and the escaped body, as messages within Telegram's length limit."""
     plain = "\n".join(x for x in (title, body) if x)
-    pieces = split_text(plain, limit)
+    # Most answers fit one message: splitting would only join the same lines again.
+    pieces = ([plain] if plain.strip() else []) if len(plain) <= limit else split_text(plain, limit)
     out = []
     for index, piece in enumerate(pieces):
         if index == 0 and title and piece.startswith(title):
@@ -262,7 +266,12 @@ def display_width(text: str) -> int:
 
 def layout(choices: Choices) -> Keyboard:
     """Options whose labels fit a button as buttons; otherwise numbered lines plus numbered short buttons."""
-    options = choices.options
+    return _layout(choices.options, choices.columns)
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout(options: tuple[Choice, ...], columns: int) -> Keyboard:
+    """:func:`layout` for one list of options; the same lists come up again and again."""
     numbered = any(display_width(o.label) > BUTTON_LABEL for o in options)
     lines: list[str] = []
     buttons: list[tuple[str, str]] = []
@@ -284,7 +293,7 @@ def layout(choices: Choices) -> Keyboard:
         if row:
             rows.append(tuple(row))
     else:
-        width = max(1, choices.columns)
+        width = max(1, columns)
         rows = [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
     return Keyboard(tuple(lines), tuple(rows))
 
@@ -582,16 +591,24 @@ class UpdateLog:
     committed when it returns.  That connection never waits for a lock
     (``busy_timeout = 0``): while the shared connection is writing, the claim
     goes through the shared connection as before.  Nor does it checkpoint the
-    WAL (``wal_autocheckpoint = 0``); that stays the shared connection's job,
-    off the event loop.
+    WAL on the event loop (``wal_autocheckpoint = 0``): every
+    ``checkpoint_every`` claims it has the shared connection run a passive
+    checkpoint in its thread, so the WAL stays small even when nothing else
+    writes.
     """
 
-    def __init__(self, db: Database, now: Callable[[], dt.datetime], memory: int = 10_000) -> None:
+    def __init__(
+        self, db: Database, now: Callable[[], dt.datetime], memory: int = 10_000, checkpoint_every: int = CHECKPOINT_EVERY
+    ) -> None:
         self.db = db
         self.now = now
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._memory = memory
         self._conn: sqlite3.Connection | None = None
+        self._checkpoint_every = checkpoint_every
+        self._unchecked = 0
+        #: The checkpoint under way on the shared connection, if any.
+        self.pending_checkpoint: asyncio.Task[None] | None = None
 
     def open(self) -> None:
         """Open the log's own connection where the database allows it (a file in WAL mode)."""
@@ -612,10 +629,21 @@ class UpdateLog:
             raise
         self._conn = conn
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Close the log's own connection, after any checkpoint under way."""
+        if self.pending_checkpoint is not None:
+            await self.pending_checkpoint
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    async def _checkpoint(self) -> None:
+        try:
+            await self.db.fetchone("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception as exc:  # a missed checkpoint only lets the WAL grow until the next one
+            logger.warning("WAL checkpoint after update claims failed: %s", exc)
+        finally:
+            self.pending_checkpoint = None
 
     async def claim(self, update_id: int) -> bool:
         """True the first time an update is seen (recorded, committed); False for a replay."""
@@ -626,10 +654,14 @@ class UpdateLog:
         if self._conn is not None:
             try:
                 changed = self._conn.execute(_CLAIM_SQL, params).rowcount
+                self._unchecked += 1
             except sqlite3.OperationalError as exc:  # busy: the shared connection is writing
                 logger.debug("update log connection busy (%s); claiming through the shared one", exc)
         if changed is None:
             changed = await self.db.execute(_CLAIM_SQL, params)
+        if self._unchecked >= self._checkpoint_every and self.pending_checkpoint is None:
+            self._unchecked = 0
+            self.pending_checkpoint = asyncio.create_task(self._checkpoint())
         self._recent[update_id] = None
         if len(self._recent) > self._memory:
             self._recent.popitem(last=False)
@@ -688,7 +720,7 @@ class TelegramChannel:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
-        self.updates.close()
+        await self.updates.close()
 
     async def publish_commands(self) -> None:
         """``setMyCommands`` once per catalog language, and once as the default."""
@@ -799,7 +831,7 @@ class TelegramChannel:
             replies = await self.core.handle(request)
         finally:
             try:
-                await query.answer()
+                await self.renderer.call("answerCallbackQuery", {"callback_query_id": query.id})
             except TelegramError as exc:
                 logger.info("could not answer a callback query (%s)", type(exc).__name__)
         message = query.message if isinstance(query.message, Message) else None
