@@ -100,12 +100,23 @@ def session_button(ctx: Context, s: Session, *, with_day: bool = False) -> str:
     return f"{when} {title}"
 
 
+MEMO_LIMIT = 50_000
+
+
 def session_choice(ctx: Context, s: Session, *, with_day: bool = False) -> Choice:
-    return Choice(
-        session_line(ctx, s, with_day=with_day),
-        f"/session {s.id}",
-        short=session_button(ctx, s, with_day=with_day),
-    )
+    """A session as a list entry; memoised per programme version, locale and zone (a hot path)."""
+    key = ("choice", s.id, ctx.locale, ctx.user.timezone if ctx.user else None, with_day)
+    memo = ctx.agenda.memo
+    choice = memo.get(key)
+    if choice is None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        choice = memo[key] = Choice(
+            session_line(ctx, s, with_day=with_day),
+            f"/session {s.id}",
+            short=session_button(ctx, s, with_day=with_day),
+        )
+    return choice  # type: ignore[return-value]
 
 
 def session_list(

@@ -62,6 +62,8 @@ class Agenda:
         self._by_stream = {k: tuple(v) for k, v in by_stream.items()}
         self._haystacks = [(s, fold(" \n ".join(self._search_texts(s)))) for s in self.sessions]
         self._longest = max((s.end - s.start for s in self.sessions), default=dt.timedelta(0))
+        self.memo: dict[tuple[object, ...], object] = {}
+        """Rendered views of this programme version (by session, locale, zone); gone on reload."""
 
     def _search_texts(self, s: Session) -> Iterable[str]:
         yield s.id
