@@ -172,6 +172,11 @@ class ReminderEngine:
                     )
                 rows: list[tuple[Any, ...]] = []
                 for statement, params in statements:
+                    if user_list is not None:
+                        # a few delegates (a bookmark, a subscription): one trip to the database
+                        # thread per statement, where execute, fetch and close were three
+                        rows.extend(tuple(r) for r in await conn.execute_fetchall(statement, params))
+                        continue
                     cur = await conn.execute(statement, params)
                     cur.row_factory = None  # type: ignore[assignment]
                     rows.extend(await cur.fetchall())
