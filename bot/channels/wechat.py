@@ -8,9 +8,10 @@ body is AES-encrypted and signed as ``msg_signature``).  This module
   reads or parses the body; with an AES key configured, plain callbacks are
   refused too, since their body is not signed;
 * refuses bodies over 64 KiB (413), and XML with a DOCTYPE or entity
-  declaration or that is not XML at all (400) before any XML parser sees it
-  (so ElementTree's C parser, which then reads the flat ``<xml>``, never
-  expands or fetches an entity);
+  declaration or that is not XML at all (400) before any XML parser sees it;
+* leaves the protocol to wechatpy: its ``WeChatCrypto`` decrypts the message
+  and encrypts the passive reply, ``parse_message`` (xmltodict, entities
+  disabled) reads it and ``TextReply`` renders the reply;
 * answers inside WeChat's five seconds: the core gets :data:`REPLY_DEADLINE`
   seconds; if it is late the answer is ``success`` and the reply follows as a
   customer-service message through the outbox;
@@ -23,26 +24,34 @@ body is AES-encrypted and signed as ``msg_signature``).  This module
 from __future__ import annotations
 
 import asyncio
+import binascii
 import contextlib
 import datetime as dt
+import hmac
 import logging
 import math
 import re
+import struct
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
+from xml.parsers.expat import ExpatError
 
-from xml.etree.ElementTree import ParseError
-from xml.etree.ElementTree import fromstring as parse_xml
-
+import xmltodict
 from aiohttp import web
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.events import BaseEvent
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import TextReply
+from wechatpy.utils import WeChatSigner
 
 from bot import i18n
 from bot.app import Core
 from bot.channels.wechat_api import WeChatAPI, WeChatAPIError, WeChatUnavailable
-from bot.channels.wechat_crypto import MessageCrypto, Undecryptable, WrongAppId, signature_matches
 from bot.channels.wechat_push import CHANNEL, WeChatSender
 from bot.channels.wechat_render import render_parts
 from bot.conversation import Location, Reply, Request, Text, UserRef
@@ -70,22 +79,10 @@ _ACCOUNT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Events that are a follower's action and so open the 48-hour customer-service window.
 _WINDOW_EVENTS: Final = frozenset({"subscribe", "subscribe_scan", "scan", "click", "view"})
 _WELCOME_EVENTS: Final = frozenset({"subscribe", "subscribe_scan"})
-#: The passive text reply, as wechatpy's TextReply renders it (the ids are checked against _ACCOUNT_ID).
-_TEXT_REPLY: Final = (
-    "<xml>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[{content}]]></Content>\n"
-    "<FromUserName><![CDATA[{source}]]></FromUserName>\n<ToUserName><![CDATA[{target}]]></ToUserName>\n"
-    "<CreateTime>{time}</CreateTime>\n</xml>"
-)
-
-
-class _NotText:
-    """A field that is not plain text (nested, repeated or with attributes): never a ``str``."""
-
-    def __repr__(self) -> str:
-        return "<not text>"
-
-
-NOT_TEXT: Final = _NotText()
+#: What wechatpy's decryption raises for a ciphertext that is not of this key (bad base64, length, padding, text).
+_UNDECRYPTABLE: Final = (ValueError, TypeError, IndexError, struct.error, binascii.Error, UnicodeDecodeError)
+#: What wechatpy's parse_message raises for XML that is not a WeChat message (missing or nested fields).
+_UNREADABLE: Final = (ExpatError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError)
 
 
 class BadCallback(Exception):
@@ -139,30 +136,41 @@ class _Inflight:
     expires: float = math.inf
 
 
-def safe_xml(body: bytes) -> dict[str, str | None | _NotText]:
-    """The children of the ``<xml>`` root of ``body`` by tag; BadCallback(400) for anything else.
+def signature_matches(signature: str | None, *parts: str) -> bool:
+    """wechatpy's ``check_signature`` computation (``WeChatSigner``: SHA-1 over the sorted parts), compared in constant time.
 
-    DOCTYPE and ENTITY declarations are refused before parsing, so no entity
-    is ever declared, expanded or fetched.  Text is stripped and empty text is
-    None (as xmltodict, which wechatpy uses, reads it); a child that is not
-    plain text (nested, repeated, with attributes) is :data:`NOT_TEXT`.
+    ``wechatpy.utils.check_signature`` and ``WeChatCrypto.decrypt_message``
+    compare with ``!=``, which returns as soon as a character differs; this
+    uses :func:`hmac.compare_digest` instead.
+    """
+    if not signature:
+        return False
+    signer = WeChatSigner()
+    signer.add_data(*parts)
+    return hmac.compare_digest(signer.signature.encode("ascii"), signature.encode("utf-8", "replace"))
+
+
+def refuse_declarations(body: bytes) -> None:
+    """BadCallback(400) for XML with a DOCTYPE or ENTITY declaration, before any parser sees it.
+
+    So no entity is ever declared, expanded (billion laughs) or fetched (XXE);
+    xmltodict, which wechatpy parses with, refuses them again while parsing.
     """
     if _DECLARATION.search(body):
         raise BadCallback(400, "XML with a DOCTYPE or entity declaration")
+
+
+def safe_xml(body: bytes) -> dict[str, Any]:
+    """The ``<xml>`` element of ``body`` as xmltodict reads it; BadCallback(400) for anything else."""
+    refuse_declarations(body)
     try:
-        root = parse_xml(body)
-    except (ParseError, ValueError, LookupError) as exc:
+        parsed = xmltodict.parse(body, disable_entities=True)
+    except (ExpatError, ValueError) as exc:
         raise BadCallback(400, "not XML") from exc
-    if root.tag != "xml":
+    root = parsed.get("xml") if isinstance(parsed, dict) else None
+    if not isinstance(root, dict):
         raise BadCallback(400, "no <xml> root element")
-    fields: dict[str, str | None | _NotText] = {}
-    for child in root:
-        tag = child.tag
-        if tag in fields or len(child) or child.attrib or not isinstance(tag, str):
-            fields[tag] = NOT_TEXT
-        else:
-            fields[tag] = (child.text or "").strip() or None
-    return fields
+    return root
 
 
 def _cdata(text: str) -> str:
@@ -190,7 +198,8 @@ class WeChatChannel:
         self.core = core
         self.token = token
         self.appid = appid
-        self.crypto = MessageCrypto(token, aes_key, appid) if aes_key else None
+        #: one wechatpy crypto per channel, the key decoded once
+        self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.api = WeChatAPI(appid, secret, core.clock, base_url=api_url)
         self.store = WeChatStore(core.db)
         self.sender = WeChatSender(core, self.api, self.store, template_id)
@@ -287,38 +296,45 @@ class WeChatChannel:
         if not signature_matches(msg_signature, self.token, timestamp, nonce, encrypt):
             raise BadCallback(403, "bad msg_signature")
         try:
-            return self.crypto.decrypt(encrypt)
-        except WrongAppId as exc:
+            # wechatpy checks the signature again (with !=, harmless now) and decrypts
+            plain = self.crypto.decrypt_message({"Encrypt": encrypt}, msg_signature, timestamp, nonce)
+        except InvalidAppIdException as exc:
             raise BadCallback(403, "message for another AppID") from exc
-        except Undecryptable as exc:
+        except InvalidSignatureException as exc:
+            raise BadCallback(403, "bad msg_signature") from exc
+        except _UNDECRYPTABLE as exc:
             raise BadCallback(400, "cannot decrypt") from exc
+        return plain.encode("utf-8")
 
     def _read(self, xml: bytes) -> Inbound:
         """The callback as an :class:`Inbound`; BadCallback(400) for what WeChat does not send."""
-        return self._inbound(safe_xml(xml))
+        refuse_declarations(xml)
+        try:
+            message = parse_message(xml.decode("utf-8"))
+            if message is None:
+                raise BadCallback(400, "empty message")
+            return self._inbound(message)
+        except BadCallback:
+            raise
+        except _UNREADABLE as exc:
+            raise BadCallback(400, f"unreadable callback ({type(exc).__name__})") from exc
 
-    def _inbound(self, data: dict[str, str | None | _NotText]) -> Inbound:
+    def _inbound(self, message: BaseMessage) -> Inbound:
+        """Read the fields of wechatpy's message; a nested or repeated field (a dict or list in xmltodict) is never a str."""
+        data: dict[str, Any] = message._data
         openid, account = data.get("FromUserName"), data.get("ToUserName")
         if not isinstance(openid, str) or not _ACCOUNT_ID.match(openid) or not isinstance(account, str) or not _ACCOUNT_ID.match(account):
             raise BadCallback(400, "no valid FromUserName / ToUserName")
         created = data.get("CreateTime")
         if not isinstance(created, str) or not created.isdigit():
             raise BadCallback(400, "no CreateTime")
-        msg_type = data.get("MsgType")
-        if not isinstance(msg_type, str):
-            raise BadCallback(400, "no MsgType")
-        msg_type = msg_type.lower()
+        msg_type = str(data["MsgType"]).lower()  # text: parse_message has lower-cased it to pick the class
         user = UserRef(CHANNEL, openid)
-        if msg_type == "event":
+        if isinstance(message, BaseEvent) or msg_type == "event":  # an event wechatpy has no class for is UnknownMessage
+            # parse_message names a follow by scanning a code subscribe_scan (or _product)
             event = data.get("Event")
             event = event.lower() if isinstance(event, str) else ""
             event_key = data.get("EventKey")
-            if event == "subscribe" and isinstance(event_key, str):
-                # as wechatpy names them: following by scanning a code
-                if event_key.startswith(("scanbarcode|", "scanimage|")):
-                    event = "subscribe_scan_product"
-                elif event_key.startswith("qrscene_"):
-                    event = "subscribe_scan"
             key = f"e:{openid}:{created}:{event}"
             common = dict(key=key, openid=openid, account=account, kind=f"event {event}", opens_window=event in _WINDOW_EVENTS)
             if event in _WELCOME_EVENTS:
@@ -351,10 +367,10 @@ class WeChatChannel:
         return Inbound(**common, request=Request(user=user, command="help", message_id=msg_id))
 
     def _passive(self, inbound: Inbound, part: str, timestamp: str, nonce: str) -> web.Response:
-        now = str(int(self.core.clock.now().timestamp()))
-        reply = _TEXT_REPLY.format(content=_cdata(part), source=inbound.account, target=inbound.openid, time=now)
+        now = int(self.core.clock.now().timestamp())
+        reply = TextReply(source=inbound.account, target=inbound.openid, content=_cdata(part), time=now).render()
         if self.crypto is not None:
-            reply = self.crypto.encrypt_reply(reply, nonce, timestamp or now)
+            reply = self.crypto.encrypt_message(reply, nonce, timestamp or str(now))
         return web.Response(text=reply, content_type="application/xml")
 
     # -- answering, once per callback --------------------------------------

@@ -1,44 +1,27 @@
-"""The callback's fast path: our crypto against wechatpy's, and claims group-committed in one statement."""
+"""The callback's fast path: signatures as wechatpy computes them, and claims group-committed in one statement."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-import xmltodict
-from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.utils import check_signature
 
 from bot.app import Core
-from bot.channels.wechat import NOT_TEXT, BadCallback, safe_xml
-from bot.channels.wechat_crypto import MessageCrypto, Undecryptable, WrongAppId
+from bot.channels.wechat import signature_matches
 from bot.store.wechat import WeChatStore
-from tests.channels.wechat.kit import AES_KEY, APPID, TOKEN
+from tests.channels.wechat.kit import TOKEN, sign
 
 
-def test_our_reply_decrypts_with_wechatpy_and_wechatpy_messages_decrypt_with_ours() -> None:
-    ours, theirs = MessageCrypto(TOKEN, AES_KEY, APPID), WeChatCrypto(TOKEN, AES_KEY, APPID)
-    for text in ("<xml><Content>hi</Content></xml>", "<xml><Content>汉字" + "x" * 31 + "</Content></xml>"):
-        outer = xmltodict.parse(ours.encrypt_reply(text, "nonce1", "1749088800"))["xml"]
-        assert theirs.decrypt_message(outer, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"]) == text
-        sealed = xmltodict.parse(theirs.encrypt_message(text, "nonce2", "1749088801"))["xml"]["Encrypt"]
-        assert ours.decrypt(sealed) == text.encode("utf-8")
-
-
-def test_a_message_for_another_appid_or_not_ciphertext_is_refused() -> None:
-    ours = MessageCrypto(TOKEN, AES_KEY, APPID)
-    other = xmltodict.parse(WeChatCrypto(TOKEN, AES_KEY, "wx_other").encrypt_message("<xml/>", "n", "1"))["xml"]
-    with pytest.raises(WrongAppId):
-        ours.decrypt(other["Encrypt"])
-    for garbage in ("bm90IGNpcGhlcnRleHQ=", "", "A" * 44):
-        with pytest.raises(Undecryptable):
-            ours.decrypt(garbage)
-
-
-def test_safe_xml_reads_flat_text_and_marks_what_is_not_text() -> None:
-    fields = safe_xml(b"<xml><A> a </A><B/><C><D>1</D></C><E>1</E><E>2</E><F x='1'>f</F></xml>")
-    assert fields == {"A": "a", "B": None, "C": NOT_TEXT, "E": NOT_TEXT, "F": NOT_TEXT}
-    with pytest.raises(BadCallback):
-        safe_xml(b"<other/>")
+def test_signature_matches_accepts_exactly_what_wechatpys_check_signature_accepts() -> None:
+    good = sign(TOKEN, "1749088800", "nonce1")
+    check_signature(TOKEN, good, "1749088800", "nonce1")
+    assert signature_matches(good, TOKEN, "1749088800", "nonce1")
+    for bad in (good[:-1] + ("0" if good[-1] != "0" else "1"), good.upper(), "", None, "签名"):
+        with pytest.raises(InvalidSignatureException):
+            check_signature(TOKEN, bad, "1749088800", "nonce1")
+        assert not signature_matches(bad, TOKEN, "1749088800", "nonce1")
 
 
 async def test_concurrent_claims_go_in_one_statement_and_a_key_is_won_once(core: Core) -> None:
