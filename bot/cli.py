@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,7 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if validate(settings.programme, summary=False) != 0:
         return 1
     if args.command == "console":
-        return asyncio.run(console(settings, args))
+        try:
+            return asyncio.run(console(settings, args))
+        except BrokenPipeError:
+            # the reader went away (``| head``): stop quietly, as command-line tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     if args.command == "run":
         clock: Clock = OffsetClock(args.at) if args.at else SystemClock()
         from bot.service import run_service
@@ -114,6 +120,11 @@ async def console(settings: Settings, args: argparse.Namespace) -> int:
         if args.lang and channel.set_language(args.lang) is None:
             print(f"unknown language {args.lang!r}; available: {', '.join(core.catalogs.tags)}", file=sys.stderr)
             return 2
+        if not isinstance(clock, ManualClock):
+            # on the real clock, reminders arrive while the console waits for input
+            for hook in core.services.get("on_start", ()):
+                await hook()
+            channel.worker.start()
         await channel.run(stdin_lines("> " if interactive else None), prompt=interactive)
     finally:
         await core.close()
