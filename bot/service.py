@@ -76,6 +76,10 @@ async def run_service(settings, clock: Clock, stop: asyncio.Event | None = None)
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    # an edited programme.yaml is picked up within seconds, or at once on SIGHUP
+    watcher = asyncio.create_task(core.programmes.watch(), name="programme-watch")
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(core.programmes.reload_if_changed()))
     runner: web.AppRunner | None = None
     started: list[Channel] = []
     try:
@@ -97,6 +101,7 @@ async def run_service(settings, clock: Clock, stop: asyncio.Event | None = None)
             worker.start()
         await stop.wait()
     finally:
+        watcher.cancel()
         if runner is not None:
             await runner.cleanup()
         for channel in reversed(started):

@@ -142,3 +142,22 @@ async def test_reload_keeps_the_good_programme_when_the_new_one_is_broken(core, 
         await core.programmes.reload(bad)
     assert core.programmes.programme is before
     assert core.programmes.path == PROGRAMME
+
+
+async def test_an_edited_programme_file_is_picked_up_and_a_broken_edit_is_not(core, tmp_path: Path) -> None:
+    import os
+
+    from bot.programme import ProgrammeHolder
+
+    path = tmp_path / "live.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    holder = ProgrammeHolder.from_file(path)
+    assert not await holder.reload_if_changed()
+    path.write_text(MINIMAL.replace("title: A talk", "title: A moved talk"), encoding="utf-8")
+    os.utime(path, ns=(1, 10**18))
+    assert await holder.reload_if_changed()
+    assert holder.agenda.session("talk").title == "A moved talk"
+    path.write_text(MINIMAL.replace("stream: s1", "stream: s9"), encoding="utf-8")
+    os.utime(path, ns=(1, 2 * 10**18))
+    assert not await holder.reload_if_changed()
+    assert holder.agenda.session("talk").title == "A moved talk"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.programme.agenda import Agenda
-from bot.programme.loader import load_programme
+from bot.programme.loader import ProgrammeError, load_programme
 from bot.programme.model import Programme
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class ProgrammeHolder:
         self.path = path
         self._agenda = Agenda(programme)
         self._listeners: list[Listener] = []
+        self._seen = self._stamp()
 
     @classmethod
     def from_file(cls, path: str | Path) -> ProgrammeHolder:
@@ -43,6 +45,37 @@ class ProgrammeHolder:
     def on_change(self, listener: Listener) -> None:
         """Call ``listener(old, new)`` after every successful reload."""
         self._listeners.append(listener)
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    async def reload_if_changed(self) -> bool:
+        """Reload when the file changed since it was last read; a broken file is reported, not used.
+
+        For ``delegate-bot run``: an organiser edits ``programme.yaml`` and the
+        service follows (reminders included), or keeps the good version and
+        logs each problem as ``PATH:LINE:COLUMN: message``.
+        """
+        stamp = self._stamp()
+        if stamp is None or stamp == self._seen:
+            return False
+        self._seen = stamp
+        try:
+            await self.reload()
+        except ProgrammeError as exc:
+            logger.error("programme %s not reloaded; the previous version stays in force:\n%s", self.path, exc)
+            return False
+        return True
+
+    async def watch(self, interval: float = 10.0) -> None:
+        """Check the file every ``interval`` seconds, forever (a task of the service)."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.reload_if_changed()
 
     async def reload(self, path: str | Path | None = None) -> Programme:
         new = load_programme(Path(path) if path else self.path)
