@@ -239,15 +239,6 @@ def format_datetime(value: dt.datetime, zone: ZoneInfo) -> str:
     return babel_dates.format_datetime(value, format="medium", tzinfo=zone, locale=_babel_locale())
 
 
-def format_zone(zone: ZoneInfo, when: dt.datetime) -> str:
-    """A zone as people read it (``UTC+08:00`` / ``China Time``)."""
-    return babel_dates.get_timezone_location(zone, locale=_babel_locale(), return_city=True)
-
-
 def format_utc_offset(zone: ZoneInfo, when: dt.datetime) -> str:
+    """The zone's offset at ``when``, e.g. ``GMT+08:00``."""
     return babel_dates.get_timezone_gmt(when.astimezone(zone), width="long", locale=_babel_locale())
-
-
-def _uses_24h() -> bool:
-    pattern = _babel_locale().time_formats["short"].pattern
-    return "H" in pattern or "k" in pattern
