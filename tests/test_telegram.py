@@ -26,6 +26,7 @@ from bot.channels.telegram import (
 from bot.conversation import Choice, Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
 from bot.router import Context
 from tests.conftest import at, make_core, shared_path
+from tests.formats import day, plain
 from tests.telegram_fake import (
     TOKEN,
     USER_ID,
@@ -245,7 +246,7 @@ async def test_the_first_language_comes_from_the_telegram_language_code(telegram
 async def test_a_chosen_language_wins_over_the_telegram_language_code(telegram: Harness) -> None:
     await telegram.say("/lang zh", language="en")
     calls = await telegram.say("/today", language="en")
-    assert "6月5日" in text_of(calls)
+    assert day("2025-06-05", "zh_Hans") in plain(text_of(calls))
 
 
 # -- membership ------------------------------------------------------------------

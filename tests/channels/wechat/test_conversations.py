@@ -14,12 +14,35 @@ ship with their translations.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import intents
 from bot.app import Core
 from tests.channels.wechat.kit import Follower, Rig
+from tests.formats import date, day, offset, plain, time, times
+
+# dates and times as the bot's own i18n functions write them (not one CLDR version's output)
+ZH = "zh_Hans"
+WED, THU, FRI = day("2025-06-04"), day("2025-06-05"), day("2025-06-06")
+WED_ZH, THU_ZH, FRI_ZH = day("2025-06-04", ZH), day("2025-06-05", ZH), day("2025-06-06", ZH)
+MADRID_ZONE = ZoneInfo("Europe/Madrid")
+
+
+def span(start: str, end: str, tag: str = "en", on: str = "2025-06-05") -> str:
+    return times(f"{on}T{start}", f"{on}T{end}", tag)
+
+
+def at5(clock: str, tag: str = "en") -> str:
+    return time(f"2025-06-05T{clock}", tag)
+
+
+GMT8 = offset("Asia/Shanghai", "2025-06-05T10:00")
+MADRID = offset(MADRID_ZONE, "2025-06-05T10:00")
+GMT8_ZH = offset("Asia/Shanghai", "2025-06-05T10:00", ZH)
+MADRID_ZH = offset(MADRID_ZONE, "2025-06-05T10:00", ZH)
+IN_MADRID_ZH = times("2025-06-05T08:30+08:00", "2025-06-05T09:30+08:00", ZH, zone=MADRID_ZONE)
 
 
 @dataclass(frozen=True)
@@ -46,16 +69,16 @@ PICK_ZH = "请回复您选择的编号。"
 
 ENGLISH: tuple[Step, ...] = (
     Step("!subscribe", ("【2025 Workshop for Thought Leaders】", "Welcome to 2025 Workshop for Thought Leaders!", "1. Today", PICK)),
-    Step("1", ("【Thu, Jun 5】", "Day 3: Streams 2 and 3", "Liurong community")),
+    Step("1", (f"【{THU}】", "Day 3: Streams 2 and 3", "Liurong community")),
     Step("hello", ("Welcome to 2025 Workshop for Thought Leaders!",)),
     Step("help", ("【What I can do】", "/today — Today's sessions", "/lang")),
-    Step("today", ("【Thu, Jun 5】", "1. 8:30", "Stream 2: use-case presentations")),
+    Step("today", (f"【{THU}】", f"1. {span('08:30', '09:30')}", "Stream 2: use-case presentations")),
     Step("now", ("【On now】", "Liurong community")),
     Step("what's next?", ("【Next】", "Stream 2 roundtable")),
-    Step("tomorrow", ("【Fri, Jun 6】", "Day 4:")),
-    Step("day 2", ("【Wed, Jun 4】", "Panel discussion")),
-    Step("programme", ("【Programme】", "2. Day 2, Wed, Jun 4", PICK)),
-    Step("2", ("【Wed, Jun 4】", "Introductory session")),
+    Step("tomorrow", (f"【{FRI}】", "Day 4:")),
+    Step("day 2", (f"【{WED}】", "Panel discussion")),
+    Step("programme", ("【Programme】", f"2. Day 2, {WED}", PICK)),
+    Step("2", (f"【{WED}】", "Introductory session")),
     Step("1", ("【Introductory session】", "Jordi Vaquer", "1. Bookmark", "2. Day of this session")),
     Step("streams", ("【Streams】", "2. Stream 2: Digital Tools for a More Caring and Inclusive City")),
     Step("2", ("【Stream 2: Digital Tools for a More Caring and Inclusive City】", "Liurong")),
@@ -67,20 +90,20 @@ ENGLISH: tuple[Step, ...] = (
     Step("!CLICK /next", ("【Next】",)),
     # my agenda: bookmark under a session by number, then by command
     Step("/session s3-cases", ("【Stream 3: use-case presentations】", "1. Bookmark", "2. Stream 3", "3. Day of this session", PICK)),
-    Step("1", ("Added to your agenda: Thu, Jun 5", "Stream 3: use-case presentations", "I will remind you 15 minutes before it starts.",
+    Step("1", (f"Added to your agenda: {THU}", "Stream 3: use-case presentations", "I will remind you 15 minutes before it starts.",
                "1. My agenda", "2. Remove bookmark")),
-    Step("1", ("【My agenda】", "Thu, Jun 5", "Stream 3: use-case presentations",
+    Step("1", ("【My agenda】", THU, "Stream 3: use-case presentations",
                "Reminders are on: 15 minutes before a session starts, 30 minutes before a site visit's group leaves.", PICK)),
     Step("unbookmark s3-cases", ("Removed from your agenda: Stream 3: use-case presentations", "1. Bookmark again", "2. My agenda")),
-    Step("1", ("Added to your agenda: Thu, Jun 5",)),
-    Step("bookmark s3-cases", ("Already in your agenda: Thu, Jun 5",)),
+    Step("1", (f"Added to your agenda: {THU}",)),
+    Step("bookmark s3-cases", (f"Already in your agenda: {THU}",)),
     # site visits: join under the visit by number, leave by number, then by command
     Step("/session s3-visit-transport", ("【Stream 3 site visit: smart transport control centre】", "1. Bookmark", "2. Join this visit")),
     Step("2", ('You are signed up for "Stream 3 site visit: smart transport control centre".',
-               "Meet at Bus departure point, main entrance of the delegates' hotel, leaving at 2:50",
+               f"Meet at Bus departure point, main entrance of the delegates' hotel, leaving at {at5('14:50')}",
                "I will remind you 30 minutes before the group leaves.", "1. Leave this visit", "2. My agenda")),
     Step("2", ("【My agenda】", "Stream 3: use-case presentations", "Stream 3 site visit: smart transport control centre")),
-    Step("visits", ("【Site visits】", "3. Thu, Jun 5: Stream 3 site visit: smart transport control centre ✓",
+    Step("visits", ("【Site visits】", f"3. {THU}: Stream 3 site visit: smart transport control centre ✓",
                     "Sign up with /join and the visit's number", PICK)),
     Step("3", ("【Stream 3 site visit: smart transport control centre】", "1. Bookmark", "2. Leave this visit")),
     Step("2", ('You are no longer signed up for "Stream 3 site visit: smart transport control centre"; your place is free for someone else.',)),
@@ -96,7 +119,7 @@ ENGLISH: tuple[Step, ...] = (
     Step("my agenda", ("【My agenda】", "Streams you follow: Stream 3")),
     Step("unsubscribe stream 3", ("You no longer follow Stream 3: Embracing the Future of Transport, Energy and Mobility.",)),
     # reminder settings: pick a lead time by number, off, on, minutes, a bad value
-    Step("reminders", ("【Reminders】", 'The next one, for "Stream 3: use-case presentations", comes at 1:30',
+    Step("reminders", ("【Reminders】", f'The next one, for "Stream 3: use-case presentations", comes at {at5("13:30")}',
                        "4. 60 minutes", "6. Off", PICK)),
     Step("4", ("Saved. Reminders are on: 60 minutes before a session starts or a site visit's group leaves.",)),
     Step("reminders off", ("Reminders are off. Your bookmarks and streams are kept; send /reminders on to get reminders again.",)),
@@ -104,49 +127,49 @@ ENGLISH: tuple[Step, ...] = (
     Step("reminders 30", ("Saved. Reminders are on: 30 minutes before a session starts",)),
     Step("reminders 0", ('I could not read "0" as a lead time.',)),
     # the delegate's own time zone, shown beside the event's
-    Step("timezone", ("【Time zone】", "The event's times are Asia/Shanghai (GMT+08:00).")),
-    Step("timezone Madrid", ("Your zone is now Europe/Madrid (GMT+02:00). Times are shown in the event's zone and in yours.",)),
-    Step("today", ("【Thu, Jun 5】", "your time) · Stream 2: use-case presentations")),
+    Step("timezone", ("【Time zone】", f"The event's times are Asia/Shanghai ({GMT8}).")),
+    Step("timezone Madrid", (f"Your zone is now Europe/Madrid ({MADRID}). Times are shown in the event's zone and in yours.",)),
+    Step("today", (f"【{THU}】", "your time) · Stream 2: use-case presentations")),
     Step("timezone off", ("Times are now shown in the event's zone only (Asia/Shanghai).",)),
-    Step("today", ("【Thu, Jun 5】", "Stream 2: use-case presentations"), absent=("your time",)),
+    Step("today", (f"【{THU}】", "Stream 2: use-case presentations"), absent=("your time",)),
     Step("lang", ("Choose a language:", "1. English", "2. 中文 (简体)")),
     Step("2", ("中文 (简体)",)),
-    Step("next", ("11:40–12:30", "分论坛二圆桌讨论", PICK_ZH), absent=(PICK,)),
+    Step("next", (span("11:40", "12:30", ZH), "分论坛二圆桌讨论", PICK_ZH), absent=(PICK,)),
 )
 
 CHINESE: tuple[Step, ...] = (
-    Step("!subscribe", ("【2025年思想领袖研讨会】", "2025年6月3日 – 2025年6月7日 · 广州", "数字技术", PICK_ZH)),
-    Step("1", ("【6月5日周四】", "越秀区六榕社区")),
+    Step("!subscribe", ("【2025年思想领袖研讨会】", f"{date('2025-06-03', 'long', ZH)} – {date('2025-06-07', 'long', ZH)} · 广州", "数字技术", PICK_ZH)),
+    Step("1", (f"【{THU_ZH}】", "越秀区六榕社区")),
     Step("你好", ("2025年思想领袖研讨会", "1. ", PICK_ZH)),
     Step("帮助", ("/today", "/lang", "info@guangzhouaward.org")),
-    Step("今天", ("【6月5日周四】", "1. 08:30–09:30 · 分论坛二：城市案例分享")),
-    Step("现在", ("10:00–11:30 · 分论坛二实地考察：越秀区六榕社区",)),
-    Step("下一个", ("11:40–12:30 · 分论坛二圆桌讨论",)),
-    Step("明天", ("【6月6日周五】", "告别晚宴")),
-    Step("第2天", ("【6月4日周三】", "专题讨论")),
-    Step("日程", ("2025年思想领袖研讨会", "6月4日周三", PICK_ZH)),
-    Step("3", ("【6月5日周四】", "分论坛二与分论坛三")),
-    Step("5", ("【分论坛三实地考察：智慧交通指挥中心】", "14:50")),
+    Step("今天", (f"【{THU_ZH}】", f"1. {span('08:30', '09:30', ZH)} · 分论坛二：城市案例分享")),
+    Step("现在", (f"{span('10:00', '11:30', ZH)} · 分论坛二实地考察：越秀区六榕社区",)),
+    Step("下一个", (f"{span('11:40', '12:30', ZH)} · 分论坛二圆桌讨论",)),
+    Step("明天", (f"【{FRI_ZH}】", "告别晚宴")),
+    Step("第2天", (f"【{WED_ZH}】", "专题讨论")),
+    Step("日程", ("2025年思想领袖研讨会", WED_ZH, PICK_ZH)),
+    Step("3", (f"【{THU_ZH}】", "分论坛二与分论坛三")),
+    Step("5", ("【分论坛三实地考察：智慧交通指挥中心】", at5("14:50", ZH))),
     Step("分论坛", ("数字工具助力城市更有温度、更加包容", PICK_ZH)),
-    Step("2", ("数字工具助力城市更有温度、更加包容】", "6月5日周四 10:00–11:30")),
+    Step("2", ("数字工具助力城市更有温度、更加包容】", f"{THU_ZH} {span('10:00', '11:30', ZH)}")),
     Step("分论坛1", ("数字工具助力城市更好规划、更具韧性】",)),
-    Step("详情 opening", ("【开幕环节】", "6月4日周三 09:00–09:45", "秘书长", "1. 收藏", "2. 当天日程")),
-    Step("搜索 波哥大", ("波哥大】", "6月5日周四 08:30–09:30")),
+    Step("详情 opening", ("【开幕环节】", f"{WED_ZH} {span('09:00', '09:45', ZH, on='2025-06-04')}", "秘书长", "1. 收藏", "2. 当天日程")),
+    Step("搜索 波哥大", ("波哥大】", f"{THU_ZH} {span('08:30', '09:30', ZH)}")),
     Step("1", ("【分论坛二：城市案例分享】", "波哥大")),
-    Step("!CLICK /today", ("【6月5日周四】",)),
+    Step("!CLICK /today", (f"【{THU_ZH}】",)),
     # 我的日程：在议程详情下按编号收藏，再用命令
     Step("详情 s3-cases", ("【分论坛三：城市案例分享】", "1. 收藏", "2. 分论坛3", "3. 当天日程", PICK_ZH)),
-    Step("1", ("已加入你的日程：6月5日周四 13:45–14:45 · 分论坛三：城市案例分享", "我会在开始前15分钟提醒你。", "1. 我的日程", "2. 取消收藏")),
-    Step("1", ("【我的日程】", "13:45–14:45 · 分论坛三：城市案例分享", "提醒已开启：环节开始前15分钟，实地考察出发前30分钟。", PICK_ZH)),
+    Step("1", (f"已加入你的日程：{THU_ZH} {span('13:45', '14:45', ZH)} · 分论坛三：城市案例分享", "我会在开始前15分钟提醒你。", "1. 我的日程", "2. 取消收藏")),
+    Step("1", ("【我的日程】", f"{span('13:45', '14:45', ZH)} · 分论坛三：城市案例分享", "提醒已开启：环节开始前15分钟，实地考察出发前30分钟。", PICK_ZH)),
     Step("取消收藏 s3-cases", ("已从你的日程中移除：分论坛三：城市案例分享", "1. 重新收藏", "2. 我的日程")),
-    Step("1", ("已加入你的日程：6月5日周四 13:45–14:45",)),
-    Step("收藏 s3-cases", ("已在你的日程中：6月5日周四 13:45–14:45",)),
+    Step("1", (f"已加入你的日程：{THU_ZH} {span('13:45', '14:45', ZH)}",)),
+    Step("收藏 s3-cases", (f"已在你的日程中：{THU_ZH} {span('13:45', '14:45', ZH)}",)),
     # 实地考察：在考察详情下按编号报名、取消，再用命令
     Step("详情 s3-visit-transport", ("【分论坛三实地考察：智慧交通指挥中心】", "1. 收藏", "2. 报名参加")),
-    Step("2", ("你已报名“分论坛三实地考察：智慧交通指挥中心”。", "在代表酒店正门大巴集合点集合，14:50出发。",
+    Step("2", ("你已报名“分论坛三实地考察：智慧交通指挥中心”。", f"在代表酒店正门大巴集合点集合，{at5('14:50', ZH)}出发。",
                "我会在集合出发前30分钟提醒你。", "1. 取消报名", "2. 我的日程")),
-    Step("2", ("【我的日程】", "15:00–16:00 · 分论坛三实地考察：智慧交通指挥中心")),
-    Step("参观", ("【实地考察】", "3. 6月5日周四：分论坛三实地考察：智慧交通指挥中心 ✓", PICK_ZH)),
+    Step("2", ("【我的日程】", f"{span('15:00', '16:00', ZH)} · 分论坛三实地考察：智慧交通指挥中心")),
+    Step("参观", ("【实地考察】", f"3. {THU_ZH}：分论坛三实地考察：智慧交通指挥中心 ✓", PICK_ZH)),
     Step("3", ("【分论坛三实地考察：智慧交通指挥中心】", "1. 收藏", "2. 取消报名")),
     Step("2", ("你已取消报名“分论坛三实地考察：智慧交通指挥中心”，名额已留给其他人。",)),
     Step("报名 3", ("你已报名“分论坛三实地考察：智慧交通指挥中心”。",)),
@@ -158,20 +181,20 @@ CHINESE: tuple[Step, ...] = (
     Step("我的日程", ("【我的日程】", "你关注的分论坛：分论坛3")),
     Step("取消订阅分论坛3", ("你已取消关注分论坛3：拥抱交通、能源与出行的未来。",)),
     # 提醒设置：按编号选提前量，关闭、打开、分钟数
-    Step("提醒", ("【提醒】", "下一条是“分论坛三：城市案例分享”，将于13:30发送。", "4. 60分钟", "6. 关闭", PICK_ZH)),
+    Step("提醒", ("【提醒】", f"下一条是“分论坛三：城市案例分享”，将于{at5('13:30', ZH)}发送。", "4. 60分钟", "6. 关闭", PICK_ZH)),
     Step("4", ("已保存。提醒已开启：环节开始前或实地考察出发前60分钟。",)),
     Step("关闭提醒", ("提醒已关闭。",)),
     Step("打开提醒", ("已保存。提醒已开启：环节开始前或实地考察出发前60分钟。",)),
     Step("提醒 30", ("已保存。提醒已开启：环节开始前或实地考察出发前30分钟。",)),
     # 时区
-    Step("时区", ("【时区】", "活动时间采用Asia/Shanghai（GMT+08:00）。")),
-    Step("时区 Europe/Madrid", ("你的时区已设为Europe/Madrid（GMT+02:00）。",)),
-    Step("今天", ("【6月5日周四】", "1. 08:30–09:30（您当地时间02:30–03:30） · 分论坛二：城市案例分享")),
+    Step("时区", ("【时区】", f"活动时间采用Asia/Shanghai（{GMT8_ZH}）。")),
+    Step("时区 Europe/Madrid", (f"你的时区已设为Europe/Madrid（{MADRID_ZH}）。",)),
+    Step("今天", (f"【{THU_ZH}】", f"1. {span('08:30', '09:30', ZH)}（您当地时间{IN_MADRID_ZH}） · 分论坛二：城市案例分享")),
     Step("时区 关闭", ("现在只按活动时区（Asia/Shanghai）显示时间。",)),
-    Step("今天", ("1. 08:30–09:30 · 分论坛二：城市案例分享",), absent=("您当地时间",)),
+    Step("今天", (f"1. {span('08:30', '09:30', ZH)} · 分论坛二：城市案例分享",), absent=("您当地时间",)),
     Step("语言", ("1. English", "2. 中文 (简体)", PICK_ZH)),
     Step("1", ("English",)),
-    Step("today", ("【Thu, Jun 5】", PICK), absent=(PICK_ZH,)),
+    Step("today", (f"【{THU}】", PICK), absent=(PICK_ZH,)),
 )
 
 #: conversation -> (the follower's WeChat language, its steps)
@@ -200,7 +223,7 @@ async def test_conversation(rig: Rig, name: str) -> None:
     follower = rig.follower(openid)
     problems = []
     for number, step in enumerate(steps, 1):
-        text = await send(follower, step)
+        text = plain(await send(follower, step))
         missing = [e for e in step.expect if e not in text]
         present = [a for a in step.absent if a in text]
         if missing or present:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.conversation import UserRef
 from tests.channels.wechat.kit import Rig
 from tests.conftest import at
+from tests.formats import plain, time
 
 
 async def tick_and_deliver(rig: Rig) -> None:
@@ -24,8 +25,8 @@ async def test_a_followed_streams_reminder_reaches_the_follower_once_as_a_custom
     await tick_and_deliver(rig)
     (message,) = rig.api.sent
     assert message["touser"] == "o_alice" and message["msgtype"] == "text"
-    assert message["text"]["content"] == (
-        "【Reminder】\nStream 3: use-case presentations\nStarts at 1:45\u202fPM, in 14 minutes.\n"
+    assert plain(message["text"]["content"]) == (
+        f"【Reminder】\nStream 3: use-case presentations\nStarts at {time('2025-06-05T13:45')}, in 14 minutes.\n"
         "Where: Plenary hall, delegates' hotel\nTimes and places of this session are still to be confirmed.\n"
         "Details: /session s3-cases"
     )
@@ -51,5 +52,5 @@ async def test_a_session_bookmarked_by_number_is_reminded_in_the_followers_langu
     await tick_and_deliver(rig)
     (text,) = rig.api.texts_to("o_li")
     assert text.startswith("【提醒】\n分论坛二圆桌讨论：建设全龄友好的关爱型包容城市\n")
-    assert "\n15分钟后开始（11:40）。\n" in text
+    assert f"\n15分钟后开始（{time('2025-06-05T11:40', 'zh_Hans')}）。\n" in plain(text)
     assert text.endswith("\n详情：/session s2-roundtable")
