@@ -7,12 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY data ./data
 COPY locales ./locales
-RUN pip install . && rm -rf /src \
+RUN pip install -c requirements.lock . && rm -rf /src \
     && useradd --system --create-home --home-dir /home/bot bot \
     && mkdir -p /data && chown bot /data
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 import zipfile
 from pathlib import Path
 
 from hatchling.builders.wheel import WheelBuilder
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.conftest import ROOT
 
@@ -28,3 +31,34 @@ def test_wheel_contains_programme_catalogs_and_migrations(tmp_path: Path) -> Non
     assert not any(n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "delegate-bot = bot.cli:main" in zipfile.ZipFile(wheel_path).read(entry_points).decode()
+
+
+def _lock() -> dict[str, str]:
+    """Package name -> pinned version, from requirements.lock."""
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def test_the_lock_pins_every_dependency_within_its_range() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = _lock()
+    wanted = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
+    for req in wanted:
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is not in requirements.lock: run .ci/lock"
+        assert req.specifier.contains(pins[name], prereleases=True), f"{req.name}=={pins[name]} is outside {req.specifier}: run .ci/lock"
+
+
+def test_readme_ci_and_dockerfile_install_from_the_lock() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if "pip install" in line and line.startswith("python3 -m venv")]
+    assert len(commands) >= 2 and all("-c requirements.lock" in c for c in commands), commands
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY pyproject.toml README.md requirements.lock" in dockerfile
+    assert "pip install -c requirements.lock ." in dockerfile
+    assert "requirements.lock" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
