@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import logs
 from bot.clock import Clock, ManualClock, OffsetClock, SystemClock, parse_instant
 from bot.config import Settings
 from bot.programme import ProgrammeError, load_programme
@@ -60,10 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"delegate-bot: {exc}", file=sys.stderr)
         return 2
     quiet = args.command in {"console", "validate", "wechat-menu"}
-    logging.basicConfig(
-        level=logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    logs.configure(
+        logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
+        secrets=settings.secret_values(),
     )
     if args.command == "validate":
         return validate(args.path or settings.programme)

@@ -72,6 +72,10 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
+    def secret_values(self) -> tuple[str, ...]:
+        """The configured secrets, for the log formatter to remove wherever they appear."""
+        return tuple(v for name in sorted(self._SECRETS) if (v := getattr(self, name)))
+
     def describe(self) -> dict[str, str]:
         """The settings for a log line, with secrets shown only as set or unset."""
         out = {}

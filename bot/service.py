@@ -20,11 +20,14 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from bot.app import Core, build_core
+from bot.channels import ChannelStartError
 from bot.clock import Clock
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_MODULES = ("bot.channels.telegram", "bot.channels.wechat")
+#: Exit code when a channel cannot start (wrong token, platform unreachable).
+EXIT_CHANNEL = 3
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
@@ -84,7 +87,11 @@ async def run_service(settings, clock: Clock, stop: asyncio.Event | None = None)
     started: list[Channel] = []
     try:
         for channel in channels:
-            await channel.start()
+            try:
+                await channel.start()
+            except ChannelStartError as exc:
+                print(f"delegate-bot: {exc}", file=sys.stderr)
+                return EXIT_CHANNEL
             started.append(channel)
             logger.info("channel %s started", channel.name)
         if web_app.router.routes():

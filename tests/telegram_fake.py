@@ -138,8 +138,9 @@ class SpecChecker:
 class FakeBotAPI:
     """The Bot API as far as this bot uses it, answering like Telegram does."""
 
-    def __init__(self, spec: dict[str, Any] | None = None) -> None:
+    def __init__(self, spec: dict[str, Any] | None = None, token: str | None = None) -> None:
         self.checker = SpecChecker(spec) if spec is not None else None
+        self.token = token or TOKEN
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self._failures: dict[str, deque[list[Any]]] = defaultdict(deque)
@@ -214,6 +215,8 @@ class FakeBotAPI:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         params, files = await self._params(request)
         self.calls.append(Call(method, params, files))
         if self.checker is not None:
@@ -377,7 +380,8 @@ class FakeTime:
 
 
 SPEC_FILE = ("data", "telegram-bot-api-10.0.json")
-TOKEN = "123456:TEST-token"
+#: shaped like a real token (digits, a colon, 35 characters), so log redaction is tested on the real shape
+TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET = "test-secret_0123"
 USER_ID = 111
 

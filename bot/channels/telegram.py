@@ -66,10 +66,11 @@ from telegram.constants import (
     ParseMode,
     PollLimit,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot.channels import ChannelStartError
 from bot.conversation import (
     Choice,
     Choices,
@@ -683,6 +684,8 @@ class TelegramChannel:
         self.app = app
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
+        #: where the Bot API is, for messages (never the URL itself: it holds the token)
+        self.api_host = urlsplit(core.settings.telegram_api_url or "https://api.telegram.org").netloc
         now = core.clock.now
         self.callbacks = CallbackCodec(core.db, now)
         self.updates = UpdateLog(core.db, now)
@@ -697,7 +700,21 @@ class TelegramChannel:
         """Initialise PTB, publish the command menus, then poll or set the webhook."""
         await self.updates.prune()
         self.updates.open()
-        await self.app.initialize()
+        try:
+            await self.app.initialize()  # getMe: checks the token
+        except InvalidToken:
+            await self.updates.close()
+            # PTB's own message repeats the token: never show it
+            raise ChannelStartError(
+                "Telegram refused the bot token in BOT_TELEGRAM_TOKEN (unauthorised); "
+                "copy it again from @BotFather"
+            ) from None
+        except NetworkError as exc:
+            await self.updates.close()
+            raise ChannelStartError(
+                f"cannot reach the Telegram Bot API at {self.api_host} ({type(exc).__name__}); "
+                "check the network, a proxy, or BOT_TELEGRAM_API_URL"
+            ) from None
         try:
             await self.publish_commands()
             if self.webhook_url:

@@ -1,0 +1,124 @@
+"""Operators' logs: no token, AES key, openid, chat id or message text at INFO; clear start-up failures."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import logs
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.logs import RedactingFormatter
+from bot.service import EXIT_CHANNEL, run_service
+from tests.conftest import PROGRAMME, at
+from tests.telegram_fake import TOKEN, FakeBotAPI, message_update
+from tests.telegram_fixtures import fake_api  # noqa: F401  (fixture)
+
+#: a chat id and words that must not reach a log line
+CHAT_ID = 987654321
+WORDS = "search Kampala-unusual-words"
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """The service's log as ``delegate-bot run`` configures it (INFO, redacting), into a buffer."""
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(RedactingFormatter(secrets=(TOKEN,)))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logs.quiet(logging.INFO)
+    try:
+        yield buffer
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def settings_for(tmp_path: Path, **env: str) -> Settings:
+    return Settings.from_env({f"BOT_{k.upper()}": v for k, v in env.items()}, programme=PROGRAMME, db=tmp_path / "run.sqlite3")
+
+
+async def test_a_run_against_the_fake_logs_neither_the_token_nor_what_was_said(
+    tmp_path: Path, fake_api: FakeBotAPI, captured: io.StringIO
+) -> None:
+    settings = settings_for(tmp_path, telegram_token=TOKEN, telegram_api_url=fake_api.url)
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_service(settings, ManualClock(at("2025-06-05T10:00")), stop))
+    try:
+        await fake_api.push_update(message_update(1, WORDS, user_id=CHAT_ID, language="en"))
+        async with asyncio.timeout(10):
+            while not fake_api.sent("sendMessage"):
+                await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        assert await service == 0
+    log = captured.getvalue()
+    assert "channel telegram started" in log  # the log did capture the run
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert "Kampala-unusual-words" not in log
+    assert str(CHAT_ID) not in log
+
+
+async def test_a_wrong_token_is_one_clear_line_and_an_exit_code(tmp_path: Path, fake_api: FakeBotAPI, capsys) -> None:
+    wrong = "654321:AAHthisIsNotTheTokenTheFakeKnows0000"
+    settings = settings_for(tmp_path, telegram_token=wrong, telegram_api_url=fake_api.url)
+    assert await run_service(settings, ManualClock(at("2025-06-05T10:00"))) == EXIT_CHANNEL
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "refused the bot token in BOT_TELEGRAM_TOKEN" in err
+    assert wrong not in err and "Traceback" not in err
+
+
+async def test_an_unreachable_bot_api_is_one_clear_line_and_an_exit_code(tmp_path: Path, capsys) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = settings_for(tmp_path, telegram_token=TOKEN, telegram_api_url=url)
+    assert await run_service(settings, ManualClock(at("2025-06-05T10:00"))) == EXIT_CHANNEL
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "cannot reach the Telegram Bot API at 127.0.0.1" in err
+    assert TOKEN not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "line, hidden",
+    [
+        ('HTTP Request: POST http://127.0.0.1:1/bot123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe "HTTP/1.1 200 OK"', "AAHdqTcv"),
+        ("GET /cgi-bin/user/info?access_token=ACCESS-TOKEN-1&openid=o_abcdefg", "ACCESS-TOKEN-1"),
+        ("GET /cgi-bin/user/info?access_token=ACCESS-TOKEN-1&openid=o_abcdefg", "o_abcdefg"),
+        ("the AES key is a-configured-secret-value", "a-configured-secret-value"),
+    ],
+)
+def test_the_formatter_redacts_tokens_ids_and_configured_secrets(line: str, hidden: str) -> None:
+    formatter = RedactingFormatter(secrets=("a-configured-secret-value",))
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, line, None, None)
+    assert hidden not in formatter.format(record)
+
+
+def test_a_traceback_is_redacted_too() -> None:
+    formatter = RedactingFormatter(secrets=("s3cr3t-value",))
+    try:
+        raise RuntimeError("failed calling https://api.example/bot123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/x with s3cr3t-value")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
+    text = formatter.format(record)
+    assert "Traceback" in text and "AAHdqTcv" not in text and "s3cr3t-value" not in text
+
+
+def test_http_clients_request_lines_are_below_the_info_level() -> None:
+    logs.quiet(logging.INFO)
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
