@@ -139,7 +139,7 @@ async def main() -> None:
 
         parse, _ = await timed(asyncio.to_thread(load_programme, programme))
         start_up, core = await timed(build_core(settings, clock))
-        engine = core.services["reminders"]
+        engine = core.services.reminders
         baseline, read = await timed(read_rows(core.db))
         schedule, _ = await timed(engine.reconcile())
         tracemalloc.start()

@@ -148,7 +148,7 @@ async def main(count: int) -> None:
         settings = dataclasses.replace(settings, telegram_token=TOKEN, telegram_webhook_url="https://bench.invalid/telegram",
                                        telegram_webhook_secret="bench")
         core = await build_core(settings, ManualClock(dt.datetime(2025, 6, 5, 10, tzinfo=ZoneInfo("Asia/Shanghai"))))
-        channel = build_channel(core, web.Application(), request=CannedRequest())
+        channel = build_channel(core.ports(), web.Application(), request=CannedRequest())
         assert channel is not None
         await channel.start()
         echo = await echo_app()

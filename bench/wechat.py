@@ -49,7 +49,7 @@ async def serve(kind: str) -> None:
 
         settings = Settings.from_env({}, db=Path(tempfile.mkdtemp()) / "bench.sqlite3")
         core = await build_core(settings, ManualClock(parse_instant("2025-06-05T10:00+08:00")))
-        channel = WeChatChannel(core, token=TOKEN, appid=APPID, secret="unused", aes_key=AES_KEY, api_url="http://127.0.0.1:9")
+        channel = WeChatChannel(core.ports(), token=TOKEN, appid=APPID, secret="unused", aes_key=AES_KEY, api_url="http://127.0.0.1:9")
         channel.add_routes(app)
         if kind == "channel":
             from bot.conversation import Text

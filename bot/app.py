@@ -1,94 +1,157 @@
-"""Wire everything in one place: settings -> clock, store, programme, catalogs, router."""
+"""The composition root: settings -> clock, store, programme, catalogs, services, router, wake-ups.
+
+:func:`build_core` is the one place where the bot is wired.  Everything
+below it receives what it uses (typed fields, narrow ports) and knows
+nothing of the object that wires it.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.conversation import Reply, Request, UserRef
-from bot.i18n import Catalogs
+from bot.conversation import Reply, Request
+from bot.i18n import Catalogs, Locales
+from bot.middleware import ChoiceMemory, error_middleware, user_middleware
 from bot.notify.outbox import Outbox, PushPort
-from bot.programme import ProgrammeHolder
+from bot.notify.reminders import ReminderEngine
+from bot.notify.wakeups import Wakeups
+from bot.ports import Answer, ChannelPorts
+from bot.programme import Programme, ProgrammeHolder, localized
 from bot.resources import resource_dir
-from bot.router import ChoiceMemory, Context, Router, error_middleware, user_middleware
+from bot.router import Context, Router
+from bot.services import Services
 from bot.store import Database, UserRecord, Users
+from bot.store.audience import Audience
+from bot.store.delegates import DelegateState
 
 logger = logging.getLogger(__name__)
 
 
+class Component(Protocol):
+    """Something the running bot starts after its channels and stops before closing the database."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class Core:
-    """The channel-neutral bot: everything a channel needs to answer and push."""
+    """The channel-neutral bot: what the command line, the console and the channels are given parts of."""
 
     settings: Settings
     clock: Clock
-    programmes: ProgrammeHolder
     db: Database
+    programmes: ProgrammeHolder
+    catalogs: Catalogs
+    locales: Locales
     users: Users
     outbox: Outbox
     push: PushPort
-    catalogs: Catalogs
     router: Router
-    choices: ChoiceMemory
-    services: dict[str, Any] = field(default_factory=dict)
-    session_locales: dict[UserRef, str] = field(default_factory=dict)
-    """Languages chosen for this run only (``console --lang``), ahead of stored ones."""
+    services: Services
+    wakeups: Wakeups
+    components: list[Component] = field(default_factory=list)
+    """Started in order by :meth:`start`, stopped in reverse by :meth:`close`."""
+    _started: list[Component] = field(default_factory=list)
 
     def locale_for(self, user: UserRecord | None) -> str:
-        """This run's language, else the user's chosen one, else their platform's, else the event's."""
-        if user is not None:
-            if user.ref in self.session_locales:
-                return self.session_locales[user.ref]
-            if user.locale and user.locale in self.catalogs.tags:
-                return user.locale
-            hinted = self.catalogs.negotiate(user.language_hint)
-            if hinted:
-                return hinted
-        return self.catalogs.negotiate(self.programmes.programme.event.default_language) or "en"
+        return self.locales.for_user(user)
+
+    async def answer(self, request: Request) -> Answer:
+        """Answer one request: the replies, who they are for and in which language."""
+        ctx = Context.create(self.services)
+        replies = await self.router.handle(request, ctx)
+        return Answer(replies, ctx.user, ctx.localizer)
 
     async def handle(self, request: Request) -> list[Reply]:
-        """Answer one request (what every channel calls)."""
-        return await self.router.handle(request, Context(core=self))
+        return (await self.answer(request)).replies
+
+    def ports(self) -> ChannelPorts:
+        """What a channel may use (built from the settings in force now)."""
+        return ChannelPorts(
+            settings=self.settings,
+            clock=self.clock,
+            db=self.db,
+            answer=self.answer,
+            push=self.push,
+            users=self.users,
+            catalogs=self.catalogs,
+            locales=self.locales,
+            menu=self.router.menu,
+            event_name=self._event_name,
+            event_zone=lambda: self.programmes.programme.zone,
+        )
+
+    def _event_name(self, tag: str) -> str:
+        event = self.programmes.programme.event
+        return localized(event.short_name or event.name, tag, event.default_language)
+
+    async def start(self) -> None:
+        """Start the wake-up timer and the delivery workers (``run``, and a console on the real clock)."""
+        for component in self.components:
+            if component not in self._started:
+                await component.start()
+                self._started.append(component)
 
     async def close(self) -> None:
-        for hook in self.services.get("on_close", ()):
-            await hook()
-        for worker in self.push.workers.values():
-            await worker.stop()
+        while self._started:
+            await self._started.pop().stop()
+        await self.push.stop()
         await self.db.close()
 
 
-async def build_core(settings: Settings, clock: Clock | None = None) -> Core:
-    """Load the programme (refusing an invalid one), open the database, register handlers."""
-    from handlers import register_all
+async def build_core(settings: Settings, clock: Clock | None = None, *, programme: Programme | None = None) -> Core:
+    """Load the programme (refusing an invalid one), open the database, wire every service and feature.
 
-    programmes = ProgrammeHolder.from_file(settings.programme)
+    ``programme``, when given, is used instead of parsing ``settings.programme``
+    again (the command line has just validated it; tests parse it once).
+    """
+    from handlers import register_all, render_reminder
+
+    programmes = ProgrammeHolder(settings.programme, programme) if programme else ProgrammeHolder.from_file(settings.programme)
     clock = clock or SystemClock()
     db = await Database.open(settings.db)
+    catalogs = Catalogs.load(resource_dir("locales"))
+    locales = Locales(catalogs, lambda: programmes.programme.event.default_language)
     users = Users(db)
     outbox = Outbox(db, on_deactivate=users.forget)
     await outbox.recover_interrupted()
+    push = PushPort(outbox, clock)
+    wakeups = Wakeups(clock)
+    push.on_schedule_change = wakeups.rearm
     router = Router()
-    choices = ChoiceMemory()
-    router.use(user_middleware)
-    router.use(error_middleware)
-    router.use(choices)
-    core = Core(
-        settings=settings,
-        clock=clock,
-        programmes=programmes,
-        db=db,
-        users=users,
-        outbox=outbox,
-        push=PushPort(outbox, clock),
-        catalogs=Catalogs.load(resource_dir("locales")),
-        router=router,
-        choices=choices,
+    audience = Audience(db)
+    reminders = ReminderEngine(
+        db=db, clock=clock, programmes=programmes, users=users, push=push, audience=audience,
+        # what a reminder says is a feature's; ``services`` is bound by the time the first one is rendered
+        render=lambda user, session, kind, now: render_reminder(services, user, session, kind, now),
+        on_schedule_change=wakeups.rearm,
     )
-    await register_all(core)
+    services = Services(
+        settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
+        locales=locales, delegates=DelegateState(db), audience=audience, reminders=reminders,
+        outbox=outbox, push=push, router=router,
+    )
+    programmes.on_change(reminders.on_programme_change)
+    wakeups.add(reminders)
+    wakeups.add(push)
+
+    router.use(error_middleware)
+    router.use(user_middleware)
+    router.use(ChoiceMemory())
+    register_all(router)
+    await reminders.reconcile()
+
+    core = Core(
+        settings=settings, clock=clock, db=db, programmes=programmes, catalogs=catalogs, locales=locales,
+        users=users, outbox=outbox, push=push, router=router, services=services, wakeups=wakeups,
+        components=[wakeups, push],
+    )
     logger.info(
         "core ready: programme %s (%d sessions), database %s",
         programmes.programme.event.id, len(programmes.programme.sessions), settings.db,

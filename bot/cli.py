@@ -13,7 +13,7 @@ from pathlib import Path
 from bot import logs
 from bot.clock import Clock, ManualClock, OffsetClock, SystemClock, parse_instant
 from bot.config import Settings
-from bot.programme import ProgrammeError, load_programme
+from bot.programme import Programme, ProgrammeError, load_programme
 
 logger = logging.getLogger("bot")
 
@@ -68,11 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "validate":
         return validate(args.path or settings.programme)
     # a broken programme stops the service before anything starts
-    if validate(settings.programme, summary=False) != 0:
+    programme = load_or_report(settings.programme)
+    if programme is None:
         return 1
     if args.command == "console":
         try:
-            return asyncio.run(console(settings, args))
+            return asyncio.run(console(settings, args, programme))
         except BrokenPipeError:
             # the reader went away (``| head``): stop quietly, as command-line tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -81,50 +82,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         clock: Clock = OffsetClock(args.at) if args.at else SystemClock()
         from bot.service import run_service
 
-        return asyncio.run(run_service(settings, clock))
+        return asyncio.run(run_service(settings, clock, programme=programme))
     if args.command == "wechat-menu":
         from bot.channels.wechat_cli import wechat_menu
 
-        return asyncio.run(wechat_menu(settings, dry_run=args.dry_run))
+        return asyncio.run(wechat_menu(settings, dry_run=args.dry_run, programme=programme))
     return 2
 
 
-def validate(path: Path, summary: bool = True) -> int:
+def load_or_report(path: Path) -> Programme | None:
+    """The programme at ``path``, or None after printing each problem to stderr."""
+    try:
+        return load_programme(path)
+    except ProgrammeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def validate(path: Path) -> int:
     """Print a one-line summary (exit 0) or one line per problem (exit 1)."""
     try:
         programme = load_programme(path)
     except ProgrammeError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stdout if summary else sys.stderr)
+            print(problem)
         return 1
-    if summary:
-        ev = programme.event
-        name = ev.name if isinstance(ev.name, str) else ev.name.get(ev.default_language, next(iter(ev.name.values())))
-        print(
-            f"{path}: OK: {name} ({ev.start_date} to {ev.end_date}, {ev.timezone}): "
-            f"{(ev.end_date - ev.start_date).days + 1} days, {len(programme.sessions)} sessions, "
-            f"{len(programme.streams)} streams, {len(programme.venues)} venues"
-        )
+    ev = programme.event
+    name = ev.name if isinstance(ev.name, str) else ev.name.get(ev.default_language, next(iter(ev.name.values())))
+    print(
+        f"{path}: OK: {name} ({ev.start_date} to {ev.end_date}, {ev.timezone}): "
+        f"{(ev.end_date - ev.start_date).days + 1} days, {len(programme.sessions)} sessions, "
+        f"{len(programme.streams)} streams, {len(programme.venues)} venues"
+    )
     return 0
 
 
-async def console(settings: Settings, args: argparse.Namespace) -> int:
+async def console(settings: Settings, args: argparse.Namespace, programme: Programme) -> int:
     from bot.app import build_core
     from bot.channels.console import ConsoleChannel, stdin_lines
 
     clock: Clock = ManualClock(args.at) if args.at else SystemClock()
-    core = await build_core(settings, clock)
+    core = await build_core(settings, clock, programme=programme)
     try:
         interactive = sys.stdin.isatty()
-        channel = ConsoleChannel(core, args.user, echo=args.echo)
+        channel = ConsoleChannel(core.ports(), core.wakeups, args.user, echo=args.echo)
         if args.lang and channel.set_language(args.lang) is None:
             print(f"unknown language {args.lang!r}; available: {', '.join(core.catalogs.tags)}", file=sys.stderr)
             return 2
         if not isinstance(clock, ManualClock):
             # on the real clock, reminders arrive while the console waits for input
-            for hook in core.services.get("on_start", ()):
-                await hook()
-            channel.worker.start()
+            await core.start()
         await channel.run(stdin_lines("> " if interactive else None), prompt=interactive)
     finally:
         await core.close()

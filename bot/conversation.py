@@ -27,11 +27,20 @@ class Location:
 
 
 @dataclass(frozen=True)
+class PollAnswer:
+    """Options picked in a poll: a native poll's vote, or numbers typed under a poll shown as text."""
+
+    poll_id: str
+    option_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Request:
     """One thing a person said or did.
 
-    Exactly one of ``text``, ``command``, ``payload`` or ``location`` is set
-    by a channel; the router parses free text into a command.
+    Exactly one of ``text``, ``command``, ``payload``, ``location`` or
+    ``poll_answer`` is set by a channel; the router parses free text into a
+    command.
     """
 
     user: UserRef
@@ -40,6 +49,7 @@ class Request:
     args: str = ""
     payload: str | None = None
     location: Location | None = None
+    poll_answer: PollAnswer | None = None
     language_hint: str | None = None
     display_name: str | None = None
     message_id: str | None = None
@@ -49,6 +59,24 @@ class Request:
             user=self.user,
             command=command,
             args=args,
+            language_hint=self.language_hint,
+            display_name=self.display_name,
+            message_id=self.message_id,
+        )
+
+    def with_payload(self, payload: str) -> Request:
+        return Request(
+            user=self.user,
+            payload=payload,
+            language_hint=self.language_hint,
+            display_name=self.display_name,
+            message_id=self.message_id,
+        )
+
+    def with_poll_answer(self, answer: PollAnswer) -> Request:
+        return Request(
+            user=self.user,
+            poll_answer=answer,
             language_hint=self.language_hint,
             display_name=self.display_name,
             message_id=self.message_id,

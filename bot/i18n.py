@@ -14,10 +14,11 @@ import functools
 import gettext
 import io
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -26,6 +27,10 @@ from babel.core import get_global
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+if TYPE_CHECKING:
+    from bot.conversation import UserRef
+    from bot.store.users import UserRecord
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +122,39 @@ class Catalogs:
     def negotiate(self, tag: str | None) -> str | None:
         """The shipped locale that fits a language tag, or ``None``."""
         return _negotiate_cached(tag, tuple(self._by_tag))
+
+
+class Locales:
+    """Which language a person reads.
+
+    This run's choice (``console --lang``), else the one they stored with
+    ``/lang``, else their platform's language hint, else the event's default.
+    """
+
+    def __init__(self, catalogs: Catalogs, event_language: Callable[[], str]) -> None:
+        self.catalogs = catalogs
+        self._event_language = event_language
+        self.for_this_run: dict[UserRef, str] = {}
+        """Languages chosen for this run only (``console --lang``), ahead of stored ones."""
+
+    def default(self) -> str:
+        """The event's language, as a shipped locale."""
+        return self.catalogs.negotiate(self._event_language()) or SOURCE_LOCALE
+
+    def for_user(self, user: UserRecord | None) -> str:
+        if user is not None:
+            chosen = self.for_this_run.get(user.ref)
+            if chosen is not None:
+                return chosen
+            if user.locale and user.locale in self.catalogs.tags:
+                return user.locale
+            hinted = self.catalogs.negotiate(user.language_hint)
+            if hinted:
+                return hinted
+        return self.default()
+
+    def localizer(self, user: UserRecord | None) -> Localizer:
+        return self.catalogs.get(self.for_user(user))
 
 
 def _script_of(locale: Locale) -> str | None:

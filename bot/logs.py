@@ -30,6 +30,7 @@ _BOT_PATH: Final = re.compile(r"(/bot)[^/\s]+")
 _QUERY_SECRET: Final = re.compile(r"(?i)\b(access_token|secret|openid|appsecret|msg_signature|signature|token)=[^&\s\"']+")
 
 FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+HANDLER_NAME: Final = "delegate-bot"
 
 
 class RedactingFormatter(logging.Formatter):
@@ -51,12 +52,32 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is logged (as ``logging.lastResort`` does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def configure(level: int, secrets: Iterable[str] = (), stream: TextIO | None = None) -> logging.Handler:
-    """Log to ``stream`` (stderr) at ``level``, redacted; quiet the chatty libraries below WARNING."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Log to ``stream`` (default: the current stderr) at ``level``, redacted; quiet chatty libraries.
+
+    Calling it again replaces the handler it added before; other handlers
+    (a test runner's) are left alone.
+    """
+    handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(RedactingFormatter(secrets=secrets))
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)

@@ -1,56 +1,74 @@
-"""Request -> handler: commands, button payloads, free text and numbered answers.
+"""Request -> handler: commands, button payloads, free text, shared locations and poll answers.
 
-Cross-cutting concerns are middleware around every handler call: who the
-user is, which language they read, turning an exception into a polite reply.
-Button payloads are command lines (``/session opening``), so a button press and
-a typed command reach the same handler.
+Cross-cutting concerns are middleware (:mod:`bot.middleware`): who the user
+is, which language they read, the numbered choices last offered, turning an
+exception into a polite reply.  Middleware registered with :meth:`Router.use`
+runs around every request; middleware registered with :meth:`Router.guard`
+runs once the request is resolved to a command (``ctx.command`` is set), which
+is where permissions are checked.  Button payloads are command lines
+(``/session opening``), so a button press and a typed command reach the same
+handler.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot import i18n, intents
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Reply, Request, Text
 from bot.i18n import Localizer, _
 from bot.store.users import UserRecord
 
 if TYPE_CHECKING:
-    from bot.app import Core
-    from bot.programme import Agenda, Programme
+    from bot.programme import Agenda, Programme, Session
+    from bot.roles import Role
+    from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Request, "Context"], Awaitable[Sequence[Reply]]]
 Next = Callable[[Request, "Context"], Awaitable[Sequence[Reply]]]
 Middleware = Callable[[Request, "Context", Next], Awaitable[Sequence[Reply]]]
+SessionAction = Callable[["Context", "Session"], Awaitable[list[Choice]]]
+"""A feature's buttons under a session (Bookmark, Join, How to get there...)."""
 
 
 @dataclass
 class Context:
-    """What a handler may use: the core services, the user and their locale."""
+    """What a handler may use: the services, the user, their locale, and one instant and programme version.
 
-    core: Core
+    ``now`` and ``agenda`` are captured once when the request arrives, so a
+    handler sees one time and one programme version throughout, even across
+    a reload.
+    """
+
+    services: Services
+    now: dt.datetime
+    agenda: Agenda
     user: UserRecord | None = None
     localizer: Localizer = field(default_factory=lambda: Localizer(i18n.SOURCE_LOCALE))
     via_button: bool = False
+    command: Command | None = None
 
-    @property
-    def now(self) -> dt.datetime:
-        return self.core.clock.now()
-
-    @property
-    def agenda(self) -> Agenda:
-        return self.core.programmes.agenda
+    @classmethod
+    def create(cls, services: Services, user: UserRecord | None = None, localizer: Localizer | None = None,
+               now: dt.datetime | None = None) -> Context:
+        """A context for this instant and the programme in force (requests, reminders, notices)."""
+        return cls(
+            services=services,
+            now=now or services.clock.now(),
+            agenda=services.programmes.agenda,
+            user=user,
+            localizer=localizer or Localizer(i18n.SOURCE_LOCALE),
+        )
 
     @property
     def programme(self) -> Programme:
-        return self.core.programmes.programme
+        return self.agenda.programme
 
     @property
     def locale(self) -> str:
@@ -74,6 +92,8 @@ class Command:
     description: str | None  # untranslated msgid; None hides it from menus
     aliases: tuple[str, ...] = ()
     hidden: bool = False
+    role: Role | None = None
+    """The role a person needs to run it (None: everyone); checked by the permission middleware."""
 
 
 class Router:
@@ -84,15 +104,18 @@ class Router:
         self._aliases: dict[str, str] = {}
         self._fallback: Handler | None = None
         self._location: Handler | None = None
+        self._poll_answer: Handler | None = None
         self.middlewares: list[Middleware] = []
+        self.guards: list[Middleware] = []
+        self.session_actions: list[SessionAction] = []
 
     def command(
-        self, name: str, *aliases: str, description: str | None = None, hidden: bool = False
+        self, name: str, *aliases: str, description: str | None = None, hidden: bool = False, role: Role | None = None
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             if name in self.commands:
                 raise ValueError(f"command /{name} registered twice")
-            self.commands[name] = Command(name, fn, description, aliases, hidden)
+            self.commands[name] = Command(name, fn, description, aliases, hidden or role is not None, role)
             for alias in aliases:
                 self._aliases[alias] = name
             return fn
@@ -109,8 +132,23 @@ class Router:
         self._location = fn
         return fn
 
+    def poll_answer(self, fn: Handler) -> Handler:
+        """Handles a poll answer (a native vote, or a number typed under a poll shown as text)."""
+        self._poll_answer = fn
+        return fn
+
+    def session_action(self, fn: SessionAction) -> SessionAction:
+        """Adds buttons under every session (a feature's Bookmark, Join...)."""
+        self.session_actions.append(fn)
+        return fn
+
     def use(self, middleware: Middleware) -> None:
+        """Run ``middleware`` around every request, in the order added (the first is outermost)."""
         self.middlewares.append(middleware)
+
+    def guard(self, middleware: Middleware) -> None:
+        """Run ``middleware`` once a request is resolved to a command (``ctx.command`` is set)."""
+        self.guards.append(middleware)
 
     def menu(self) -> list[Command]:
         """The commands to offer in help texts and platform menus, in registration order."""
@@ -122,13 +160,21 @@ class Router:
 
     async def handle(self, request: Request, ctx: Context) -> list[Reply]:
         """Run the middleware chain and the handler the request asks for."""
+        return list(await self._chain(self.middlewares, self._dispatch)(request, ctx))
 
-        async def call(index: int, req: Request, c: Context) -> Sequence[Reply]:
-            if index < len(self.middlewares):
-                return await self.middlewares[index](req, c, lambda r, cc: call(index + 1, r, cc))
-            return await self._dispatch(req, c)
+    @staticmethod
+    def _chain(middlewares: Sequence[Middleware], last: Next) -> Next:
+        def call(index: int) -> Next:
+            if index == len(middlewares):
+                return last
+            middleware, inner = middlewares[index], call(index + 1)
 
-        return list(await call(0, request, ctx))
+            async def step(req: Request, c: Context) -> Sequence[Reply]:
+                return await middleware(req, c, inner)
+
+            return step
+
+        return call(0)
 
     async def _dispatch(self, req: Request, ctx: Context) -> Sequence[Reply]:
         if req.payload is not None:
@@ -137,6 +183,8 @@ class Router:
             if intent is None:
                 return [Text(_("That button has expired. Send /help to see what I can do."))]
             req = req.with_command(intent.command, intent.args)
+        elif req.poll_answer is not None:
+            return await self._poll_answer(req, ctx) if self._poll_answer is not None else []
         elif req.location is not None and self._location is not None:
             return await self._location(req, ctx)
         elif req.command is None and req.text is not None:
@@ -152,68 +200,8 @@ class Router:
             command = self.resolve(req.command)
             if command is None:
                 return [Text(_("I don't know the command /{command}. Send /help to see what I can do.").format(command=req.command))]
-            return await command.handler(req, ctx)
+            ctx.command = command
+            return await self._chain(self.guards, command.handler)(req, ctx)
         if self._fallback is not None:
             return await self._fallback(req, ctx)
         return [Text(_("Send /help to see what I can do."))]
-
-
-class ChoiceMemory:
-    """Remembers each user's last offered choices, so "2" picks the second.
-
-    Channels without buttons (console, WeChat) show choices as numbered lines;
-    this middleware turns a bare number back into that choice's payload.
-    """
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self.capacity = capacity
-        self._last: OrderedDict[int, tuple[Choice, ...]] = OrderedDict()
-
-    def get(self, user_id: int) -> tuple[Choice, ...]:
-        return self._last.get(user_id, ())
-
-    def remember(self, user_id: int, options: tuple[Choice, ...]) -> None:
-        self._last[user_id] = options
-        self._last.move_to_end(user_id)
-        while len(self._last) > self.capacity:
-            self._last.popitem(last=False)
-
-    async def __call__(self, req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
-        if ctx.user is not None and req.text is not None and req.command is None:
-            number = req.text.strip().rstrip(".)")
-            if number.isdigit():
-                options = self.get(ctx.user.id)
-                index = int(number) - 1
-                if options and 0 <= index < len(options):
-                    req = Request(
-                        user=req.user, payload=options[index].payload,
-                        language_hint=req.language_hint, message_id=req.message_id,
-                    )
-                elif options:
-                    return [Text(_("Please answer with a number from 1 to {count}.").format(count=len(options)))]
-        replies = await call_next(req, ctx)
-        if ctx.user is not None:
-            offered = [r for r in replies if isinstance(r, Choices)]
-            if offered:
-                self.remember(ctx.user.id, offered[-1].options)
-        return replies
-
-
-async def user_middleware(req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
-    """Look up (or create) the user and choose the language they read."""
-    core = ctx.core
-    ctx.user = await core.users.seen(req.user, req.language_hint, ctx.now)
-    tag = core.locale_for(ctx.user)
-    ctx.localizer = core.catalogs.get(tag)
-    with i18n.use(ctx.localizer):
-        return await call_next(req, ctx)
-
-
-async def error_middleware(req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
-    """Turn an unexpected exception into an apology; the log gets the traceback, not the text."""
-    try:
-        return await call_next(req, ctx)
-    except Exception:
-        logger.exception("handler failed for a request on %s (command %s)", req.user.channel, req.command or "-")
-        return [Text(_("Sorry, something went wrong on my side. Please try again in a moment."))]
-

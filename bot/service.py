@@ -1,7 +1,8 @@
 """``delegate-bot run``: every configured channel in one asyncio loop.
 
-Each channel module offers ``build_channel(core, web_app) -> Channel | None``
-(None when it is not configured).  Channels that take webhooks add routes to
+Each channel module offers ``build_channel(ports, web_app) -> Channel | None``
+(None when it is not configured), given the core's narrow
+:class:`~bot.ports.ChannelPorts`.  Channels that take webhooks add routes to
 the one shared aiohttp application, served on ``BOT_HTTP_HOST:BOT_HTTP_PORT``.
 """
 
@@ -19,9 +20,12 @@ from typing import Protocol
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.app import Core, build_core
+from bot.app import build_core
 from bot.channels import ChannelStartError
 from bot.clock import Clock
+from bot.config import Settings
+from bot.ports import ChannelPorts
+from bot.programme import Programme
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ class Channel(Protocol):
     async def stop(self) -> None: ...
 
 
-def build_channels(core: Core, web_app: web.Application) -> list[Channel]:
+def build_channels(ports: ChannelPorts, web_app: web.Application) -> list[Channel]:
     channels: list[Channel] = []
     for module_name in CHANNEL_MODULES:
         try:
@@ -54,16 +58,18 @@ def build_channels(core: Core, web_app: web.Application) -> list[Channel]:
             if exc.name == module_name:
                 continue
             raise
-        channel = module.build_channel(core, web_app)
+        channel = module.build_channel(ports, web_app)
         if channel is not None:
             channels.append(channel)
     return channels
 
 
-async def run_service(settings, clock: Clock, stop: asyncio.Event | None = None) -> int:
-    core = await build_core(settings, clock)
+async def run_service(
+    settings: Settings, clock: Clock, stop: asyncio.Event | None = None, *, programme: Programme | None = None
+) -> int:
+    core = await build_core(settings, clock, programme=programme)
     web_app = web.Application(client_max_size=64 * 1024)
-    channels = build_channels(core, web_app)
+    channels = build_channels(core.ports(), web_app)
     if not channels:
         await core.close()
         print(
@@ -99,13 +105,10 @@ async def run_service(settings, clock: Clock, stop: asyncio.Event | None = None)
             await runner.setup()
             await web.TCPSite(runner, settings.http_host, settings.http_port).start()
             logger.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
-        for hook in core.services.get("on_start", ()):
-            await hook()
+        await core.start()
         # what start-up built (programme, catalogs, libraries) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise pause answers for ~50 ms
         gc.freeze()
-        for worker in core.push.workers.values():
-            worker.start()
         await stop.wait()
     finally:
         watcher.cancel()

@@ -1,21 +1,17 @@
-"""Features, one module each; :func:`register_all` is the one place they are wired."""
+"""Features, one module each; :func:`register_all` is the one place their commands are registered."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.router import Router
 from handlers import agenda, language, myagenda, reminders, start, streams, timezone, visits
-
-if TYPE_CHECKING:
-    from bot.app import Core
+from handlers.reminders import render_reminder
 
 MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone)
 
+__all__ = ["MODULES", "register_all", "render_reminder"]
 
-async def register_all(core: Core) -> None:
-    """Register every feature's commands on the router and set up its services."""
+
+def register_all(router: Router) -> None:
+    """Register every feature's commands, buttons and hooks on the router."""
     for module in MODULES:
-        module.register(core.router)
-        setup = getattr(module, "setup", None)
-        if setup is not None:
-            await setup(core)
+        module.register(router)

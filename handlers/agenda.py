@@ -105,7 +105,7 @@ async def day(req: Request, ctx: Context) -> Sequence[Reply]:
     args, page = parse_page(req.args)
     if not args:
         return [Choices(_("Which day?"), _days_choices(ctx), title=event_name(ctx), navigation=ctx.via_button)]
-    date = ctx.agenda.resolve_day(args, ctx.today, ctx.core.catalogs.tags)
+    date = ctx.agenda.resolve_day(args, ctx.today, ctx.services.catalogs.tags)
     if date is None:
         return [
             Choices(
@@ -141,8 +141,8 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
         stream = ctx.programme.stream(found.stream)
         if stream is not None:
             options.insert(0, Choice(_("Stream {number}").format(number=stream.number), f"/stream {stream.id}"))
-    # features (bookmarks, venues, feedback) add their buttons through this hook
-    extra = [choice for action in ctx.core.services.get("session_actions", ()) for choice in await action(ctx, found)]
+    # features (bookmarks, visits, venues, feedback) add their buttons with router.session_action
+    extra = [choice for action in ctx.services.router.session_actions for choice in await action(ctx, found)]
     return [Choices("\n".join(session_detail(ctx, found)), tuple(extra + options), title=text(ctx, found.title), columns=2)]
 
 
@@ -169,7 +169,7 @@ async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
     words = (req.text or "").strip()
     if not words:
         return [Text(_("Send /help to see what I can do."))]
-    date = ctx.agenda.resolve_day(words, ctx.today, ctx.core.catalogs.tags)
+    date = ctx.agenda.resolve_day(words, ctx.today, ctx.services.catalogs.tags)
     if date is not None:
         return [day_view(ctx, date)]
     found = ctx.agenda.search(words)

@@ -12,7 +12,7 @@ from bot.router import Context, Router
 
 async def lang(req: Request, ctx: Context) -> Sequence[Reply]:
     """Show the languages, or switch to one (saved before the answer)."""
-    catalogs = ctx.core.catalogs
+    catalogs = ctx.services.catalogs
     wanted = req.args.strip()
     if not wanted:
         options = tuple(
@@ -24,8 +24,8 @@ async def lang(req: Request, ctx: Context) -> Sequence[Reply]:
     if tag is None:
         names = ", ".join(f"{catalogs.get(t).display_name} ({t})" for t in sorted(catalogs.tags))
         return [Text(_("I do not speak \"{language}\" yet. Available: {languages}.").format(language=wanted, languages=names))]
-    await ctx.core.users.set_locale(ctx.user_id, tag)
-    ctx.core.session_locales.pop(ctx.user.ref, None)
+    await ctx.services.users.set_locale(ctx.user_id, tag)
+    ctx.services.locales.for_this_run.pop(ctx.user.ref, None)
     ctx.localizer = catalogs.get(tag)
     with i18n.use(ctx.localizer):
         return [Text(_("From now on I will answer in {language}.").format(language=ctx.localizer.display_name))]

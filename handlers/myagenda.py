@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
 from bot.i18n import N_, _, format_day
@@ -13,9 +12,6 @@ from bot.programme import Session
 from bot.router import Context, Router
 from handlers.reminders import engine, lead_text, settings_text, state
 from handlers.views import PAGE_SIZE, session_button, session_line, text
-
-if TYPE_CHECKING:
-    from bot.app import Core
 
 
 def busy_from(s: Session) -> dt.datetime:
@@ -108,7 +104,7 @@ async def myagenda(req: Request, ctx: Context) -> Sequence[Reply]:
     sessions = await my_sessions(ctx)
     wanted = req.args.strip()
     if wanted:
-        date = ctx.agenda.resolve_day(wanted, ctx.today, ctx.core.catalogs.tags)
+        date = ctx.agenda.resolve_day(wanted, ctx.today, ctx.services.catalogs.tags)
         if date is None:
             return [Text(_("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=wanted))]
         sessions = [s for s in sessions if ctx.agenda.local_date(s.start) == date]
@@ -143,7 +139,4 @@ def register(router: Router) -> None:
     router.command("bookmark", "save", description=N_("Add a session to your agenda: /bookmark <id>"))(bookmark)
     router.command("unbookmark", description=N_("Remove a session from your agenda: /unbookmark <id>"))(unbookmark)
     router.command("myagenda", "mine", description=N_("Your agenda by day"))(myagenda)
-
-
-async def setup(core: Core) -> None:
-    core.services.setdefault("session_actions", []).append(bookmark_action)
+    router.session_action(bookmark_action)

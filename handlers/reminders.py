@@ -11,7 +11,7 @@ from bot import i18n
 from bot.clock import parse_duration
 from bot.conversation import Choice, Choices, Reply, Request, Text
 from bot.i18n import N_, _, ngettext
-from bot.notify.reminders import Kind, ReminderEngine, install, lead_for, moment_of
+from bot.notify.reminders import Kind, ReminderEngine, lead_for, moment_of
 from bot.programme import Session, Stream
 from bot.router import Context, Router
 from bot.store.delegates import DelegateState, ReminderSettings
@@ -19,7 +19,7 @@ from bot.store.users import UserRecord
 from handlers.views import text, time_of, time_range
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.services import Services
 
 MAX_LEAD_MINUTES = 1440
 _OFF = {"off", "no", "stop", "none", "关", "关闭", "停止", "不要"}
@@ -29,11 +29,11 @@ _CHINESE_NUMBERS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", 
 
 
 def state(ctx: Context) -> DelegateState:
-    return ctx.core.services["delegates"]
+    return ctx.services.delegates
 
 
 def engine(ctx: Context) -> ReminderEngine:
-    return ctx.core.services["reminders"]
+    return ctx.services.reminders
 
 
 def minutes_text(minutes: int) -> str:
@@ -185,10 +185,10 @@ async def reminders(req: Request, ctx: Context) -> Sequence[Reply]:
 # -- what a reminder says -------------------------------------------------------
 
 
-def render_reminder(core: Core, user: UserRecord, session: Session, kind: Kind, now: dt.datetime) -> list[Reply]:
+def render_reminder(services: Services, user: UserRecord, session: Session, kind: Kind, now: dt.datetime) -> list[Reply]:
     """The reminder, in the delegate's language and zone(s)."""
-    localizer = core.catalogs.get(core.locale_for(user))
-    ctx = Context(core=core, user=user, localizer=localizer)
+    localizer = services.locales.localizer(user)
+    ctx = Context.create(services, user, localizer, now)
     with i18n.use(localizer):
         minutes = max(0, round((moment_of(session) - now).total_seconds() / 60))
         lines = [text(ctx, session.title)]
@@ -226,10 +226,3 @@ def register(router: Router) -> None:
     router.command("unsubscribe", "unfollow", description=N_("Stop following a stream: /unsubscribe 2"))(unsubscribe)
     router.command("reminders", "remind", description=N_("Reminder lead time: /reminders 30, /reminders off"))(reminders)
 
-
-async def setup(core: Core) -> None:
-    """Create the delegate-state store and the reminder engine, and schedule what is wanted now."""
-    core.services.setdefault("delegates", DelegateState(core.db))
-    reminder_engine = ReminderEngine(core, render_reminder)
-    install(core, reminder_engine)
-    await reminder_engine.reconcile()

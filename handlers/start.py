@@ -38,7 +38,7 @@ async def start(req: Request, ctx: Context) -> Sequence[Reply]:
 
 async def help_(req: Request, ctx: Context) -> Sequence[Reply]:
     """List the commands with their descriptions, in the delegate's language."""
-    lines = [f"/{c.name} — {_(c.description)}" for c in ctx.core.router.menu() if c.description]
+    lines = [f"/{c.name} — {_(c.description)}" for c in ctx.services.router.menu() if c.description]
     lines.append("")
     lines.append(_("You can also write in plain words: \"today\", \"next\", \"tomorrow\", \"day 3\", \"stream 2\", \"search Seoul\", or in Chinese \"今天\", \"下一个\", \"明天\", \"日程\", \"分论坛2\"."))
     ev = ctx.programme.event

@@ -45,12 +45,12 @@ async def timezone(req: Request, ctx: Context) -> Sequence[Reply]:
         lines.append(_("Set yours with /timezone and an IANA name, e.g. /timezone Europe/Madrid; /timezone off to use only the event's."))
         return [Text("\n".join(lines), title=_("Time zone"))]
     if wanted.casefold() in _CLEAR:
-        await ctx.core.users.set_timezone(ctx.user_id, None)
+        await ctx.services.users.set_timezone(ctx.user_id, None)
         return [Text(_("Times are now shown in the event's zone only ({zone}).").format(zone=event_zone.key))]
     name = resolve_zone(wanted)
     if name is None:
         return [Text(_("\"{zone}\" is not a time zone I know. Use an IANA name such as Europe/Madrid, America/New_York or Asia/Tokyo.").format(zone=wanted))]
-    await ctx.core.users.set_timezone(ctx.user_id, name)
+    await ctx.services.users.set_timezone(ctx.user_id, name)
     zone = ZoneInfo(name)
     if zone.key == event_zone.key:
         return [Text(_("Your zone is {zone}, the same as the event's, so times are shown once.").format(zone=name))]

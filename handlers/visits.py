@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
 from bot.i18n import N_, _, format_day
@@ -12,9 +11,6 @@ from bot.router import Context, Router
 from bot.store.delegates import JoinResult
 from handlers.reminders import engine, lead_text, state
 from handlers.views import session_button, text, time_of
-
-if TYPE_CHECKING:
-    from bot.app import Core
 
 
 def all_visits(ctx: Context) -> list[Session]:
@@ -131,7 +127,4 @@ def register(router: Router) -> None:
     router.command("visits", description=N_("Site visits: meeting point, departure, places"))(visits)
     router.command("join", description=N_("Sign up for a site visit: /join 1"))(join)
     router.command("leave", description=N_("Cancel a site-visit sign-up: /leave 1"))(leave)
-
-
-async def setup(core: Core) -> None:
-    core.services.setdefault("session_actions", []).append(visit_action)
+    router.session_action(visit_action)

@@ -80,4 +80,4 @@ def chat(core: Core) -> Chat:
 @pytest.fixture
 def console(core: Core) -> tuple[ConsoleChannel, io.StringIO]:
     out = io.StringIO()
-    return ConsoleChannel(core, "local", out=out), out
+    return ConsoleChannel(core.ports(), core.wakeups, "local", out=out), out

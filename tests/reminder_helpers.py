@@ -65,7 +65,7 @@ async def lines(*items: str) -> AsyncIterator[str]:
 
 def console_for(core: Core, user: str = "local") -> tuple[ConsoleChannel, io.StringIO]:
     out = io.StringIO()
-    return ConsoleChannel(core, user, out=out), out
+    return ConsoleChannel(core.ports(), core.wakeups, user, out=out), out
 
 
 async def count(core: Core, sql: str, params: tuple = ()) -> int:
@@ -78,9 +78,9 @@ async def advance(core: Core, target: dt.datetime) -> None:
     """Move the ManualClock to ``target``, stopping at each reminder's due time to send it."""
     clock = core.clock
     assert isinstance(clock, ManualClock)
-    engine = core.services["reminders"]
+    engine = core.services.reminders
     while True:
-        await core.services["tick"]()
+        await core.wakeups.fire_due()
         await core.push.drain()
         due = await engine.next_due()
         if due is None or due > target:
@@ -89,7 +89,7 @@ async def advance(core: Core, target: dt.datetime) -> None:
             await clock.set(due)
     if target > clock.now():
         await clock.set(target)
-    await core.services["tick"]()
+    await core.wakeups.fire_due()
     await core.push.drain()
 
 

@@ -44,7 +44,7 @@ def telegram_settings(core: Core, api: FakeBotAPI, **overrides: object):
 async def telegram(core: Core, fake_api: FakeBotAPI) -> AsyncIterator[Harness]:
     core.settings = telegram_settings(core, fake_api)
     web_app = web.Application()
-    channel = build_channel(core, web_app)
+    channel = build_channel(core.ports(), web_app)
     assert channel is not None
     time = FakeTime()  # pushes keep Telegram's limits on simulated time
     channel.sender.limiter = RateLimiter(monotonic=time.monotonic, sleep=time.sleep)

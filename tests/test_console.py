@@ -72,7 +72,7 @@ def test_bad_at_option_is_explained(tmp_path: Path) -> None:
 
 async def test_clock_commands_move_the_rehearsal_clock(core) -> None:
     out = io.StringIO()
-    channel = ConsoleChannel(core, "local", out=out)
+    channel = ConsoleChannel(core.ports(), core.wakeups, "local", out=out)
 
     async def lines():
         for line in [":advance 2h", "now", ":at 2025-06-06T09:30", "now", ":advance soon", ":bogus"]:

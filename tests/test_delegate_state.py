@@ -66,9 +66,9 @@ async def test_bookmarking_an_unknown_id_offers_matching_sessions(chat: Chat) ->
 
 async def test_unbookmark_removes_the_session_and_its_reminder(chat: Chat, core) -> None:
     await chat.say("/bookmark s3-roundtable")
-    assert core.services["reminders"].scheduled() == 1
+    assert core.services.reminders.scheduled() == 1
     assert "Removed from your agenda" in await chat.say("/unbookmark s3-roundtable")
-    assert core.services["reminders"].scheduled() == 0
+    assert core.services.reminders.scheduled() == 0
     assert "was not in your agenda" in await chat.say("/unbookmark s3-roundtable")
 
 

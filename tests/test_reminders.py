@@ -11,7 +11,8 @@ import pytest
 
 from bot.app import Core
 from bot.clock import ManualClock
-from bot.notify.reminders import JOB_ID, affected_sessions
+from bot.notify.reminders import affected_sessions
+from bot.notify.wakeups import JOB_ID
 from bot.programme import load_programme
 from tests.conftest import PROGRAMME, Chat, at, make_core
 from tests.reminder_helpers import RecordingSender, advance, console_for, count, edited_programme, lines, plain
@@ -75,7 +76,7 @@ async def test_ten_restarts_in_a_row_add_no_duplicate_reminder(tmp_path: Path) -
         await core.close()
     core = await make_core(tmp_path, at("2025-06-04T08:00"))
     try:
-        assert core.services["reminders"].scheduled() == 3
+        assert core.services.reminders.scheduled() == 3
         sender = RecordingSender()
         core.push.attach(sender)
         await advance(core, at("2025-06-05T00:00"))
@@ -95,7 +96,7 @@ async def test_restart_across_a_due_time_delivers_the_missed_reminder_once(tmp_p
         sender = RecordingSender()
         core.push.attach(sender)
         try:
-            await core.services["tick"]()
+            await core.wakeups.fire_due()
             await core.push.drain()
             delivered = sender.titles()
         finally:
@@ -113,11 +114,11 @@ async def test_missed_reminder_whose_session_has_started_is_dropped_after_restar
     try:
         sender = RecordingSender()
         core.push.attach(sender)
-        await core.services["tick"]()
+        await core.wakeups.fire_due()
         await core.push.drain()
         assert sender.sent == []
         assert await count(core, "SELECT COUNT(*) FROM sent_reminders") == 0
-        assert "s1-cases" not in [sid for sid, _due in await core.services["reminders"].pending(1)]
+        assert "s1-cases" not in [sid for sid, _due in await core.services.reminders.pending(1)]
     finally:
         await core.close()
 
@@ -147,7 +148,7 @@ async def test_session_moved_while_the_service_was_down_is_rescheduled_at_start_
     try:
         user = await core.users.find(Chat(core).ref)
         assert user is not None
-        assert dict(await core.services["reminders"].pending(user.id))["s1-cases"] == at("2025-06-04T16:45")
+        assert dict(await core.services.reminders.pending(user.id))["s1-cases"] == at("2025-06-04T16:45")
     finally:
         await core.close()
 
@@ -158,7 +159,7 @@ async def test_session_removed_from_the_programme_loses_its_pending_reminder(tmp
         await core.programmes.reload(edited_programme(tmp_path, "s1-roundtable", remove="yes"))
         user = await core.users.find(Chat(core).ref)
         assert user is not None
-        assert [sid for sid, _due in await core.services["reminders"].pending(user.id)] == ["s1-cases", "s1-visit"]
+        assert [sid for sid, _due in await core.services.reminders.pending(user.id)] == ["s1-cases", "s1-visit"]
     finally:
         await core.close()
 
@@ -178,7 +179,7 @@ async def test_reminders_off_cancels_pending_reminders_and_on_restores_them(tmp_
         core.push.attach(sender)
         out = await chat.say("/reminders off")
         assert "Reminders are off" in out
-        assert core.services["reminders"].scheduled() == 0
+        assert core.services.reminders.scheduled() == 0
         await advance(core, at("2025-06-04T12:00"))
         assert sender.sent == []
         await chat.say("/reminders on")
@@ -222,7 +223,7 @@ async def test_changing_the_lead_time_reschedules_at_once(tmp_path: Path) -> Non
         assert "60 minutes before a session starts" in out
         user = await core.users.find(Chat(core).ref)
         assert user is not None
-        assert await core.services["reminders"].pending(user.id) == [
+        assert await core.services.reminders.pending(user.id) == [
             ("s1-cases", at("2025-06-04T10:15")),
             ("s1-visit", at("2025-06-04T12:30")),
             ("s1-roundtable", at("2025-06-04T15:30")),
@@ -243,7 +244,7 @@ async def test_reminder_is_written_to_the_outbox_with_a_dedupe_key_before_delive
     try:
         assert isinstance(core.clock, ManualClock)
         await core.clock.set(at("2025-06-04T11:00"))
-        await core.services["tick"]()
+        await core.wakeups.fire_due()
         rows = await core.db.fetchall("SELECT dedupe_key, status FROM outbox")
         assert [(r[0], r[1]) for r in rows] == [("reminder:session:s1-cases", "pending")]
     finally:
@@ -265,20 +266,18 @@ async def test_reminder_is_rendered_in_the_delegates_language(tmp_path: Path) ->
         await core.close()
 
 
-async def test_start_hook_arms_apscheduler_for_the_next_due_reminder(tmp_path: Path) -> None:
+async def test_starting_the_core_arms_apscheduler_for_the_next_due_reminder(tmp_path: Path) -> None:
     core = await _subscribed_core(tmp_path, at("2025-06-04T10:00"))
     try:
-        engine = core.services["reminders"]
         before = dt.datetime.now(dt.timezone.utc)
-        for hook in core.services["on_start"]:
-            await hook()
-        job = engine._scheduler.get_job(JOB_ID)
+        await core.start()
+        job = core.wakeups._scheduler.get_job(JOB_ID)
         # the 11:00 reminder is one hour of service time away, whatever the wall clock says
         expected = before + dt.timedelta(hours=1)
         assert abs((job.next_run_time - expected).total_seconds()) < 5
     finally:
         await core.close()
-    assert core.services["reminders"]._scheduler is None
+    assert core.wakeups._scheduler is None
 
 
 async def test_a_sent_reminder_is_not_sent_again_when_a_shorter_lead_brings_it_back(tmp_path: Path) -> None:
@@ -310,7 +309,7 @@ async def test_a_session_moved_to_another_stream_leaves_the_old_streams_follower
         await core.programmes.reload(edited_programme(tmp_path, "s1-roundtable", stream="s2"))
         user = await core.users.find(Chat(core).ref)
         assert user is not None
-        assert "s1-roundtable" not in dict(await core.services["reminders"].pending(user.id))
+        assert "s1-roundtable" not in dict(await core.services.reminders.pending(user.id))
     finally:
         await core.close()
 
@@ -323,6 +322,6 @@ async def test_a_bookmarked_session_moved_in_the_programme_is_rescheduled_for_it
         await core.programmes.reload(edited_programme(tmp_path, "wrap-up", start="2025-06-06T15:00", end="2025-06-06T16:00"))
         user = await core.users.find(chat.ref)
         assert user is not None
-        assert await core.services["reminders"].pending(user.id) == [("wrap-up", at("2025-06-06T14:45"))]
+        assert await core.services.reminders.pending(user.id) == [("wrap-up", at("2025-06-06T14:45"))]
     finally:
         await core.close()

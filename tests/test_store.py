@@ -10,6 +10,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.conversation import Choice, Choices, File, Reply, Text, UserRef
 from bot.notify import codec
+from bot.notify.wakeups import Wakeups
 from bot.notify.outbox import Delivered, Failed, Outbox, PushPort, Retry
 from bot.store import Database, Users
 from tests.conftest import at
@@ -186,25 +187,33 @@ async def test_cancel_by_key_prefix(db: Database) -> None:
     assert [r[0].body for _, r in sender.sent] == ["b"]
 
 
-async def test_worker_wakes_on_the_clock(db: Database) -> None:
+async def test_an_item_pushed_for_later_goes_out_when_the_wake_up_path_reaches_its_time(db: Database) -> None:
     import asyncio
 
     clock, user, port, sender = await push_setup(db, [])
-    worker = port.workers["test"]
-    worker.start()
+    wakeups = Wakeups(clock)
+    wakeups.add(port)
+    port.on_schedule_change = wakeups.rearm
+    await port.start()
     try:
+        while port.workers["test"].busy:  # its first look, at start-up
+            await asyncio.sleep(0)
         await port.push(user.id, "test", [Text("later")], at=NOW + dt.timedelta(minutes=5))
+        assert await wakeups.next_due() == NOW + dt.timedelta(minutes=5)
+        await wakeups.fire_due()
         for _ in range(50):
             await asyncio.sleep(0)
         assert sender.sent == []
         await clock.advance(dt.timedelta(minutes=5))
+        await wakeups.fire_due()  # what APScheduler does in production at that instant
         for _ in range(200):
             if sender.sent:
                 break
             await asyncio.sleep(0.01)
         assert len(sender.sent) == 1
+        assert await wakeups.next_due() is None
     finally:
-        await worker.stop()
+        await port.stop()
 
 
 async def test_a_delegate_seen_again_soon_costs_no_write(db: Database) -> None:

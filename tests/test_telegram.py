@@ -77,7 +77,7 @@ async def test_command_menus_are_translated_per_language(telegram: Harness, fake
 
 
 async def test_without_a_token_there_is_no_channel(core: Core) -> None:
-    assert build_channel(core, web.Application()) is None
+    assert build_channel(core.ports(), web.Application()) is None
 
 
 # -- webhook ---------------------------------------------------------------------
@@ -112,7 +112,7 @@ async def test_an_update_replayed_after_a_restart_has_no_second_effect(tmp_path:
         core = await make_core(tmp_path, at("2025-06-05T10:00"))
         core.settings = telegram_settings(core, fake_api)
         web_app = web.Application()
-        channel = build_channel(core, web_app)
+        channel = build_channel(core.ports(), web_app)
         assert channel is not None
         await channel.start()
         from aiohttp.test_utils import TestClient, TestServer
@@ -209,10 +209,12 @@ async def test_venues_are_pins_and_fall_back_to_text_without_coordinates(telegra
 async def test_polls_are_native_and_answers_reach_the_core(telegram: Harness, fake_api: FakeBotAPI) -> None:
     votes: list[tuple[UserRef, str, tuple[int, ...]]] = []
 
-    async def on_answer(user: UserRef, poll_id: str, options: tuple[int, ...]) -> None:
-        votes.append((user, poll_id, options))
+    async def on_answer(req: Request, ctx: Context) -> Sequence[Reply]:
+        assert req.poll_answer is not None
+        votes.append((req.user, req.poll_answer.poll_id, req.poll_answer.option_ids))
+        return []
 
-    telegram.core.services["poll_answer"] = on_answer
+    telegram.core.router.poll_answer(on_answer)
     reply_with(telegram.core, "rate", Poll("How was it?", ("Great", "Good", "Poor"), poll_id="feedback-opening"))
     calls = await telegram.say("/rate")
     assert calls[0].method == "sendPoll"
@@ -360,7 +362,7 @@ async def test_network_errors_are_retried_with_backoff(telegram: Harness, fake_a
 async def test_long_polling_answers_and_a_refetched_update_is_ignored(core: Core, fake_api: FakeBotAPI) -> None:
     core.settings = telegram_settings(core, fake_api, telegram_webhook_url=None, telegram_webhook_secret=None)
     web_app = web.Application()
-    channel = build_channel(core, web_app)
+    channel = build_channel(core.ports(), web_app)
     assert channel is not None and not web_app.router.routes()
     await channel.start()
     try:
@@ -445,7 +447,7 @@ async def test_a_refused_webhook_stops_start_up_cleanly(core: Core, fake_api: Fa
     from telegram.error import BadRequest
 
     core.settings = telegram_settings(core, fake_api)
-    channel = build_channel(core, web.Application())
+    channel = build_channel(core.ports(), web.Application())
     assert channel is not None
     fake_api.fail_next("setWebhook", 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
     with pytest.raises(BadRequest, match="(?i)https url"):

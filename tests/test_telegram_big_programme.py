@@ -55,7 +55,7 @@ async def big(tmp_path: Path, big_yaml: Path, fake_api: FakeBotAPI) -> AsyncIter
     core: Core = await make_core(tmp_path, at("2025-06-05T10:00"), programme=big_yaml)
     core.settings = telegram_settings(core, fake_api)
     web_app = web.Application()
-    channel = build_channel(core, web_app)
+    channel = build_channel(core.ports(), web_app)
     assert channel is not None
     await channel.start()
     async with TestClient(TestServer(web_app)) as client:

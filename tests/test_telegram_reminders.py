@@ -44,7 +44,7 @@ async def core(tmp_path: Path) -> AsyncIterator[Core]:
 
 async def tick_and_deliver(core: Core) -> None:
     """What the service does when reminders fall due: the engine pushes them, the Telegram worker delivers them."""
-    await core.services["tick"]()
+    await core.wakeups.fire_due()
     await core.push.drain()
 
 

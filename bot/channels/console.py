@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TextIO
 
 from bot import i18n
-from bot.app import Core
 from bot.clock import ManualClock, parse_duration, parse_instant
 from bot.conversation import Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
 from bot.i18n import _
 from bot.notify.outbox import Delivered, Outcome
+from bot.notify.wakeups import Wakeups
+from bot.ports import ChannelPorts
 
 CHANNEL = "console"
 
@@ -65,27 +66,35 @@ class ConsoleSender:
 
     channel = CHANNEL
 
-    def __init__(self, core: Core, out: TextIO) -> None:
-        self.core = core
+    def __init__(self, ports: ChannelPorts, out: TextIO) -> None:
+        self.ports = ports
         self.out = out
 
     async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
-        record = await self.core.users.find(user)
-        with i18n.use(self.core.catalogs.get(self.core.locale_for(record))):
-            stamp = i18n.format_datetime(self.core.clock.now(), self.core.programmes.programme.zone)
+        record = await self.ports.users.find(user)
+        with i18n.use(self.ports.locales.localizer(record)):
+            stamp = i18n.format_datetime(self.ports.clock.now(), self.ports.event_zone())
             print(f"\n🔔 [{stamp}]\n{render(replies)}\n", file=self.out, flush=True)
         return Delivered()
 
 
 class ConsoleChannel:
-    """One delegate at a terminal (or a script) talking to the core."""
+    """One delegate at a terminal (or a script) talking to the core.
 
-    def __init__(self, core: Core, user_id: str = "local", out: TextIO | None = None, echo: bool = False) -> None:
-        self.core = core
+    With a :class:`~bot.clock.ManualClock` (``--at``) it is also the rehearsal's
+    driver: ``:advance`` moves the clock step by step through the one wake-up
+    path, so reminders arrive as their instants pass.
+    """
+
+    def __init__(
+        self, ports: ChannelPorts, wakeups: Wakeups, user_id: str = "local", out: TextIO | None = None, echo: bool = False
+    ) -> None:
+        self.ports = ports
+        self.wakeups = wakeups
         self.user = UserRef(CHANNEL, user_id)
         self.out = out or sys.stdout
         self.echo = echo
-        self.worker = core.push.attach(ConsoleSender(core, self.out))
+        self.worker = ports.push.attach(ConsoleSender(ports, self.out))
 
     def print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -95,20 +104,20 @@ class ConsoleChannel:
 
         ``/lang`` inside the console stores a choice, as on every channel.
         """
-        chosen = self.core.catalogs.negotiate(tag)
+        chosen = self.ports.catalogs.negotiate(tag)
         if chosen is not None:
-            self.core.session_locales[self.user] = chosen
+            self.ports.locales.for_this_run[self.user] = chosen
         return chosen
 
     async def say(self, text: str) -> list[Reply]:
         """Send one line as the delegate; print and return the replies."""
-        replies = await self.core.handle(Request(user=self.user, text=text))
+        replies = await self.ports.handle(Request(user=self.user, text=text))
         self.print(render(replies))
-        await self.core.push.drain()
+        await self.ports.push.drain()
         return replies
 
     async def localizer(self) -> i18n.Localizer:
-        return self.core.catalogs.get(self.core.locale_for(await self.core.users.find(self.user)))
+        return self.ports.locales.localizer(await self.ports.users.find(self.user))
 
     async def console_command(self, line: str) -> bool:
         """Handle ``:at``, ``:advance``, ``:now``, ``:quit``; False means stop."""
@@ -117,7 +126,7 @@ class ConsoleChannel:
 
     async def _console_command(self, line: str) -> bool:
         word, _sep, arg = line[1:].strip().partition(" ")
-        clock = self.core.clock
+        clock = self.ports.clock
         if word in {"quit", "q", "exit"}:
             return False
         if word in {"at", "advance"}:
@@ -126,41 +135,34 @@ class ConsoleChannel:
                 return True
             try:
                 if word == "at":
-                    target = parse_instant(arg, self.core.programmes.programme.zone)
+                    target = parse_instant(arg, self.ports.event_zone())
                 else:
                     target = clock.now() + parse_duration(arg)
             except ValueError:
                 self.print(_("I cannot read \"{value}\". Use :at 2025-06-04T09:00 or :advance 45m (also 2h, 1d, 1h30m).").format(value=arg))
                 return True
             await self.advance_to(target)
-            self.print("🕑 " + i18n.format_datetime(clock.now(), self.core.programmes.programme.zone))
+            self.print("🕑 " + i18n.format_datetime(clock.now(), self.ports.event_zone()))
             return True
         if word == "now":
-            self.print("🕑 " + i18n.format_datetime(clock.now(), self.core.programmes.programme.zone))
+            self.print("🕑 " + i18n.format_datetime(clock.now(), self.ports.event_zone()))
             return True
         self.print(_("Console commands: :at <ISO-8601>, :advance <45m|2h|1d>, :now, :quit"))
         return True
 
     async def advance_to(self, target: dt.datetime) -> None:
         """Move the rehearsal clock step by step, delivering pushes as they fall due."""
-        clock = self.core.clock
+        clock = self.ports.clock
         assert isinstance(clock, ManualClock)
-        ticker = self.core.services.get("tick")
         while True:
-            if ticker is not None:
-                await ticker()
-            due = [d for d in [await self.core.outbox.next_due(CHANNEL)] if d is not None and d <= target]
-            # features that schedule pushes themselves (reminders) say when they next wake
-            for next_due in self.core.services.get("next_due", ()):
-                wake = await next_due()
-                if wake is not None and clock.now() < wake <= target:
-                    due.append(wake)
-            step = min([target, *due])
+            await self.wakeups.fire_due()
+            await self.ports.push.drain()
+            wake = await self.wakeups.next_due()
+            step = min(target, wake) if wake is not None and wake > clock.now() else target
             if step > clock.now():
                 await clock.set(step)
-            if ticker is not None:
-                await ticker()
-            await self.core.push.drain()
+            await self.wakeups.fire_due()
+            await self.ports.push.drain()
             if clock.now() >= target:
                 break
         if target < clock.now():
@@ -170,10 +172,8 @@ class ConsoleChannel:
         if prompt:
             with i18n.use(await self.localizer()):
                 self.print(_("Type a message (\"help\" for ideas); :quit to leave."))
-        ticker = self.core.services.get("tick")
-        if ticker is not None:
-            await ticker()
-        await self.core.push.drain()
+        await self.wakeups.fire_due()
+        await self.ports.push.drain()
         async for raw in lines:
             line = raw.strip()
             if not line:

@@ -18,9 +18,8 @@ which keeps to Telegram's flood limits and maps its errors to outbox outcomes.
 
 An update is recorded as processed before it is handled: a crash in the
 middle of handling loses that one answer rather than risking a second
-bookmark or vote.  Answers to native polls reach the core through the
-optional hook ``core.services["poll_answer"]``, an
-``async fn(user: UserRef, poll_id: str, option_ids: tuple[int, ...])``.
+bookmark or vote.  Answers to native polls reach the core as ordinary
+requests carrying a :class:`~bot.conversation.PollAnswer`.
 """
 
 from __future__ import annotations
@@ -78,6 +77,7 @@ from bot.conversation import (
     Image,
     Location,
     Poll,
+    PollAnswer,
     Reply,
     Request,
     Text,
@@ -88,7 +88,7 @@ from bot.notify.outbox import Delivered, Failed, Outcome, Retry
 from bot.store.db import iso
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.ports import ChannelPorts
     from bot.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -679,17 +679,17 @@ class TelegramChannel:
 
     name = CHANNEL
 
-    def __init__(self, core: Core, app: Application, *, webhook_url: str | None = None, webhook_secret: str | None = None) -> None:
-        self.core = core
+    def __init__(self, ports: ChannelPorts, app: Application, *, webhook_url: str | None = None, webhook_secret: str | None = None) -> None:
+        self.ports = ports
         self.app = app
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         #: where the Bot API is, for messages (never the URL itself: it holds the token)
-        self.api_host = urlsplit(core.settings.telegram_api_url or "https://api.telegram.org").netloc
-        now = core.clock.now
-        self.callbacks = CallbackCodec(core.db, now)
-        self.updates = UpdateLog(core.db, now)
-        self.renderer = Renderer(app, self.callbacks, core.db, now)
+        self.api_host = urlsplit(ports.settings.telegram_api_url or "https://api.telegram.org").netloc
+        now = ports.clock.now
+        self.callbacks = CallbackCodec(ports.db, now)
+        self.updates = UpdateLog(ports.db, now)
+        self.renderer = Renderer(app, self.callbacks, ports.db, now)
         self.sender = TelegramSender(self.renderer)
         app.add_handler(TypeHandler(Update, self._on_update))
         app.add_error_handler(self._on_error)
@@ -741,8 +741,8 @@ class TelegramChannel:
 
     async def publish_commands(self) -> None:
         """``setMyCommands`` once per catalog language, and once as the default."""
-        catalogs = self.core.catalogs
-        default_tag = self.core.locale_for(None)
+        catalogs = self.ports.catalogs
+        default_tag = self.ports.locales.default()
         done: set[str] = set()
         for tag in sorted(catalogs.tags, key=lambda t: (t != default_tag, t)):
             code = Locale.parse(tag).language
@@ -760,9 +760,9 @@ class TelegramChannel:
 
     def commands(self, tag: str) -> list[BotCommand]:
         """The menu in one language, within Telegram's limits for names and descriptions."""
-        translations = self.core.catalogs.get(tag).translations
+        translations = self.ports.catalogs.get(tag).translations
         out = []
-        for command in self.core.router.menu():
+        for command in self.ports.menu():
             if not _COMMAND_NAME.match(command.name):
                 logger.warning("command /%s cannot be a Telegram command; left out of the menu", command.name)
                 continue
@@ -829,7 +829,7 @@ class TelegramChannel:
             request = self._request(user, location=Location(loc.latitude, loc.longitude), message_id=str(message.message_id))
         else:
             return
-        replies = await self.core.handle(request)
+        replies = await self.ports.handle(request)
         await self._answer(message.chat_id, replies)
 
     async def _answer(self, chat_id: int, replies: Sequence[Reply], edit: Message | None = None) -> None:
@@ -845,7 +845,7 @@ class TelegramChannel:
         payload = await self.callbacks.decode(query.data) if query.data else None
         request = self._request(query.from_user, payload=payload if payload is not None else (query.data or "#"))
         try:
-            replies = await self.core.handle(request)
+            replies = await self.ports.handle(request)
         finally:
             try:
                 await self.renderer.call("answerCallbackQuery", {"callback_query_id": query.id})
@@ -862,20 +862,24 @@ class TelegramChannel:
             return
         status = member.new_chat_member.status
         active = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-        known = await self.core.users.set_active(UserRef(CHANNEL, str(member.chat.id)), active)
+        known = await self.ports.users.set_active(UserRef(CHANNEL, str(member.chat.id)), active)
         logger.info("a Telegram delegate is now %s%s", "active" if active else "inactive", "" if known else " (unknown user)")
         logger.debug("membership change in chat %s", member.chat.id)
 
     async def _on_poll_answer(self, update: Update) -> None:
         answer = update.poll_answer
         assert answer is not None
-        row = await self.core.db.fetchone(
-            "SELECT poll_id FROM telegram_polls WHERE telegram_poll_id = ?", (answer.poll_id,)
+        if answer.user is None:
+            return  # an anonymous poll's answer: ours are never anonymous
+        row = await self.ports.db.fetchone(
+            "SELECT poll_id, chat_id FROM telegram_polls WHERE telegram_poll_id = ?", (answer.poll_id,)
         )
-        hook = self.core.services.get("poll_answer")
-        if row is None or hook is None or answer.user is None:
+        if row is None:
             return
-        await hook(UserRef(CHANNEL, str(answer.user.id)), row[0], tuple(answer.option_ids))
+        request = self._request(answer.user, poll_answer=PollAnswer(row[0], tuple(answer.option_ids)))
+        replies = await self.ports.handle(request)
+        if replies:
+            await self._answer(int(row[1]), replies)
 
 
 def build_application(
@@ -897,13 +901,13 @@ def build_application(
     return builder.build()
 
 
-def build_channel(core: Core, web_app: web.Application, *, request: BaseRequest | None = None) -> TelegramChannel | None:
+def build_channel(ports: ChannelPorts, web_app: web.Application, *, request: BaseRequest | None = None) -> TelegramChannel | None:
     """The Telegram channel, or None without ``BOT_TELEGRAM_TOKEN``.
 
     In webhook mode the update route (the path of ``BOT_TELEGRAM_WEBHOOK_URL``,
     else ``/telegram``) is added to ``web_app``.
     """
-    settings = core.settings
+    settings = ports.settings
     if not settings.telegram_token:
         return None
     webhook_url = settings.telegram_webhook_url
@@ -912,8 +916,8 @@ def build_channel(core: Core, web_app: web.Application, *, request: BaseRequest 
         secret = secrets.token_urlsafe(32)
         logger.info("BOT_TELEGRAM_WEBHOOK_SECRET is unset: using a random secret for this run")
     app = build_application(settings.telegram_token, api_url=settings.telegram_api_url, webhook=bool(webhook_url), request=request)
-    channel = TelegramChannel(core, app, webhook_url=webhook_url, webhook_secret=secret)
+    channel = TelegramChannel(ports, app, webhook_url=webhook_url, webhook_secret=secret)
     if webhook_url:
         web_app.router.add_post(urlsplit(webhook_url).path or DEFAULT_WEBHOOK_PATH, channel.webhook)
-    core.push.attach(channel.sender)
+    ports.push.attach(channel.sender)
     return channel

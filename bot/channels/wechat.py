@@ -33,8 +33,6 @@ import math
 import re
 import struct
 from collections import OrderedDict
-from collections.abc import Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 from xml.parsers.expat import ExpatError
@@ -50,13 +48,12 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
 from bot import i18n
-from bot.app import Core
 from bot.channels.wechat_api import WeChatAPI, WeChatAPIError, WeChatUnavailable
 from bot.channels.wechat_push import CHANNEL, WeChatSender
 from bot.channels.wechat_render import render_parts
-from bot.conversation import Location, Reply, Request, Text, UserRef
+from bot.conversation import Location, Request, Text, UserRef
 from bot.i18n import _
-from bot.router import Context, Next
+from bot.ports import Answer, ChannelPorts
 from bot.store.wechat import WeChatStore
 
 logger = logging.getLogger(__name__)
@@ -116,18 +113,6 @@ class _Answer:
     late: bool = False
 
 
-@dataclass(frozen=True)
-class _Reader:
-    """Who the core just answered, and in which language (set by the router middleware)."""
-
-    user_id: int
-    localizer: i18n.Localizer
-
-
-#: Set inside the task that answers one callback; each task has its own copy.
-_READER: ContextVar[_Reader | None] = ContextVar("wechat_reader", default=None)
-
-
 @dataclass
 class _Inflight:
     task: asyncio.Task[_Answer] | None = None
@@ -185,7 +170,7 @@ class WeChatChannel:
 
     def __init__(
         self,
-        core: Core,
+        ports: ChannelPorts,
         *,
         token: str,
         appid: str,
@@ -195,19 +180,18 @@ class WeChatChannel:
         template_id: str | None = None,
         reply_deadline: float = REPLY_DEADLINE,
     ) -> None:
-        self.core = core
+        self.ports = ports
         self.token = token
         self.appid = appid
         #: one wechatpy crypto per channel, the key decoded once
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
-        self.api = WeChatAPI(appid, secret, core.clock, base_url=api_url)
-        self.store = WeChatStore(core.db)
-        self.sender = WeChatSender(core, self.api, self.store, template_id)
-        self.worker = core.push.attach(self.sender)
+        self.api = WeChatAPI(appid, secret, ports.clock, base_url=api_url)
+        self.store = WeChatStore(ports.db)
+        self.sender = WeChatSender(ports, self.api, self.store, template_id)
+        self.worker = ports.push.attach(self.sender)
         self.reply_deadline = reply_deadline
         self._inflight: OrderedDict[str, _Inflight] = OrderedDict()
         self.callbacks_received = 0
-        core.router.use(self._note_reader)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(ROUTE, self.verify)
@@ -262,7 +246,7 @@ class WeChatChannel:
             logger.warning("refused a WeChat callback: %s (%s)", exc.status, exc.reason)
             return web.Response(status=exc.status, text=exc.reason)
         if inbound.request is None and not inbound.welcome and not inbound.unsubscribe:
-            await self.store.claim(inbound.key, inbound.openid, self.core.clock.now(), opens_window=inbound.opens_window)
+            await self.store.claim(inbound.key, inbound.openid, self.ports.clock.now(), opens_window=inbound.opens_window)
             return web.Response(text=SUCCESS)
         remaining = max(0.0, self.reply_deadline - (loop.time() - started))
         try:
@@ -367,7 +351,7 @@ class WeChatChannel:
         return Inbound(**common, request=Request(user=user, command="help", message_id=msg_id))
 
     def _passive(self, inbound: Inbound, part: str, timestamp: str, nonce: str) -> web.Response:
-        now = int(self.core.clock.now().timestamp())
+        now = int(self.ports.clock.now().timestamp())
         reply = TextReply(source=inbound.account, target=inbound.openid, content=_cdata(part), time=now).render()
         if self.crypto is not None:
             reply = self.crypto.encrypt_message(reply, nonce, timestamp or str(now))
@@ -405,18 +389,18 @@ class WeChatChannel:
 
     async def _process(self, inbound: Inbound, entry: _Inflight) -> _Answer:
         """Claim the callback, ask the core, store the reply; push it if the HTTP answer left without it."""
-        core = self.core
-        claim = await self.store.claim(inbound.key, inbound.openid, core.clock.now(), opens_window=inbound.opens_window)
+        ports = self.ports
+        claim = await self.store.claim(inbound.key, inbound.openid, ports.clock.now(), opens_window=inbound.opens_window)
         if not claim.new:
             # handled before a restart: the same reply, no second effect
             if claim.parts is not None:
                 return _Answer(list(claim.parts), late=claim.late)
-            record = await core.users.find(UserRef(CHANNEL, inbound.openid))
-            with i18n.use(core.catalogs.get(core.locale_for(record))):
+            record = await ports.users.find(UserRef(CHANNEL, inbound.openid))
+            with i18n.use(ports.locales.localizer(record)):
                 return _Answer([_("Sorry, I was interrupted while answering that. Please send it again.")])
         try:
-            replies = await self._ask_core(inbound)
-            parts = await self._render(inbound, replies)
+            answer = await self._ask_core(inbound)
+            parts = self._render(answer)
         except Exception:
             # a fault of ours (the core turns handler errors into replies): WeChat's retry may try again
             with contextlib.suppress(Exception):
@@ -430,33 +414,16 @@ class WeChatChannel:
             await self._push(inbound, parts)
         return _Answer(parts, late=late)
 
-    async def _ask_core(self, inbound: Inbound) -> list[Reply]:
-        core = self.core
+    async def _ask_core(self, inbound: Inbound) -> Answer | None:
+        ports = self.ports
         user = UserRef(CHANNEL, inbound.openid)
         if inbound.unsubscribe:
-            await core.users.set_active(user, False)
-            return []
-        if inbound.welcome:
-            return await core.handle(Request(user=user, command="start", language_hint=await self._language(inbound.openid)))
-        assert inbound.request is not None
-        return await core.handle(inbound.request)
-
-    async def _note_reader(self, req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
-        """Router middleware: remember who was answered in which language, for rendering the reply."""
-        replies = await call_next(req, ctx)
-        if req.user.channel == CHANNEL and ctx.user is not None:
-            _READER.set(_Reader(ctx.user.id, ctx.localizer))
-        return replies
-
-    async def _reader(self, openid: str) -> _Reader | None:
-        """The follower just answered (noted by the middleware), else looked up."""
-        noted = _READER.get()
-        if noted is not None:
-            return noted
-        record = await self.core.users.find(UserRef(CHANNEL, openid))
-        if record is None:
+            await ports.users.set_active(user, False)
             return None
-        return _Reader(record.id, self.core.catalogs.get(self.core.locale_for(record)))
+        if inbound.welcome:
+            return await ports.answer(Request(user=user, command="start", language_hint=await self._language(inbound.openid)))
+        assert inbound.request is not None
+        return await ports.answer(inbound.request)
 
     async def _language(self, openid: str) -> str | None:
         """The new follower's WeChat language, where the API tells it; else None (the event's default)."""
@@ -466,20 +433,21 @@ class WeChatChannel:
             logger.info("no WeChat language for a new follower: %s", exc)
             return None
 
-    async def _render(self, inbound: Inbound, replies: list[Reply]) -> list[str]:
-        if not replies:
+    @staticmethod
+    def _render(answer: Answer | None) -> list[str]:
+        """The answer as text parts, in the language the core answered in."""
+        if answer is None or not answer.replies:
             return []
-        reader = await self._reader(inbound.openid)
-        with i18n.use(reader.localizer if reader else self.core.catalogs.get(self.core.locale_for(None))):
-            return render_parts(replies)
+        with i18n.use(answer.localizer):
+            return render_parts(answer.replies)
 
     async def _push(self, inbound: Inbound, parts: list[str], after: dt.timedelta | None = None) -> None:
         """Parts of a reply by customer-service message, through the outbox (once per callback)."""
-        record = await self.core.users.find(UserRef(CHANNEL, inbound.openid))
+        record = await self.ports.users.find(UserRef(CHANNEL, inbound.openid))
         if record is None:
             return
-        at = self.core.clock.now() + after if after else None
-        await self.core.push.push(record.id, CHANNEL, [Text(p) for p in parts], at=at, dedupe_key=f"wechat-reply:{inbound.key}")
+        at = self.ports.clock.now() + after if after else None
+        await self.ports.push.push(record.id, CHANNEL, [Text(p) for p in parts], at=at, dedupe_key=f"wechat-reply:{inbound.key}")
 
     def _expire(self, entry: _Inflight) -> None:
         entry.expires = asyncio.get_running_loop().time() + INFLIGHT_TTL
@@ -526,13 +494,13 @@ def _location(lat: object, lon: object, label: str | None) -> Location:
     return Location(latitude, longitude, label)
 
 
-def build_channel(core: Core, web_app: web.Application) -> WeChatChannel | None:
+def build_channel(ports: ChannelPorts, web_app: web.Application) -> WeChatChannel | None:
     """The WeChat channel with its ``/wechat`` route, or None unless token, AppID and secret are set."""
-    s = core.settings
+    s = ports.settings
     if not (s.wechat_token and s.wechat_appid and s.wechat_secret):
         return None
     channel = WeChatChannel(
-        core,
+        ports,
         token=s.wechat_token,
         appid=s.wechat_appid,
         secret=s.wechat_secret,

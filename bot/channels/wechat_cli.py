@@ -11,18 +11,19 @@ from bot.channels.wechat_api import WeChatAPI, WeChatAPIError, WeChatUnavailable
 from bot.channels.wechat_menu import menu_definition
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.programme import Programme
 
 logger = logging.getLogger(__name__)
 
 
-async def wechat_menu(settings: Settings, *, dry_run: bool = False) -> int:
+async def wechat_menu(settings: Settings, *, dry_run: bool = False, programme: Programme | None = None) -> int:
     """Create the menu, labelled in the event's default language; 0 on success."""
     if not dry_run and not (settings.wechat_appid and settings.wechat_secret):
         print("Set BOT_WECHAT_APPID and BOT_WECHAT_SECRET (or use --dry-run).", file=sys.stderr)
         return 2
-    core = await build_core(settings, SystemClock())
+    core = await build_core(settings, SystemClock(), programme=programme)
     try:
-        default = core.catalogs.negotiate(core.programmes.programme.event.default_language) or "en"
+        default = core.locales.default()
         menu = menu_definition(core.router, core.catalogs.get(default))
     finally:
         await core.close()

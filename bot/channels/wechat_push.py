@@ -16,7 +16,6 @@ import logging
 from typing import Final
 
 from bot import i18n
-from bot.app import Core
 from bot.channels.wechat_api import (
     ERR_BUSY,
     ERR_DAILY_QUOTA,
@@ -30,7 +29,7 @@ from bot.channels.wechat_api import (
 from bot.channels.wechat_render import render_parts, render_text
 from bot.conversation import Reply, UserRef
 from bot.notify.outbox import Delivered, Failed, Outcome, Retry
-from bot.programme import localized
+from bot.ports import ChannelPorts
 from bot.store.wechat import WeChatStore
 
 logger = logging.getLogger(__name__)
@@ -54,24 +53,24 @@ class WeChatSender:
 
     channel = CHANNEL
 
-    def __init__(self, core: Core, api: WeChatAPI, store: WeChatStore, template_id: str | None = None) -> None:
-        self.core = core
+    def __init__(self, ports: ChannelPorts, api: WeChatAPI, store: WeChatStore, template_id: str | None = None) -> None:
+        self.ports = ports
         self.api = api
         self.store = store
         self.template_id = template_id
 
     async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
         """Customer-service messages inside the window, else the template fallback (see the module docstring)."""
-        record = await self.core.users.find(user)
+        record = await self.ports.users.find(user)
         if record is not None and not record.active:
             return Failed("the follower unfollowed the account")
-        with i18n.use(self.core.catalogs.get(self.core.locale_for(record))):
+        with i18n.use(self.ports.locales.localizer(record)):
             parts = render_parts(replies)
             title = next((t for r in replies if (t := getattr(r, "title", None))), None) or self._event_name()
             summary = render_text(replies)
         if not parts:
             return Delivered()
-        now = self.core.clock.now()
+        now = self.ports.clock.now()
         window = await self.store.window(user.platform_id)
         if window is None or not window.open_at(now, SERVICE_WINDOW):
             return await self._template(user, title, summary, "outside the 48-hour customer-service window")
@@ -81,7 +80,7 @@ class WeChatSender:
                 await self.api.send_text(user.platform_id, part)
             except WeChatAPIError as exc:
                 if exc.errcode in WINDOW_ERRORS:
-                    await self.store.window_exhausted(user.platform_id, self.core.clock.now())
+                    await self.store.window_exhausted(user.platform_id, self.ports.clock.now())
                     reason = f"customer-service message refused (errcode {exc.errcode})"
                     if sent:
                         rest = "\n".join(parts[sent:])
@@ -114,8 +113,7 @@ class WeChatSender:
 
     def _event_name(self) -> str:
         """The event's (short) name in the current locale."""
-        event = self.core.programmes.programme.event
-        return localized(event.short_name or event.name, i18n.current().tag, event.default_language)
+        return self.ports.event_name(i18n.current().tag)
 
     @staticmethod
     def _outcome(exc: WeChatAPIError, sent: int, total: int, prefix: str = "") -> Outcome:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, Union
 
@@ -182,22 +182,39 @@ class Outbox:
 
 
 class DeliveryWorker:
-    """Delivers one channel's due outbox items, sleeping on the clock in between."""
+    """Delivers one channel's due outbox items when woken.
 
-    def __init__(self, outbox: Outbox, sender: Sender, clock: Clock, *, batch: int = 100) -> None:
+    It never sleeps on the clock itself: :class:`PushPort` wakes it when an
+    item is pushed or falls due (through the one wake-up path), and it reports
+    when it is idle again so the next due item is armed.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        sender: Sender,
+        clock: Clock,
+        *,
+        batch: int = 100,
+        on_idle: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.outbox = outbox
         self.sender = sender
         self.clock = clock
         self.batch = batch
+        self.on_idle = on_idle
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.busy = False
+        """Woken or draining: what is due on this channel is being taken care of."""
 
     @property
     def channel(self) -> str:
         return self.sender.channel
 
     def wake(self) -> None:
-        """Something new may be due: look again now."""
+        """Something may be due: look now (in the running task)."""
+        self.busy = self._task is not None
         self._wake.set()
 
     async def drain(self) -> int:
@@ -218,21 +235,24 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         while True:
+            await self._wake.wait()
             self._wake.clear()
-            await self.drain()
-            due = await self.outbox.next_due(self.channel)
-            sleepers = [asyncio.ensure_future(self._wake.wait())]
-            if due is not None:
-                sleepers.append(asyncio.ensure_future(self.clock.sleep_until(due)))
+            self.busy = True
             try:
-                await asyncio.wait(sleepers, return_when=asyncio.FIRST_COMPLETED)
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database went away for a moment: the wake-up path tries again
+                logger.exception("delivering %s outbox items failed", self.channel)
             finally:
-                for s in sleepers:
-                    s.cancel()
+                self.busy = self._wake.is_set()
+            if self.on_idle is not None:
+                await self.on_idle()
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self.run(), name=f"outbox-{self.channel}")
+            self.wake()  # what fell due while the service was down
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -240,20 +260,32 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            self.busy = False
 
 
 class PushPort:
-    """The channel-neutral way to push messages: write to the outbox, wake the worker."""
+    """The channel-neutral way to push messages: write to the outbox, wake the channel's worker.
+
+    It is also the outbox's participant in the one wake-up path
+    (:class:`~bot.notify.wakeups.Wakeups`): it tells when the next item falls
+    due on a channel that is not already busy, and wakes the workers then.
+    """
 
     def __init__(self, outbox: Outbox, clock: Clock) -> None:
         self.outbox = outbox
         self.clock = clock
         self.workers: dict[str, DeliveryWorker] = {}
+        self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
+        """Told when an item was pushed for later, or a worker is idle again (the wake-up path re-arms)."""
 
     def attach(self, sender: Sender) -> DeliveryWorker:
-        worker = DeliveryWorker(self.outbox, sender, self.clock)
+        worker = DeliveryWorker(self.outbox, sender, self.clock, on_idle=self._schedule_changed)
         self.workers[sender.channel] = worker
         return worker
+
+    async def _schedule_changed(self) -> None:
+        if self.on_schedule_change is not None:
+            await self.on_schedule_change()
 
     async def push(
         self,
@@ -270,9 +302,36 @@ class PushPort:
         )
         worker = self.workers.get(channel)
         if worker is not None and item is not None:
-            worker.wake()
+            if at is None or at <= now:
+                worker.wake()
+            else:
+                await self._schedule_changed()
         return item
 
     async def drain(self) -> int:
         """Deliver everything due now on every channel (console, tests)."""
         return sum([await w.drain() for w in self.workers.values()])
+
+    # -- the wake-up path -------------------------------------------------------
+
+    async def next_due(self) -> dt.datetime | None:
+        dues = [
+            d for channel, worker in self.workers.items()
+            if not worker.busy and (d := await self.outbox.next_due(channel)) is not None
+        ]
+        return min(dues) if dues else None
+
+    async def fire_due(self) -> None:
+        now = self.clock.now()
+        for channel, worker in self.workers.items():
+            due = await self.outbox.next_due(channel)
+            if due is not None and due <= now:
+                worker.wake()
+
+    async def start(self) -> None:
+        for worker in self.workers.values():
+            worker.start()
+
+    async def stop(self) -> None:
+        for worker in self.workers.values():
+            await worker.stop()

@@ -12,15 +12,14 @@ programme never leaves a stale reminder behind.
 :meth:`ReminderEngine.fire_due` pushes each due reminder through the
 :class:`~bot.notify.outbox.PushPort` (the outbox deduplicates it as well)
 and records it as sent; a due reminder whose session has already begun is
-dropped.  APScheduler only wakes the service when the next reminder is due;
-tests and the console call :meth:`fire_due` directly while they move a
-ManualClock.
+dropped.  The engine is one participant of :class:`~bot.notify.wakeups.Wakeups`,
+the one wake-up path: it says when the next reminder is due and is woken
+then (APScheduler in production; tests and the console move a ManualClock).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import enum
 import heapq
@@ -28,17 +27,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+from bot.clock import Clock
 from bot.conversation import Reply
-from bot.programme import Programme, Session
-from bot.store.db import iso, parse_iso
-from bot.store.users import UserRecord
-
-if TYPE_CHECKING:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-    from bot.app import Core
+from bot.notify.outbox import PushPort
+from bot.programme import Programme, ProgrammeHolder, Session
+from bot.store.audience import Audience
+from bot.store.db import Database, iso, parse_iso
+from bot.store.users import UserRecord, Users
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +43,6 @@ DEFAULT_LEAD: Final = dt.timedelta(minutes=15)
 DEFAULT_VISIT_LEAD: Final = dt.timedelta(minutes=30)
 FIRE_BATCH: Final = 500
 SQL_CHUNK: Final = 500  # ids per IN (...) list, well under SQLite's variable limit
-JOB_ID: Final = "reminders-wake"
 
 
 class Kind(str, enum.Enum):
@@ -75,7 +71,8 @@ def dedupe_key(session_id: str, kind: Kind | str) -> str:
     return f"reminder:{Kind(kind).value}:{session_id}"
 
 
-Renderer = Callable[["Core", UserRecord, Session, Kind, dt.datetime], Sequence[Reply]]
+Renderer = Callable[[UserRecord, Session, Kind, dt.datetime], Sequence[Reply]]
+"""What a reminder says: ``render(user, session, kind, now)``, in the user's language (a feature provides it)."""
 
 
 @dataclass(frozen=True)
@@ -105,17 +102,40 @@ def affected_sessions(old: Programme, new: Programme) -> set[str]:
 class ReminderEngine:
     """Derives the reminder schedule from the database and sends what is due, once."""
 
-    def __init__(self, core: Core, render: Renderer) -> None:
-        self.core = core
-        self.db = core.db
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        programmes: ProgrammeHolder,
+        users: Users,
+        push: PushPort,
+        audience: Audience,
+        render: Renderer,
+        on_schedule_change: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.programmes = programmes
+        self.users = users
+        self.push = push
+        self.audience = audience
         self.render = render
+        self.on_schedule_change = on_schedule_change
+        """Told when the earliest due reminder may have moved (the wake-up path re-arms)."""
         self._lock = asyncio.Lock()
-        self._scheduler: AsyncIOScheduler | None = None
-        self._armed_for: dt.datetime | None = None
         # the schedule: per delegate, session id -> due instant (UTC ISO text, which sorts);
         # the heap orders the same entries by due time, stale ones are skipped when popped
         self._by_user: dict[int, dict[str, str]] = {}
         self._heap: list[tuple[str, int, str]] = []
+
+    async def _rearm(self) -> None:
+        if self.on_schedule_change is not None:
+            await self.on_schedule_change()
+
+    async def on_programme_change(self, old: Programme, new: Programme) -> None:
+        """A reload: reschedule the delegates concerned by what moved."""
+        await self.reschedule_sessions(affected_sessions(old, new))
 
     # -- schedule -------------------------------------------------------------
 
@@ -132,18 +152,8 @@ class ReminderEngine:
         if not sessions:
             return None
         wanted = set(sessions)
-        agenda = self.core.programmes.agenda
-        streams = sorted({s.stream for sid in wanted if (s := agenda.session(sid)) is not None and s.stream})
-        ids = sorted(wanted)
         concerned = {uid for uid, entries in self._by_user.items() if not wanted.isdisjoint(entries)}
-        for sql, values in (
-            ("SELECT user_id FROM bookmarks WHERE session_id IN ({})", ids),
-            ("SELECT user_id FROM visit_signups WHERE session_id IN ({})", ids),
-            ("SELECT user_id FROM stream_subscriptions WHERE stream_id IN ({})", streams),
-        ):
-            for part in _chunks(values):
-                rows = await self.db.fetchall(sql.format(",".join("?" * len(part))), tuple(part))
-                concerned.update(r[0] for r in rows)
+        concerned |= await self.audience.concerned_by_sessions(self.programmes.agenda, wanted)
         if not concerned:
             return None
         stats = await self.reconcile(users=concerned)
@@ -151,8 +161,8 @@ class ReminderEngine:
         return stats
 
     async def _reconcile(self, user_list: list[int] | None) -> ReconcileStats:
-        now = self.core.clock.now()
-        agenda = self.core.programmes.agenda
+        now = self.clock.now()
+        agenda = self.programmes.agenda
         upcoming = {s.id: s for s in agenda.sessions if moment_of(s) > now}
         by_stream: dict[str, list[str]] = defaultdict(list)
         for sid, s in upcoming.items():
@@ -278,7 +288,7 @@ class ReminderEngine:
         pushed = 0
         async with self._lock:
             while True:
-                now = self.core.clock.now()
+                now = self.clock.now()
                 batch = self._take_due(iso(now))
                 if not batch:
                     break
@@ -291,7 +301,7 @@ class ReminderEngine:
                     )
                     already.update((r[0], r[1], r[2]) for r in rows)
                 records: dict[int, UserRecord | None] = {}
-                agenda = self.core.programmes.agenda
+                agenda = self.programmes.agenda
                 sent: list[tuple[int, str, str, str, str]] = []
                 for due, uid, sid in batch:
                     session = agenda.session(sid)
@@ -301,13 +311,13 @@ class ReminderEngine:
                     if (uid, sid, kind.value) in already:
                         continue
                     if uid not in records:
-                        records[uid] = await self.core.users.get(uid)
+                        records[uid] = await self.users.get(uid)
                     user = records[uid]
                     if user is None or not user.active:
                         continue
                     try:
-                        replies = self.render(self.core, user, session, kind, now)
-                        await self.core.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind))
+                        replies = self.render(user, session, kind, now)
+                        await self.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind))
                     except asyncio.CancelledError:
                         raise
                     except Exception:  # one broken reminder must not block the others
@@ -327,68 +337,3 @@ class ReminderEngine:
                     logger.info("%d due reminders not sent: session begun or gone, already sent, or delegate unreachable", skipped)
         await self._rearm()
         return pushed
-
-    # -- waking up (production) -----------------------------------------------
-
-    async def start(self) -> None:
-        """Start APScheduler and send what fell due while the service was down (an ``on_start`` hook)."""
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-        if self._scheduler is None:
-            self._scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
-            self._scheduler.start()
-        await self.fire_due()
-
-    async def stop(self) -> None:
-        if self._scheduler is not None:
-            with contextlib.suppress(Exception):
-                self._scheduler.shutdown(wait=False)
-            self._scheduler = None
-
-    async def _wake(self) -> None:
-        try:
-            await self.fire_due()
-        except Exception:
-            logger.exception("sending due reminders failed; retrying in a minute")
-            self._arm(self.core.clock.now() + dt.timedelta(minutes=1))
-
-    async def _rearm(self) -> None:
-        if self._scheduler is not None:
-            self._arm(await self.next_due())
-
-    def _arm(self, due: dt.datetime | None) -> None:
-        """Wake at ``due`` on the service clock (which may run ahead of the wall clock in a rehearsal)."""
-        scheduler = self._scheduler
-        if scheduler is None or (due == self._armed_for and scheduler.get_job(JOB_ID) is not None):
-            return
-        self._armed_for = due
-        if due is None:
-            with contextlib.suppress(Exception):
-                scheduler.remove_job(JOB_ID)
-            return
-        delay = max(dt.timedelta(0), due - self.core.clock.now())
-        scheduler.add_job(
-            self._wake, "date", run_date=dt.datetime.now(dt.timezone.utc) + delay, id=JOB_ID,
-            replace_existing=True, misfire_grace_time=None, coalesce=True,
-        )
-
-
-def install(core: Core, engine: ReminderEngine) -> None:
-    """Hook the engine into the core: programme changes, console ticks, service start and stop."""
-    core.services["reminders"] = engine
-
-    async def on_programme_change(old: Programme, new: Programme) -> None:
-        await engine.reschedule_sessions(affected_sessions(old, new))
-
-    core.programmes.on_change(on_programme_change)
-    previous: Callable[[], Awaitable[Any]] | None = core.services.get("tick")
-
-    async def tick() -> None:
-        if previous is not None:
-            await previous()
-        await engine.fire_due()
-
-    core.services["tick"] = tick
-    core.services.setdefault("next_due", []).append(engine.next_due)
-    core.services.setdefault("on_start", []).append(engine.start)
-    core.services.setdefault("on_close", []).append(engine.stop)

@@ -233,7 +233,7 @@ class Rig:
 async def wechat_rig(core: Core, api: FakeWeChatAPI, *, safe: bool = True, **options: Any) -> AsyncIterator[Rig]:
     """The channel as ``delegate-bot run`` serves it (same body limit), for one test."""
     params: dict[str, Any] = dict(token=TOKEN, appid=APPID, secret=SECRET, aes_key=AES_KEY if safe else None, api_url=api.url)
-    channel = WeChatChannel(core, **{**params, **options})
+    channel = WeChatChannel(core.ports(), **{**params, **options})
     app = web.Application(client_max_size=64 * 1024)
     channel.add_routes(app)
     client = TestClient(TestServer(app, host="127.0.0.1"))

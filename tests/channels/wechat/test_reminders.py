@@ -10,7 +10,7 @@ from tests.formats import plain, time
 
 async def tick_and_deliver(rig: Rig) -> None:
     """What the service does when reminders fall due: the engine pushes them, the WeChat worker delivers them."""
-    await rig.core.services["tick"]()
+    await rig.core.wakeups.fire_due()
     await rig.core.push.drain()
 
 

@@ -23,11 +23,11 @@ from tests.channels.wechat.kit import APPID, SECRET, TOKEN, FakeWeChatAPI, Follo
 
 def test_build_channel_needs_token_appid_and_secret(core: Core) -> None:
     app = web.Application()
-    assert build_channel(core, app) is None
+    assert build_channel(core.ports(), app) is None
     core.settings = dataclasses.replace(core.settings, wechat_token=TOKEN, wechat_appid=APPID)
-    assert build_channel(core, app) is None
+    assert build_channel(core.ports(), app) is None
     core.settings = dataclasses.replace(core.settings, wechat_secret=SECRET)
-    channel = build_channel(core, app)
+    channel = build_channel(core.ports(), app)
     assert isinstance(channel, WeChatChannel) and channel.crypto is None
     assert {(r.method, r.resource.canonical) for r in app.router.routes() if r.method != "HEAD"} == {("GET", "/wechat"), ("POST", "/wechat")}
     assert core.push.workers["wechat"].sender is channel.sender

@@ -1,0 +1,56 @@
+"""What a channel may use of the core: narrow ports, not the whole core.
+
+A channel turns platform updates into :class:`~bot.conversation.Request`
+objects and asks :attr:`ChannelPorts.answer`; it pushes through
+:attr:`ChannelPorts.push` (attaching its sender); it looks up delegates and
+their language to render pushes.  It never sees handlers, the router's
+middleware or the reminder engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from bot.clock import Clock
+    from bot.config import Settings
+    from bot.conversation import Reply, Request
+    from bot.i18n import Catalogs, Localizer, Locales
+    from bot.notify.outbox import PushPort
+    from bot.router import Command
+    from bot.store.db import Database
+    from bot.store.users import UserRecord, Users
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The core's replies to one request, with whom they are for and the language they are in."""
+
+    replies: list[Reply]
+    user: UserRecord | None
+    localizer: Localizer
+
+
+@dataclass(frozen=True)
+class ChannelPorts:
+    settings: Settings
+    clock: Clock
+    db: Database
+    """For the channel's own bookkeeping tables (update log, callbacks, windows)."""
+    answer: Callable[[Request], Awaitable[Answer]]
+    push: PushPort
+    users: Users
+    catalogs: Catalogs
+    locales: Locales
+    menu: Callable[[], Sequence[Command]]
+    """The commands to publish as platform menus."""
+    event_name: Callable[[str], str]
+    """The event's (short) name in a locale, e.g. as a template message's title."""
+    event_zone: Callable[[], ZoneInfo]
+
+    async def handle(self, request: Request) -> list[Reply]:
+        return (await self.answer(request)).replies

@@ -1,0 +1,42 @@
+"""What handlers may use, as typed fields (no registry keyed by strings).
+
+Built once by :func:`bot.app.build_core`, the composition root; a handler
+reaches it as ``ctx.services``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Settings
+    from bot.i18n import Catalogs, Locales
+    from bot.notify.outbox import Outbox, PushPort
+    from bot.notify.reminders import ReminderEngine
+    from bot.programme import ProgrammeHolder
+    from bot.router import Router
+    from bot.store.audience import Audience
+    from bot.store.db import Database
+    from bot.store.delegates import DelegateState
+    from bot.store.users import Users
+
+
+@dataclass
+class Services:
+    """The channel-neutral services, one instance per running bot."""
+
+    settings: Settings
+    clock: Clock
+    programmes: ProgrammeHolder
+    db: Database
+    users: Users
+    catalogs: Catalogs
+    locales: Locales
+    delegates: DelegateState
+    audience: Audience
+    reminders: ReminderEngine
+    outbox: Outbox
+    push: PushPort
+    router: Router
