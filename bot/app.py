@@ -15,7 +15,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Reply, Request
 from bot.i18n import Catalogs, Locales
-from bot.middleware import ChoiceMemory, error_middleware, user_middleware
+from bot.dialogues import SqliteDialogues
+from bot.middleware import DialogueMiddleware, error_middleware, user_middleware
 from bot.notify.outbox import Outbox, PushPort
 from bot.notify.reminders import ReminderEngine
 from bot.notify.wakeups import Wakeups
@@ -126,6 +127,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     push.on_schedule_change = wakeups.rearm
     router = Router()
     audience = Audience(db)
+    dialogues = SqliteDialogues(db)
     reminders = ReminderEngine(
         db=db, clock=clock, programmes=programmes, users=users, push=push, audience=audience,
         # what a reminder says is a feature's; ``services`` is bound by the time the first one is rendered
@@ -135,7 +137,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     services = Services(
         settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
         locales=locales, delegates=DelegateState(db), audience=audience, reminders=reminders,
-        outbox=outbox, push=push, router=router,
+        outbox=outbox, push=push, router=router, dialogues=dialogues,
     )
     programmes.on_change(reminders.on_programme_change)
     wakeups.add(reminders)
@@ -143,7 +145,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
 
     router.use(error_middleware)
     router.use(user_middleware)
-    router.use(ChoiceMemory())
+    router.use(DialogueMiddleware(dialogues))
     register_all(router)
     await reminders.reconcile()
 

@@ -3,19 +3,19 @@
 Each is ``async (request, ctx, call_next) -> replies``.  The composition root
 installs them in this order, outermost first: :func:`error_middleware` (so a
 failure anywhere below, user lookup included, becomes a polite reply),
-:func:`user_middleware`, then :class:`ChoiceMemory`.
+:func:`user_middleware`, then :class:`DialogueMiddleware`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from bot import i18n
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import PollAnswer, Reply, Request, Text
+from bot.dialogues import Dialogue, DialogueKey, DialogueStore, Offer
 from bot.i18n import _
-from bot.router import Context, Next
+from bot.router import STEP_PREFIX, Context, Next
 
 logger = logging.getLogger(__name__)
 
@@ -39,39 +39,68 @@ async def user_middleware(req: Request, ctx: Context, call_next: Next) -> Sequen
         return await call_next(req, ctx)
 
 
-class ChoiceMemory:
-    """Remembers each user's last offered choices, so "2" picks the second.
+class DialogueMiddleware:
+    """Numbered answers and pending steps, from the stored conversation state (:mod:`bot.dialogues`).
 
-    Channels without buttons (console, WeChat) show choices as numbered lines;
-    this middleware turns a bare number back into that choice's payload.
+    Before the handler: a bare number (or "1 3" under a multiple-choice poll)
+    becomes the offered choice's payload or a :class:`PollAnswer`; free text
+    while a step is pending goes to that step's handler; a typed command
+    abandons the step.  After it: the choices or poll the replies show
+    become what numbers answer next, committed before the replies go out.
     """
 
-    def __init__(self, capacity: int = 10_000) -> None:
-        self.capacity = capacity
-        self._last: OrderedDict[int, tuple[Choice, ...]] = OrderedDict()
-
-    def get(self, user_id: int) -> tuple[Choice, ...]:
-        return self._last.get(user_id, ())
-
-    def remember(self, user_id: int, options: tuple[Choice, ...]) -> None:
-        self._last[user_id] = options
-        self._last.move_to_end(user_id)
-        while len(self._last) > self.capacity:
-            self._last.popitem(last=False)
+    def __init__(self, store: DialogueStore) -> None:
+        self.store = store
 
     async def __call__(self, req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
-        if ctx.user is not None and req.text is not None and req.command is None:
-            number = req.text.strip().rstrip(".)")
-            if number.isdigit():
-                options = self.get(ctx.user.id)
-                index = int(number) - 1
-                if options and 0 <= index < len(options):
-                    req = req.with_payload(options[index].payload)
-                elif options:
-                    return [Text(_("Please answer with a number from 1 to {count}.").format(count=len(options)))]
+        key = DialogueKey.of(req.user)
+        dialogue = await self.store.load(key, ctx.now)
+        ctx.dialogue = dialogue
+        if req.text is not None and req.command is None:
+            numbers = _numbers(req.text)
+            offer = dialogue.offer
+            if numbers is not None and len(numbers) > 1 and not (offer is not None and offer.multiple):
+                numbers = None  # "10 15" is not an answer to a single choice: let it be read as words
+            if numbers is not None and offer is not None and offer.count:
+                picked = self._pick(req, offer, numbers)
+                if picked is None:
+                    return [Text(_("Please answer with a number from 1 to {count}.").format(count=offer.count))]
+                req = picked
+            elif dialogue.step is not None:
+                if req.text.lstrip().startswith("/"):
+                    await self.store.end(key, ctx.now)  # a typed command leaves the dialogue
+                    ctx.dialogue = Dialogue(offer=dialogue.offer)
+                else:
+                    ctx.step = dialogue.step
+                    req = req.with_command(STEP_PREFIX + dialogue.step.name, req.text.strip())
         replies = await call_next(req, ctx)
-        if ctx.user is not None:
-            offered = [r for r in replies if isinstance(r, Choices)]
-            if offered:
-                self.remember(ctx.user.id, offered[-1].options)
+        offer = Offer.from_replies(list(replies))
+        if offer is not None:
+            await self.store.offer(key, offer, ctx.now)
         return replies
+
+    @staticmethod
+    def _pick(req: Request, offer: Offer, numbers: tuple[int, ...]) -> Request | None:
+        if not all(1 <= n <= offer.count for n in numbers):
+            return None
+        if offer.poll_id is not None:
+            if len(numbers) > 1 and not offer.multiple:
+                return None
+            return req.with_poll_answer(PollAnswer(offer.poll_id, tuple(sorted({n - 1 for n in numbers}))))
+        if len(numbers) != 1:
+            return None
+        return req.with_payload(offer.payloads[numbers[0] - 1])
+
+
+def _numbers(text: str) -> tuple[int, ...] | None:
+    """``2``, ``2.``, ``2)``, ``２``, ``1 3``, ``1,3`` -> the numbers; None for anything else."""
+    words = text.replace(",", " ").replace("，", " ").replace("、", " ").split()
+    if not words:
+        return None
+    out = []
+    for word in words:
+        word = word.rstrip(".)")
+        if not word.isdecimal() or len(word) > 4:
+            return None
+        out.append(int(word))
+    return tuple(out)

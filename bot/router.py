@@ -16,10 +16,11 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from bot import i18n, intents
 from bot.conversation import Choice, Reply, Request, Text
+from bot.dialogues import Dialogue, Step
 from bot.i18n import Localizer, _
 from bot.store.users import UserRecord
 
@@ -35,6 +36,8 @@ Next = Callable[[Request, "Context"], Awaitable[Sequence[Reply]]]
 Middleware = Callable[[Request, "Context", Next], Awaitable[Sequence[Reply]]]
 SessionAction = Callable[["Context", "Session"], Awaitable[list[Choice]]]
 """A feature's buttons under a session (Bookmark, Join, How to get there...)."""
+#: Steps of dialogues are commands named with this prefix, which nobody can type.
+STEP_PREFIX: Final = "@"
 
 
 @dataclass
@@ -53,6 +56,10 @@ class Context:
     localizer: Localizer = field(default_factory=lambda: Localizer(i18n.SOURCE_LOCALE))
     via_button: bool = False
     command: Command | None = None
+    dialogue: Dialogue = field(default_factory=lambda: Dialogue())
+    """The stored conversation state as the request found it."""
+    step: Step | None = None
+    """The pending step this request answers (set when a step's handler runs)."""
 
     @classmethod
     def create(cls, services: Services, user: UserRecord | None = None, localizer: Localizer | None = None,
@@ -121,6 +128,14 @@ class Router:
             return fn
 
         return register
+
+    def step(self, name: str, *, role: Role | None = None) -> Callable[[Handler], Handler]:
+        """Register the handler of a dialogue step: free text while ``name`` is pending goes to it.
+
+        A step is a hidden command nobody can type, so the permission guard
+        checks ``role`` for it as for any command.
+        """
+        return self.command(STEP_PREFIX + name, hidden=True, role=role)
 
     def fallback(self, fn: Handler) -> Handler:
         """Handles free text that is no known command."""
@@ -198,6 +213,8 @@ class Router:
                     req = req.with_command(head.lower(), rest.strip())
         if req.command is not None:
             command = self.resolve(req.command)
+            if command is not None and command.name.startswith(STEP_PREFIX) and ctx.step is None:
+                command = None  # a step runs only while it is pending
             if command is None:
                 return [Text(_("I don't know the command /{command}. Send /help to see what I can do.").format(command=req.command))]
             ctx.command = command

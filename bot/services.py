@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
+    from bot.dialogues import DialogueStore
     from bot.i18n import Catalogs, Locales
     from bot.notify.outbox import Outbox, PushPort
     from bot.notify.reminders import ReminderEngine
@@ -40,3 +41,4 @@ class Services:
     outbox: Outbox
     push: PushPort
     router: Router
+    dialogues: DialogueStore
