@@ -103,6 +103,7 @@ class Core:
         while self._started:
             await self._started.pop().stop()
         await self.push.stop()
+        await self.services.dialogues.close()
         await self.db.close()
 
 

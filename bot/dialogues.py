@@ -19,6 +19,8 @@ it, and one contract test suite runs over both.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 from collections import OrderedDict
@@ -31,6 +33,10 @@ from bot.store.db import Database, iso, parse_iso
 
 #: How many conversations the SQLite store keeps in memory in front of the table.
 CACHE_SIZE: Final = 10_000
+#: Offers are written this long after the first unwritten one, together (seconds).
+FLUSH_DELAY: Final = 0.05
+#: Rows per statement when writing offers (4 parameters a row; SQLite allows 32766).
+MAX_BATCH: Final = 500
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,10 @@ class DialogueStore(Protocol):
         """Drop everything kept for ``key`` (a delegate's data deleted)."""
         ...
 
+    async def close(self) -> None:
+        """Make everything kept durable (called before the database closes)."""
+        ...
+
 
 def _live(dialogue: Dialogue, now: dt.datetime) -> Dialogue:
     if dialogue.step is not None and not dialogue.step.live_at(now):
@@ -149,19 +159,32 @@ class MemoryDialogues:
     async def forget(self, key: DialogueKey) -> None:
         self._state.pop(key, None)
 
+    async def close(self) -> None:
+        return None
+
 
 class SqliteDialogues:
-    """Conversation state in the ``dialogues`` table, with a write-through cache in front.
+    """Conversation state in the ``dialogues`` table, with a cache in front.
 
     Reads come from the cache once a conversation has been seen (this store
-    is the table's only writer); a write whose value is unchanged (the same
-    list offered again) is skipped, so browsing costs no write per message.
+    is the table's only writer).  Steps are written through: a step holds
+    what a dialogue has gathered (a broadcast's text), committed before the
+    next question is asked.  Offers are written behind, many conversations in
+    one statement a few milliseconds later, and all of them on
+    :meth:`close`: an offer only says what "2" means, and writing one per
+    message would cost a database round trip on nearly every answer.  An
+    unchanged offer (the same list shown again) is not written at all.
     """
 
-    def __init__(self, db: Database, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, db: Database, cache_size: int = CACHE_SIZE, flush_delay: float = FLUSH_DELAY) -> None:
         self.db = db
         self.cache_size = cache_size
+        self.flush_delay = flush_delay
         self._cache: OrderedDict[DialogueKey, Dialogue] = OrderedDict()
+        #: offers not written yet: key -> (offer JSON or None, when offered)
+        self._dirty: dict[DialogueKey, tuple[str | None, str]] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._writing = asyncio.Lock()  # a flush and a forget never interleave
 
     def _remember(self, key: DialogueKey, dialogue: Dialogue) -> Dialogue:
         self._cache[key] = dialogue
@@ -189,6 +212,7 @@ class SqliteDialogues:
         return _live(await self._get(key), now)
 
     async def _write(self, key: DialogueKey, new: Dialogue, now: dt.datetime) -> None:
+        """The whole row, committed now."""
         step = new.step
         await self.db.execute(
             """
@@ -207,12 +231,38 @@ class SqliteDialogues:
                 iso(now),
             ),
         )
+        self._dirty.pop(key, None)  # the row now holds the offer too
         self._remember(key, new)
 
     async def offer(self, key: DialogueKey, offer: Offer | None, now: dt.datetime) -> None:
         current = await self._get(key)
-        if current.offer != offer:
-            await self._write(key, replace(current, offer=offer), now)
+        if current.offer == offer:
+            return
+        self._remember(key, replace(current, offer=offer))
+        self._dirty[key] = (offer.to_json() if offer is not None else None, iso(now))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon(), name="dialogue-offers")
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.flush_delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write the offers kept since the last flush (one statement per batch)."""
+        async with self._writing:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, {}
+        rows = [(key.channel, key.platform_id, offer, stamp) for key, (offer, stamp) in dirty.items()]
+        for start in range(0, len(rows), MAX_BATCH):
+            chunk = rows[start : start + MAX_BATCH]
+            await self.db.execute(
+                "INSERT INTO dialogues (channel, platform_id, offer, updated_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+                + " ON CONFLICT (channel, platform_id) DO UPDATE SET offer = excluded.offer, updated_at = excluded.updated_at",
+                tuple(v for row in chunk for v in row),
+            )
 
     async def begin(self, key: DialogueKey, step: Step, now: dt.datetime) -> None:
         await self._write(key, replace(await self._get(key), step=step), now)
@@ -223,5 +273,15 @@ class SqliteDialogues:
             await self._write(key, replace(current, step=None), now)
 
     async def forget(self, key: DialogueKey) -> None:
-        await self.db.execute("DELETE FROM dialogues WHERE channel = ? AND platform_id = ?", (key.channel, key.platform_id))
-        self._cache.pop(key, None)
+        async with self._writing:
+            self._dirty.pop(key, None)
+            await self.db.execute("DELETE FROM dialogues WHERE channel = ? AND platform_id = ?", (key.channel, key.platform_id))
+            self._cache.pop(key, None)
+
+    async def close(self) -> None:
+        """Write what is not written yet (before the database closes)."""
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush()

@@ -72,7 +72,9 @@ async def test_ending_a_step_keeps_the_offer(store: DialogueStore) -> None:
 async def test_forget_drops_everything(store: DialogueStore) -> None:
     await store.offer(ALICE, Offer(payloads=("/a",)), NOW)
     await store.begin(ALICE, Step("question", NOW + dt.timedelta(hours=1)), NOW)
+    await store.offer(ALICE, Offer(payloads=("/b",)), NOW)
     await store.forget(ALICE)
+    await store.close()
     dialogue = await store.load(ALICE, NOW)
     assert dialogue.offer is None and dialogue.step is None
 
@@ -87,13 +89,17 @@ async def test_the_sqlite_store_survives_reopening_the_database(tmp_path: Path) 
         store = SqliteDialogues(db)
         await store.offer(ALICE, Offer(payloads=("/stream s1", "/stream s2", "/stream s3")), NOW)
         await store.begin(ALICE, step, NOW)
+        await store.offer(BOB, Offer(payloads=("/today",)), NOW)  # written behind, on close at the latest
+        await store.close()
     finally:
         await db.close()
     db = await Database.open(tmp_path / "d.sqlite3")
     try:
-        dialogue = await SqliteDialogues(db).load(ALICE, NOW)
+        reopened = SqliteDialogues(db)
+        dialogue = await reopened.load(ALICE, NOW)
         assert dialogue.offer == Offer(payloads=("/stream s1", "/stream s2", "/stream s3"))
         assert dialogue.step == step
+        assert (await reopened.load(BOB, NOW)).offer == Offer(payloads=("/today",))
     finally:
         await db.close()
 
@@ -103,7 +109,9 @@ async def test_offering_the_same_choices_again_writes_nothing(tmp_path: Path) ->
     try:
         store = SqliteDialogues(db)
         await store.offer(ALICE, Offer(payloads=("/a", "/b")), NOW)
+        await store.flush()
         await store.offer(ALICE, Offer(payloads=("/a", "/b")), NOW + dt.timedelta(minutes=5))
+        await store.flush()
         row = await db.fetchone("SELECT updated_at FROM dialogues")
         assert row[0].startswith("2025-06-05T02:00")
     finally:
