@@ -23,6 +23,7 @@ from bot.notify.wakeups import Wakeups
 from bot.ports import Answer, ChannelPorts
 from bot.programme import Programme, ProgrammeHolder, localized
 from bot.resources import resource_dir
+from bot.roles import AuditLog, Roles, permission_guard, static_grants
 from bot.router import Context, Router
 from bot.services import Services
 from bot.store import Database, UserRecord, Users
@@ -129,6 +130,8 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     router = Router()
     audience = Audience(db)
     dialogues = SqliteDialogues(db)
+    audit = AuditLog(db)
+    roles = Roles(db, audit, static_grants(settings.role_grants(), programmes.programme.staff))
     reminders = ReminderEngine(
         db=db, clock=clock, programmes=programmes, users=users, push=push, audience=audience,
         # what a reminder says is a feature's; ``services`` is bound by the time the first one is rendered
@@ -138,15 +141,21 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     services = Services(
         settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
         locales=locales, delegates=DelegateState(db), audience=audience, reminders=reminders,
-        outbox=outbox, push=push, router=router, dialogues=dialogues,
+        outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
     )
     programmes.on_change(reminders.on_programme_change)
+
+    async def staff_follows_the_programme(old: Programme, new: Programme) -> None:
+        roles.set_static(static_grants(settings.role_grants(), new.staff))
+
+    programmes.on_change(staff_follows_the_programme)
     wakeups.add(reminders)
     wakeups.add(push)
 
     router.use(error_middleware)
     router.use(user_middleware)
     router.use(DialogueMiddleware(dialogues))
+    router.guard(permission_guard)
     register_all(router)
     await reminders.reconcile()
 

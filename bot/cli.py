@@ -1,9 +1,10 @@
-"""``delegate-bot``: run, console, validate, wechat-menu."""
+"""``delegate-bot``: run, console, validate, wechat-menu, invite, roles, audit."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import os
 import sys
@@ -11,9 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import logs
-from bot.clock import Clock, ManualClock, OffsetClock, SystemClock, parse_instant
+from bot.clock import Clock, ManualClock, OffsetClock, SystemClock, parse_duration, parse_instant
 from bot.config import Settings
 from bot.programme import Programme, ProgrammeError, load_programme
+from bot.roles import DEFAULT_INVITE_LIFETIME, MAX_INVITE_LIFETIME, Role, Scope
 
 logger = logging.getLogger("bot")
 
@@ -49,7 +51,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a programme file and report every problem")
     validate.add_argument("path", nargs="?", type=Path, help="programme YAML (default: the shipped one)")
+
+    invite = sub.add_parser(
+        "invite", parents=[common],
+        help="print a one-time code (Telegram link, WeChat QR code) that grants a role to whoever redeems it",
+    )
+    invite.add_argument("role", type=_role, help="organiser, facilitator or moderator")
+    invite.add_argument("--scope", type=_scope, default=Scope(), help="event (default), stream:<id> or session:<id>")
+    invite.add_argument("--expires", type=_lifetime, default=DEFAULT_INVITE_LIFETIME, help="how long it stays valid, e.g. 3d or 12h (default 7d, at most 30d)")
+    invite.add_argument("--qr-file", type=Path, help="also save the QR code as an SVG file")
+
+    roles = sub.add_parser("roles", parents=[common], help="list, grant or revoke staff roles")
+    roles_sub = roles.add_subparsers(dest="roles_command")
+    roles_sub.add_parser("list", help="every role in force (the default)")
+    grant = roles_sub.add_parser("grant", help="grant a role to a platform id (telegram:123456789, wechat:<openid>)")
+    grant.add_argument("role", type=_role)
+    grant.add_argument("who", help="channel:platform-id")
+    grant.add_argument("--scope", type=_scope, default=Scope())
+    revoke = roles_sub.add_parser("revoke", help="revoke a stored role by its number")
+    revoke.add_argument("grant_id", type=int)
+
+    audit = sub.add_parser("audit", parents=[common], help="the latest privileged actions, oldest first")
+    audit.add_argument("--limit", type=int, default=50)
     return parser
+
+
+def _role(text: str) -> Role:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a role: organiser, facilitator or moderator") from None
+
+
+def _scope(text: str) -> Scope:
+    try:
+        return Scope.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _lifetime(text: str) -> dt.timedelta:
+    try:
+        value = parse_duration(text if not text.isdigit() else f"{text}d")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not dt.timedelta(minutes=1) <= value <= MAX_INVITE_LIFETIME:
+        raise argparse.ArgumentTypeError("an invitation lasts from one minute to 30 days")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"delegate-bot: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in {"console", "validate", "wechat-menu"}
+    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit"}
     logs.configure(
         logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
         secrets=settings.secret_values(),
@@ -83,11 +131,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.service import run_service
 
         return asyncio.run(run_service(settings, clock, programme=programme))
+    if args.command in {"invite", "roles", "audit"}:
+        return asyncio.run(_admin(settings, args, programme))
     if args.command == "wechat-menu":
         from bot.channels.wechat_cli import wechat_menu
 
         return asyncio.run(wechat_menu(settings, dry_run=args.dry_run, programme=programme))
     return 2
+
+
+async def _admin(settings: Settings, args: argparse.Namespace, programme: Programme) -> int:
+    from bot import admin
+
+    if args.command == "invite":
+        return await admin.invite(settings, programme, args.role, args.scope, args.expires, qr_file=args.qr_file)
+    if args.command == "audit":
+        return await admin.show_audit(settings, programme, args.limit)
+    if args.roles_command == "grant":
+        return await admin.grant_role(settings, programme, args.role, args.who, args.scope)
+    if args.roles_command == "revoke":
+        return await admin.revoke_role(settings, programme, args.grant_id)
+    return await admin.list_roles(settings, programme)
 
 
 def load_or_report(path: Path) -> Programme | None:

@@ -15,8 +15,10 @@ from pathlib import Path
 from platformdirs import user_data_path
 
 from bot.resources import default_programme
+from bot.roles import Grant, Role, parse_grants
 
 APP_NAME = "delegate-companion"
+_ROLE_LISTS = {"organisers": Role.ORGANISER, "facilitators": Role.FACILITATOR, "moderators": Role.MODERATOR}
 
 
 def default_db_path() -> Path:
@@ -46,7 +48,13 @@ class Settings:
     wechat_aes_key: str | None = None
     wechat_api_url: str | None = None
     wechat_template_id: str | None = None
+    telegram_username: str | None = None
+    """The bot's @username, for invitation links; asked of Telegram (getMe) when unset."""
+    public_url: str | None = None
+    """The HTTPS address the bot's web server is reached at (documents for WeChat)."""
     organisers: tuple[str, ...] = ()
+    facilitators: tuple[str, ...] = ()
+    moderators: tuple[str, ...] = ()
 
     _SECRETS = frozenset({"telegram_token", "telegram_webhook_secret", "wechat_token", "wechat_secret", "wechat_aes_key"})
 
@@ -64,13 +72,26 @@ class Settings:
             "log_level": (get("log_level") or "INFO").upper(),
             "http_host": get("http_host") or "127.0.0.1",
             "http_port": _port(get("http_port") or "8080"),
-            "organisers": tuple(x.strip() for x in (get("organisers") or "").split(",") if x.strip()),
         }
+        for name in _ROLE_LISTS:
+            values[name] = tuple(x.strip() for x in (get(name) or "").split(",") if x.strip())
         for f in fields(cls):
             if f.name not in values and not f.name.startswith("_"):
                 values[f.name] = get(f.name)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.role_grants()  # a malformed BOT_ORGANISERS entry stops the bot with its name
+        return settings
+
+    def role_grants(self) -> list[Grant]:
+        """The roles granted here (``BOT_ORGANISERS``, ``BOT_FACILITATORS``, ``BOT_MODERATORS``)."""
+        out: list[Grant] = []
+        for name, role in _ROLE_LISTS.items():
+            try:
+                out += parse_grants(role, ",".join(getattr(self, name)))
+            except ValueError as exc:
+                raise ValueError(f"BOT_{name.upper()}: {exc}") from None
+        return out
 
     def secret_values(self) -> tuple[str, ...]:
         """The configured secrets, for the log formatter to remove wherever they appear."""

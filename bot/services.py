@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.notify.outbox import Outbox, PushPort
     from bot.notify.reminders import ReminderEngine
     from bot.programme import ProgrammeHolder
+    from bot.roles import AuditLog, Roles
     from bot.router import Router
     from bot.store.audience import Audience
     from bot.store.db import Database
@@ -42,3 +43,5 @@ class Services:
     push: PushPort
     router: Router
     dialogues: DialogueStore
+    roles: Roles
+    audit: AuditLog

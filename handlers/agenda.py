@@ -9,6 +9,7 @@ from bot.conversation import Choice, Choices, Reply, Request, Text
 from bot.i18n import N_, _, format_date, format_day
 from bot.programme import Phase
 from bot.router import Context, Router
+from handlers.roles import is_invitation, redeem
 from handlers.views import event_name, parse_page, session_detail, session_list, text
 
 
@@ -169,6 +170,8 @@ async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
     words = (req.text or "").strip()
     if not words:
         return [Text(_("Send /help to see what I can do."))]
+    if is_invitation(words):  # an invitation code pasted into the chat (WeChat has no deep links)
+        return await redeem(req, ctx, words)
     date = ctx.agenda.resolve_day(words, ctx.today, ctx.services.catalogs.tags)
     if date is not None:
         return [day_view(ctx, date)]

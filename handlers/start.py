@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.conversation import Choice, Choices, Reply, Request, Text
 from bot.i18n import N_, _, format_date
 from bot.router import Context, Router
+from handlers.roles import is_invitation, redeem, staff_commands
 from handlers.views import event_name, text
 
 
@@ -21,7 +22,9 @@ def main_menu() -> tuple[Choice, ...]:
 
 
 async def start(req: Request, ctx: Context) -> Sequence[Reply]:
-    """Greet the delegate with the event and what they can ask."""
+    """Greet the delegate with the event and what they can ask; with an invitation code, redeem it."""
+    if is_invitation(req.args):  # a Telegram deep link (t.me/bot?start=CODE) or a WeChat QR scene
+        return await redeem(req, ctx, req.args)
     ev = ctx.programme.event
     lines = [
         _("Welcome to {event}!").format(event=text(ctx, ev.name)),
@@ -39,6 +42,11 @@ async def start(req: Request, ctx: Context) -> Sequence[Reply]:
 async def help_(req: Request, ctx: Context) -> Sequence[Reply]:
     """List the commands with their descriptions, in the delegate's language."""
     lines = [f"/{c.name} — {_(c.description)}" for c in ctx.services.router.menu() if c.description]
+    staff = await staff_commands(ctx)
+    if staff:
+        lines.append("")
+        lines.append(_("For staff:"))
+        lines.extend(f"/{c.name} — {_(c.description)}" for c in staff)
     lines.append("")
     lines.append(_("You can also write in plain words: \"today\", \"next\", \"tomorrow\", \"day 3\", \"stream 2\", \"search Seoul\", or in Chinese \"今天\", \"下一个\", \"明天\", \"日程\", \"分论坛2\"."))
     ev = ctx.programme.event

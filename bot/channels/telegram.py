@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -88,6 +89,7 @@ from bot.notify.outbox import Delivered, Failed, Outcome, Retry
 from bot.store.db import iso
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.ports import ChannelPorts
     from bot.store.db import Database
 
@@ -880,6 +882,22 @@ class TelegramChannel:
         replies = await self.ports.handle(request)
         if replies:
             await self._answer(int(row[1]), replies)
+
+
+async def bot_username(settings: Settings) -> str | None:
+    """The bot's @username from Telegram (getMe), or None where Telegram cannot tell (logged)."""
+    if not settings.telegram_token:
+        return None
+    app = build_application(settings.telegram_token, api_url=settings.telegram_api_url, webhook=True)
+    try:
+        await app.bot.initialize()
+        return app.bot.username
+    except TelegramError as exc:  # InvalidToken's message repeats the token: name the class only
+        logger.warning("could not ask Telegram for the bot's username (%s)", type(exc).__name__)
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            await app.bot.shutdown()
 
 
 def build_application(

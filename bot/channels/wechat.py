@@ -76,6 +76,8 @@ _ACCOUNT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Events that are a follower's action and so open the 48-hour customer-service window.
 _WINDOW_EVENTS: Final = frozenset({"subscribe", "subscribe_scan", "scan", "click", "view"})
 _WELCOME_EVENTS: Final = frozenset({"subscribe", "subscribe_scan"})
+#: How WeChat prefixes the scene of a parametrised QR code in a follow event's EventKey.
+QR_SCENE_PREFIX: Final = "qrscene_"
 #: What wechatpy's decryption raises for a ciphertext that is not of this key (bad base64, length, padding, text).
 _UNDECRYPTABLE: Final = (ValueError, TypeError, IndexError, struct.error, binascii.Error, UnicodeDecodeError)
 #: What wechatpy's parse_message raises for XML that is not a WeChat message (missing or nested fields).
@@ -101,6 +103,8 @@ class Inbound:
     kind: str
     request: Request | None = None
     welcome: bool = False
+    scene: str = ""
+    """The scene of the parametrised QR code a follow came from (an invitation code), if any."""
     unsubscribe: bool = False
     opens_window: bool = True
 
@@ -321,8 +325,13 @@ class WeChatChannel:
             event_key = data.get("EventKey")
             key = f"e:{openid}:{created}:{event}"
             common = dict(key=key, openid=openid, account=account, kind=f"event {event}", opens_window=event in _WINDOW_EVENTS)
+            scene = event_key.strip() if isinstance(event_key, str) else ""
             if event in _WELCOME_EVENTS:
-                return Inbound(**common, welcome=True)
+                # following by scanning a parametrised QR code: EventKey is "qrscene_" and the scene
+                return Inbound(**common, welcome=True, scene=scene.removeprefix(QR_SCENE_PREFIX))
+            if event == "scan" and scene:
+                # an existing follower scanned a parametrised QR code (an invitation): EventKey is the scene
+                return Inbound(**common, request=Request(user=user, command="start", args=scene))
             if event == "unsubscribe":
                 return Inbound(**common, unsubscribe=True)
             if event == "click":
@@ -421,7 +430,8 @@ class WeChatChannel:
             await ports.users.set_active(user, False)
             return None
         if inbound.welcome:
-            return await ports.answer(Request(user=user, command="start", language_hint=await self._language(inbound.openid)))
+            return await ports.answer(Request(
+                user=user, command="start", args=inbound.scene, language_hint=await self._language(inbound.openid)))
         assert inbound.request is not None
         return await ports.answer(inbound.request)
 

@@ -17,7 +17,9 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -40,6 +42,24 @@ UNREACHABLE_ERRORS: Final = frozenset({40003, 43004, 43019})
 ERR_DAILY_QUOTA: Final = 45009
 #: WeChat is busy: try again.
 ERR_BUSY: Final = -1
+
+
+#: WeChat's temporary QR codes live at most 30 days.
+MAX_QR_SECONDS: Final = 30 * 24 * 3600
+SHOW_QR_URL: Final = "https://mp.weixin.qq.com/cgi-bin/showqrcode"
+
+
+@dataclass(frozen=True)
+class QrCode:
+    """A parametrised QR code: what it encodes (``url``) and the ticket for WeChat's own image of it."""
+
+    ticket: str
+    url: str
+    expires_in: dt.timedelta
+
+    @property
+    def image_url(self) -> str:
+        return f"{SHOW_QR_URL}?{urlencode({'ticket': self.ticket})}"
 
 
 class WeChatAPIError(Exception):
@@ -181,3 +201,17 @@ class WeChatAPI:
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self.call("POST", "/cgi-bin/menu/create", menu)
+
+    async def create_qr_scene(self, scene: str, lifetime: dt.timedelta) -> QrCode:
+        """A temporary parametrised QR code (``QR_STR_SCENE``): scanning it tells the bot ``scene``.
+
+        WeChat keeps such codes at most 30 days; ``scene`` is 1-64 characters.
+        """
+        seconds = max(60, min(int(lifetime.total_seconds()), MAX_QR_SECONDS))
+        answer = await self.call("POST", "/cgi-bin/qrcode/create", {
+            "expire_seconds": seconds, "action_name": "QR_STR_SCENE", "action_info": {"scene": {"scene_str": scene}},
+        })
+        ticket, url = answer.get("ticket"), answer.get("url")
+        if not isinstance(ticket, str) or not isinstance(url, str):
+            raise WeChatUnavailable("no ticket or url in the QR code answer")
+        return QrCode(ticket=ticket, url=url, expires_in=dt.timedelta(seconds=int(answer.get("expire_seconds") or seconds)))

@@ -223,6 +223,17 @@ def _check_references(p: Programme) -> Iterable[tuple[Loc, str]]:
     venue_ids = {v.id for v in p.venues}
     for i, s in enumerate(p.sessions):
         yield from _check_session(i, s, ev.start_date, ev.end_date, zone, stream_ids, venue_ids)
+    session_ids = {s.id for s in p.sessions}
+    for i, member in enumerate(p.staff):
+        scope = (member.scope or "").strip()
+        if scope in ("", "event"):
+            continue
+        kind, _sep, ident = scope.partition(":")
+        known = stream_ids if kind == "stream" else session_ids if kind == "session" else None
+        if known is None or not ident:
+            yield ("staff", i, "scope"), f"staff scope {scope!r} is not event, stream:<id> or session:<id>"
+        elif ident not in known:
+            yield ("staff", i, "scope"), f"staff scope names unknown {kind} {ident!r}"
 
 
 def _check_session(

@@ -187,12 +187,32 @@ class Session(_Frozen):
     language: str | None = None
 
 
+class StaffRole(str, enum.Enum):
+    ORGANISER = "organiser"
+    FACILITATOR = "facilitator"
+    MODERATOR = "moderator"
+
+
+class StaffMember(_Frozen):
+    """A role granted by platform id in the programme (organisers may prefer invitations)."""
+
+    role: StaffRole
+    channel: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    """The platform's id (a Telegram user id, a WeChat openid), never a username."""
+    scope: str | None = None
+    """``stream:<id>`` or ``session:<id>``; none for the whole event."""
+    name: str | None = None
+    """Who it is, for the organisers' own reading."""
+
+
 class Programme(_Frozen):
     event: Event
     days: tuple[Day, ...] = ()
     streams: tuple[Stream, ...] = ()
     venues: tuple[Venue, ...] = ()
     sessions: tuple[Session, ...] = ()
+    staff: tuple[StaffMember, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -51,6 +51,7 @@ class FakeWeChatAPI:
     sent: list[dict[str, Any]] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
     menus: list[dict[str, Any]] = field(default_factory=list)
+    qr_scenes: list[str] = field(default_factory=list)
     tokens_seen: list[str] = field(default_factory=list)
     languages: dict[str, str] = field(default_factory=dict)
     #: errcodes to answer the next customer-service sends with, in order (0 = accept)
@@ -68,6 +69,7 @@ class FakeWeChatAPI:
         app.router.add_post("/cgi-bin/message/template/send", self._template)
         app.router.add_get("/cgi-bin/user/info", self._user_info)
         app.router.add_post("/cgi-bin/menu/create", self._menu)
+        app.router.add_post("/cgi-bin/qrcode/create", self._qrcode)
         return app
 
     async def start(self) -> str:
@@ -126,6 +128,22 @@ class FakeWeChatAPI:
         if openid in self.languages:
             info["language"] = self.languages[openid]
         return web.json_response(info)
+
+    async def _qrcode(self, request: web.Request) -> web.Response:
+        """A temporary parametrised QR code, as WeChat answers (the scene is kept, to be scanned later)."""
+        refused = self._check_token(request)
+        if refused is not None:
+            return refused
+        body = await request.json()
+        scene = body.get("action_info", {}).get("scene", {}).get("scene_str")
+        if body.get("action_name") != "QR_STR_SCENE" or not isinstance(scene, str) or not 1 <= len(scene) <= 64:
+            return web.json_response({"errcode": 40097, "errmsg": "invalid args"})
+        seconds = int(body.get("expire_seconds") or 30)
+        if not 60 <= seconds <= 2592000:
+            return web.json_response({"errcode": 40097, "errmsg": "invalid expire_seconds"})
+        self.qr_scenes.append(scene)
+        ticket = f"ticket-{len(self.qr_scenes)}"
+        return web.json_response({"ticket": ticket, "expire_seconds": seconds, "url": f"http://weixin.qq.com/q/{ticket}"})
 
     async def _menu(self, request: web.Request) -> web.Response:
         refused = self._check_token(request)
