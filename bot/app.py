@@ -17,6 +17,7 @@ from bot.conversation import Reply, Request
 from bot.i18n import Catalogs, Locales
 from bot.dialogues import SqliteDialogues
 from bot.middleware import DialogueMiddleware, error_middleware, user_middleware
+from bot.notify.campaigns import Campaigns
 from bot.notify.outbox import Outbox, PushPort
 from bot.notify.reminders import ReminderEngine
 from bot.notify.wakeups import Wakeups
@@ -142,6 +143,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
         locales=locales, delegates=DelegateState(db), audience=audience, reminders=reminders,
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
+        campaigns=Campaigns(db, outbox, push),
     )
     programmes.on_change(reminders.on_programme_change)
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.dialogues import DialogueStore
     from bot.i18n import Catalogs, Locales
+    from bot.notify.campaigns import Campaigns
     from bot.notify.outbox import Outbox, PushPort
     from bot.notify.reminders import ReminderEngine
     from bot.programme import ProgrammeHolder
@@ -45,3 +46,4 @@ class Services:
     dialogues: DialogueStore
     roles: Roles
     audit: AuditLog
+    campaigns: Campaigns

@@ -13,7 +13,7 @@ from bot.app import Core
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.conversation import Reply, UserRef
-from bot.notify.outbox import Delivered, Outcome
+from bot.notify.outbox import Delivered, Delivery, Outcome
 from tests.conftest import PROGRAMME
 
 
@@ -50,8 +50,8 @@ class RecordingSender:
     channel: str = "test"
     sent: list[tuple[UserRef, tuple[Reply, ...]]] = field(default_factory=list)
 
-    async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
-        self.sent.append((user, replies))
+    async def send(self, delivery: Delivery) -> Outcome:
+        self.sent.append((delivery.user, delivery.replies))
         return Delivered()
 
     def titles(self) -> list[str]:

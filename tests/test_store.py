@@ -112,8 +112,8 @@ class RecordingSender:
         self.outcomes = outcomes
         self.sent: list[tuple[UserRef, tuple[Reply, ...]]] = []
 
-    async def send(self, user, replies):
-        self.sent.append((user, replies))
+    async def send(self, delivery):
+        self.sent.append((delivery.user, delivery.replies))
         return self.outcomes.pop(0) if self.outcomes else Delivered()
 
 
@@ -166,14 +166,17 @@ async def test_endless_retries_give_up(db: Database) -> None:
     assert row["status"] == "failed" and "gave up after 8 attempts" in row["last_error"]
 
 
-async def test_an_item_interrupted_mid_send_is_not_sent_again(db: Database) -> None:
+async def test_an_item_interrupted_mid_send_is_uncertain_and_not_sent_again(db: Database) -> None:
     clock, user, port, sender = await push_setup(db, [])
     await port.push(user.id, "test", [Text("a")])
-    claimed = await port.outbox.claim_due("test", NOW)
-    assert len(claimed) == 1  # a crash here leaves it 'sending'
-    assert await Outbox(db).recover_interrupted() == 1
+    (due,) = await port.outbox.due("test", NOW)
+    assert await port.outbox.claim(due, NOW) is not None  # a crash here leaves it 'sending'
+    restarted = Outbox(db)
+    assert await restarted.recover_interrupted() == 1
+    assert restarted.uncertain_at_start == 1
     assert await port.drain() == 0
     assert sender.sent == []
+    assert (await port.outbox.counts())["uncertain"] == 1
 
 
 async def test_cancel_by_key_prefix(db: Database) -> None:

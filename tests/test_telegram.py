@@ -8,9 +8,11 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.app import Core
@@ -19,11 +21,13 @@ from bot.channels.telegram import (
     MAX_TEXT,
     CallbackCodec,
     RateLimiter,
+    TelegramSender,
     build_channel,
     html_messages,
     split_text,
 )
 from bot.conversation import Choice, Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
+from bot.notify.outbox import Delivery, OutboxItem, Retry, Uncertain
 from bot.router import Context
 from tests.conftest import at, make_core, shared_path
 from tests.formats import day, plain
@@ -453,3 +457,30 @@ async def test_a_refused_webhook_stops_start_up_cleanly(core: Core, fake_api: Fa
     with pytest.raises(BadRequest, match="(?i)https url"):
         await channel.start()
     assert not channel.app.running
+
+
+class _TimingOutRenderer:
+    """A renderer whose Bot API call times out the way PTB reports it (TimedOut from an httpx time-out)."""
+
+    def __init__(self, cause: Exception) -> None:
+        self.cause = cause
+
+    async def send_one(self, chat_id, reply, gate) -> None:
+        if await gate():
+            raise TimedOut() from self.cause
+
+
+@pytest.mark.parametrize(
+    "cause, outcome",
+    [
+        (httpx.ReadTimeout("no answer"), Uncertain),  # the request left: it may have arrived
+        (httpx.WriteTimeout("half sent"), Uncertain),
+        (httpx.ConnectTimeout("no connection"), Retry),  # it never left this machine
+        (httpx.PoolTimeout("pool full"), Retry),
+    ],
+)
+async def test_a_push_that_times_out_after_it_left_is_uncertain_not_resent(cause: Exception, outcome: type) -> None:
+    time = FakeTime()
+    sender = TelegramSender(_TimingOutRenderer(cause), RateLimiter(monotonic=time.monotonic, sleep=time.sleep))  # type: ignore[arg-type]
+    item = OutboxItem(1, 1, UserRef("telegram", "5"), None, (Text("Bus at 9"),), 1, at("2025-06-05T09:00"))
+    assert isinstance(await sender.send(Delivery(item, 0, lambda done: asyncio.sleep(0))), outcome)

@@ -18,7 +18,7 @@ from bot import i18n
 from bot.clock import ManualClock, parse_duration, parse_instant
 from bot.conversation import Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
 from bot.i18n import _
-from bot.notify.outbox import Delivered, Outcome
+from bot.notify.outbox import Delivered, Delivery, Outcome
 from bot.notify.wakeups import Wakeups
 from bot.ports import ChannelPorts
 
@@ -70,7 +70,8 @@ class ConsoleSender:
         self.ports = ports
         self.out = out
 
-    async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
+    async def send(self, delivery: Delivery) -> Outcome:
+        user, replies = delivery.user, delivery.replies
         record = await self.ports.users.find(user)
         with i18n.use(self.ports.locales.localizer(record)):
             stamp = i18n.format_datetime(self.ports.clock.now(), self.ports.event_zone())

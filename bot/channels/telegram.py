@@ -34,6 +34,7 @@ import hmac
 import html
 import json
 import logging
+import os
 import re
 import secrets
 import sqlite3
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+import httpx
 from aiohttp import web
 from babel import Locale
 from telegram import (
@@ -66,11 +68,14 @@ from telegram.constants import (
     ParseMode,
     PollLimit,
 )
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.channels import ChannelStartError
+
+# PTB 22 reports time periods (RetryAfter.retry_after) as timedelta when asked to, and warns otherwise
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 from bot.conversation import (
     Choice,
     Choices,
@@ -85,7 +90,7 @@ from bot.conversation import (
     UserRef,
     Venue,
 )
-from bot.notify.outbox import Delivered, Failed, Outcome, Retry
+from bot.notify.outbox import Delivered, Delivery, Failed, Outcome, Retry, Uncertain
 from bot.store.db import iso
 
 if TYPE_CHECKING:
@@ -308,11 +313,13 @@ def _with_lines(body: str, keyboard: Keyboard) -> str:
     return "\n".join((body, "", *keyboard.lines)) if body else "\n".join(keyboard.lines)
 
 
-Gate = Callable[[], Awaitable[None]]
+Gate = Callable[[], Awaitable[bool]]
+"""Awaited before every Bot API call a reply makes: waits for the rate limits, and says whether to make it
+(False: that message already went out, in an earlier attempt of the same outbox item)."""
 
 
-async def _no_gate() -> None:
-    return None
+async def _no_gate() -> bool:
+    return True
 
 
 class Renderer:
@@ -386,12 +393,14 @@ class Renderer:
         elif isinstance(reply, Poll):
             await self._poll(chat_id, reply, gate)
         elif isinstance(reply, Image):
-            await gate()
+            if not await gate():
+                return
             await self.bot.send_photo(
                 chat_id, photo=reply.data, filename=reply.filename, **self._caption(reply.caption)
             )
         elif isinstance(reply, File):
-            await gate()
+            if not await gate():
+                return
             await self.bot.send_document(
                 chat_id, document=reply.data, filename=reply.filename, **self._caption(reply.caption)
             )
@@ -412,7 +421,8 @@ class Renderer:
             messages = ["…"]
         for index, text in enumerate(messages):
             last = index == len(messages) - 1
-            await gate()
+            if not await gate():
+                continue
             await self.call(
                 "sendMessage",
                 {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML, "reply_markup": markup if last else None},
@@ -424,7 +434,8 @@ class Renderer:
         messages = html_messages(_with_lines(reply.body, keyboard), reply.title)
         if len(messages) != 1:
             return False
-        await gate()
+        if not await gate():
+            return True
         try:
             await self.call("editMessageText", {
                 "chat_id": message.chat_id, "message_id": message.message_id, "text": messages[0],
@@ -443,11 +454,11 @@ class Renderer:
             lines = [x for x in (venue.address, *extra) if x]
             await self._text(chat_id, "\n".join(lines), "📍 " + venue.name, None, gate)
             return
-        await gate()
-        await self.bot.send_venue(
-            chat_id, latitude=venue.latitude, longitude=venue.longitude,
-            title=venue.name, address=venue.address or venue.name,
-        )
+        if await gate():
+            await self.bot.send_venue(
+                chat_id, latitude=venue.latitude, longitude=venue.longitude,
+                title=venue.name, address=venue.address or venue.name,
+            )
         if extra:
             await self._text(chat_id, "\n".join(extra), None, None, gate)
 
@@ -457,7 +468,8 @@ class Renderer:
             lines = [f"{i}. {o}" for i, o in enumerate(poll.options, 1)]
             await self._text(chat_id, "\n".join(lines), "📊 " + poll.question, None, gate)
             return
-        await gate()
+        if not await gate():
+            return
         sent = await self.bot.send_poll(
             chat_id,
             question=truncate(poll.question, MAX_POLL_QUESTION),
@@ -528,7 +540,13 @@ class RateLimiter:
 
 
 class TelegramSender:
-    """Pushes outbox items to Telegram and says what became of them."""
+    """Pushes outbox items to Telegram and says what became of them.
+
+    An item's replies may take several Bot API calls (a long text is split);
+    how many already went out is the item's ``progress``, stored in the
+    outbox row, so an item retried after a 429 or a network error resumes
+    after them, also after a restart.
+    """
 
     channel = CHANNEL
 
@@ -536,45 +554,70 @@ class TelegramSender:
         self.renderer = renderer
         self.limiter = limiter or RateLimiter()
         self._failures: dict[str, int] = {}
-        self._progress: dict[tuple[str, int], int] = {}
 
     def _backoff(self, chat: str) -> dt.timedelta:
         count = self._failures[chat] = self._failures.get(chat, 0) + 1
         return dt.timedelta(seconds=min(5 * 2 ** (count - 1), 300))
 
-    async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
-        """Send the replies in order; an item retried after a partial send resumes where it stopped."""
+    async def send(self, delivery: Delivery) -> Outcome:
+        """Send the replies in order, skipping the calls an earlier attempt made."""
+        user = delivery.user
         try:
             chat_id = int(user.platform_id)
         except ValueError:
             return Failed(f"not a Telegram chat id: {user.platform_id!r}")
-        key = (user.platform_id, hash(replies))
-        done = self._progress.pop(key, 0)
-        for index in range(done, len(replies)):
-            try:
-                await self.renderer.send_one(chat_id, replies[index], lambda: self.limiter.acquire(chat_id))
-            except RetryAfter as exc:
-                seconds = _retry_seconds(exc)
-                self.limiter.pause(seconds)
-                self._progress[key] = index
-                logger.warning("Telegram asks to slow down: pausing pushes for %.0f s", seconds)
-                return Retry("rate limited by Telegram", after=dt.timedelta(seconds=seconds))
-            except Forbidden as exc:
-                logger.info("a delegate cannot be reached (%s); marking them inactive", exc)
-                logger.debug("unreachable chat: %s", chat_id)
-                return Failed(f"forbidden: {exc}", deactivate=True)
-            except BadRequest as exc:
-                if "chat not found" in str(exc).lower():
-                    return Failed(f"bad request: {exc}", deactivate=True)
-                logger.warning("Telegram refused a push: %s", exc)
-                return Failed(f"bad request: {exc}")
-            except NetworkError as exc:  # includes TimedOut
-                self._progress[key] = index
-                after = self._backoff(user.platform_id)
-                logger.warning("network error pushing (%s); retrying in %s", type(exc).__name__, after)
-                return Retry(f"network: {type(exc).__name__}", after=after)
+        calls = 0
+
+        async def gate() -> bool:
+            nonlocal calls
+            index, calls = calls, calls + 1
+            if index < delivery.progress:
+                return False  # delivered in an earlier attempt
+            await delivery.advanced(index)  # the calls before this one went out
+            await self.limiter.acquire(chat_id)
+            return True
+
+        try:
+            for reply in delivery.replies:
+                await self.renderer.send_one(chat_id, reply, gate)
+        except RetryAfter as exc:
+            seconds = _retry_seconds(exc)
+            self.limiter.pause(seconds)
+            logger.warning("Telegram asks to slow down: pausing pushes for %.0f s", seconds)
+            return Retry("rate limited by Telegram", after=dt.timedelta(seconds=seconds))
+        except Forbidden as exc:
+            logger.info("a delegate cannot be reached (%s); marking them inactive", exc)
+            logger.debug("unreachable chat: %s", chat_id)
+            return Failed(f"forbidden: {exc}", deactivate=True)
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                return Failed(f"bad request: {exc}", deactivate=True)
+            logger.warning("Telegram refused a push: %s", exc)
+            return Failed(f"bad request: {exc}")
+        except TimedOut as exc:
+            if may_have_arrived(exc):
+                # the request left and no answer came: Telegram may have delivered it; a resend could repeat it
+                logger.warning("a push timed out after it was sent; counted as uncertain, not resent")
+                return Uncertain("timed out waiting for Telegram's answer; it may have arrived")
+            after = self._backoff(user.platform_id)
+            return Retry(f"network: {type(exc).__name__}", after=after)
+        except NetworkError as exc:
+            after = self._backoff(user.platform_id)
+            logger.warning("network error pushing (%s); retrying in %s", type(exc).__name__, after)
+            return Retry(f"network: {type(exc).__name__}", after=after)
         self._failures.pop(user.platform_id, None)
         return Delivered()
+
+
+def may_have_arrived(exc: TimedOut) -> bool:
+    """Whether a timed-out Bot API call may have reached Telegram.
+
+    PTB raises :class:`TimedOut` for every httpx time-out; only those after
+    the request was (being) written (``ReadTimeout``, ``WriteTimeout``) may
+    have arrived.  A connection or pool time-out never left this machine.
+    """
+    cause = exc.__cause__
+    return not isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError))
 
 
 _CLAIM_SQL: Final = (
@@ -837,8 +880,13 @@ class TelegramChannel:
     async def _answer(self, chat_id: int, replies: Sequence[Reply], edit: Message | None = None) -> None:
         """Send a direct answer; a 429 pauses pushes too (the answer itself is not resent)."""
         limiter = self.sender.limiter
+
+        async def gate() -> bool:
+            await limiter.wait_if_paused()
+            return True
+
         try:
-            await self.renderer.send(chat_id, replies, limiter.wait_if_paused, edit=edit)
+            await self.renderer.send(chat_id, replies, gate, edit=edit)
         except RetryAfter as exc:
             limiter.pause(_retry_seconds(exc))
             logger.warning("Telegram asks to slow down: pausing sends for %.0f s", _retry_seconds(exc))

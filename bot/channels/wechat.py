@@ -53,6 +53,7 @@ from bot.channels.wechat_push import CHANNEL, WeChatSender
 from bot.channels.wechat_render import render_parts
 from bot.conversation import Location, Request, Text, UserRef
 from bot.i18n import _
+from bot.notify.outbox import Priority
 from bot.ports import Answer, ChannelPorts
 from bot.store.wechat import WeChatStore
 
@@ -457,7 +458,9 @@ class WeChatChannel:
         if record is None:
             return
         at = self.ports.clock.now() + after if after else None
-        await self.ports.push.push(record.id, CHANNEL, [Text(p) for p in parts], at=at, dedupe_key=f"wechat-reply:{inbound.key}")
+        await self.ports.push.push(
+            record.id, CHANNEL, [Text(p) for p in parts], at=at, dedupe_key=f"wechat-reply:{inbound.key}", priority=Priority.DIRECT
+        )
 
     def _expire(self, entry: _Inflight) -> None:
         entry.expires = asyncio.get_running_loop().time() + INFLIGHT_TTL

@@ -27,8 +27,8 @@ from bot.channels.wechat_api import (
     WeChatUnavailable,
 )
 from bot.channels.wechat_render import render_parts, render_text
-from bot.conversation import Reply, UserRef
-from bot.notify.outbox import Delivered, Failed, Outcome, Retry
+from bot.conversation import UserRef
+from bot.notify.outbox import Delivered, Delivery, Failed, Outcome, Retry
 from bot.ports import ChannelPorts
 from bot.store.wechat import WeChatStore
 
@@ -59,8 +59,14 @@ class WeChatSender:
         self.store = store
         self.template_id = template_id
 
-    async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome:
-        """Customer-service messages inside the window, else the template fallback (see the module docstring)."""
+    async def send(self, delivery: Delivery) -> Outcome:
+        """Customer-service messages inside the window, else the template fallback (see the module docstring).
+
+        A reply longer than one message goes out in parts; how many already
+        went is the item's stored ``progress``, so a retry sends only the rest.
+        """
+        user = delivery.user
+        replies = delivery.replies
         record = await self.ports.users.find(user)
         if record is not None and not record.active:
             return Failed("the follower unfollowed the account")
@@ -68,28 +74,27 @@ class WeChatSender:
             parts = render_parts(replies)
             title = next((t for r in replies if (t := getattr(r, "title", None))), None) or self._event_name()
             summary = render_text(replies)
-        if not parts:
+        sent = min(delivery.progress, len(parts))
+        if sent >= len(parts):
             return Delivered()
+        rest = "\n".join(parts[sent:]) if sent else summary
         now = self.ports.clock.now()
         window = await self.store.window(user.platform_id)
         if window is None or not window.open_at(now, SERVICE_WINDOW):
-            return await self._template(user, title, summary, "outside the 48-hour customer-service window")
-        sent = 0
-        for part in parts:
+            return await self._template(user, title, rest, "outside the 48-hour customer-service window", sent=sent)
+        for part in parts[sent:]:
             try:
                 await self.api.send_text(user.platform_id, part)
             except WeChatAPIError as exc:
                 if exc.errcode in WINDOW_ERRORS:
                     await self.store.window_exhausted(user.platform_id, self.ports.clock.now())
                     reason = f"customer-service message refused (errcode {exc.errcode})"
-                    if sent:
-                        rest = "\n".join(parts[sent:])
-                        return await self._template(user, title, rest, reason, sent=sent)
-                    return await self._template(user, title, summary, reason)
+                    return await self._template(user, title, "\n".join(parts[sent:]) if sent else summary, reason, sent=sent)
                 return self._outcome(exc, sent, len(parts))
             except WeChatUnavailable as exc:
-                return self._unavailable(exc, sent, len(parts))
+                return self._unavailable(exc)
             sent += 1
+            await delivery.advanced(sent)
         return Delivered()
 
     async def _template(self, user: UserRef, title: str, text: str, reason: str, sent: int = 0) -> Outcome:
@@ -107,7 +112,7 @@ class WeChatSender:
         except WeChatAPIError as exc:
             return self._outcome(exc, sent, sent + 1, prefix=f"{reason}; template message: ")
         except WeChatUnavailable as exc:
-            return self._unavailable(exc, sent, sent + 1)
+            return self._unavailable(exc)
         logger.info("WeChat push went out as a template message (%s)", reason)
         return Delivered()
 
@@ -118,19 +123,16 @@ class WeChatSender:
     @staticmethod
     def _outcome(exc: WeChatAPIError, sent: int, total: int, prefix: str = "") -> Outcome:
         reason = f"{prefix}errcode {exc.errcode}"
-        if sent:
-            # part of the item went out: sending it again would repeat that part
-            return Failed(f"delivered {sent} of {total} part(s), then {reason}")
+        done = f"delivered {sent} of {total} part(s), then " if sent else ""
         if exc.errcode in UNREACHABLE_ERRORS:
-            return Failed(f"{reason}: the follower cannot be reached", deactivate=True)
+            return Failed(f"{done}{reason}: the follower cannot be reached", deactivate=True)
         if exc.errcode == ERR_BUSY:
-            return Retry(f"{reason}: WeChat busy", dt.timedelta(seconds=30))
+            # the parts already sent are recorded in the item: a retry sends only the rest
+            return Retry(f"{done}{reason}: WeChat busy", dt.timedelta(seconds=30))
         if exc.errcode == ERR_DAILY_QUOTA:
-            return Retry(f"{reason}: daily API quota reached", dt.timedelta(hours=1))
-        return Failed(reason)
+            return Retry(f"{done}{reason}: daily API quota reached", dt.timedelta(hours=1))
+        return Failed(f"{done}{reason}")
 
     @staticmethod
-    def _unavailable(exc: WeChatUnavailable, sent: int, total: int) -> Outcome:
-        if sent:
-            return Failed(f"delivered {sent} of {total} part(s), then {exc}")
+    def _unavailable(exc: WeChatUnavailable) -> Outcome:
         return Retry(str(exc), dt.timedelta(seconds=30))

@@ -1,10 +1,22 @@
 """The outbox: pushed messages are written first, then delivered.
 
-Reminders and broadcasts are rows in ``outbox``.  A :class:`DeliveryWorker`
-per channel claims due rows, hands them to that channel's :class:`Sender` and
-records the outcome.  A row is claimed (``sending``, committed) before it is
-sent, so no item is ever sent twice to the same person: an item interrupted
-mid-send by a crash is recorded as failed on the next start, not resent.
+Reminders, late answers, change notices and broadcasts are rows in
+``outbox``.  A :class:`DeliveryWorker` per channel takes due rows in order of
+priority (reminders ahead of broadcasts), then due time, and for each one:
+
+1. claims it (``sending``, committed) just before handing it to the channel's
+   :class:`Sender`, so a crash leaves at most the one item in flight
+   uncertain and everything not yet attempted still pending;
+2. records the outcome: ``sent``; ``pending`` again after a passing failure
+   (:class:`Retry`); ``failed`` for good (:class:`Failed`); ``uncertain``
+   when the platform may have received it (:class:`Uncertain`: a time-out
+   after the request left), which is never resent blindly.
+
+An item whose replies go out as several messages keeps how many went in
+``progress`` (the row, not memory), so a retry resumes after them.  On start,
+items a crash left ``sending`` become ``uncertain``, counted and logged.
+Items may belong to a campaign (a broadcast, a notice), whose counts by
+outcome make its delivery report.
 """
 
 from __future__ import annotations
@@ -12,10 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import enum
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, Union
+from dataclasses import dataclass, field
+from typing import Final, Protocol, Union
 
 from bot.clock import Clock
 from bot.conversation import Reply, UserRef
@@ -24,7 +37,23 @@ from bot.store.db import Database, iso, parse_iso
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS: Final = 8
+#: Due items looked at per query; after each such batch the worker looks again, so a reminder
+#: pushed in the middle of a broadcast goes out within one batch.
+BATCH: Final = 20
+UNCERTAIN_AFTER_CRASH: Final = "interrupted while sending (a crash or kill); it may have arrived, so it is not resent"
+
+
+class Priority(enum.IntEnum):
+    """Lower goes first."""
+
+    DIRECT = 0
+    """The rest of a direct answer (a late WeChat reply)."""
+    REMINDER = 10
+    NOTICE = 20
+    """A programme change for the people concerned."""
+    BROADCAST = 30
+    FEEDBACK = 40
 
 
 @dataclass(frozen=True)
@@ -48,7 +77,14 @@ class Failed:
     deactivate: bool = False
 
 
-Outcome = Union[Delivered, Retry, Failed]
+@dataclass(frozen=True)
+class Uncertain:
+    """The platform may have received it (the request left, no answer came): never resent blindly."""
+
+    reason: str
+
+
+Outcome = Union[Delivered, Retry, Failed, Uncertain]
 
 
 @dataclass(frozen=True)
@@ -60,6 +96,37 @@ class OutboxItem:
     replies: tuple[Reply, ...]
     attempts: int
     not_before: dt.datetime
+    priority: int = Priority.NOTICE
+    campaign_id: int | None = None
+    progress: int = 0
+
+
+@dataclass
+class Delivery:
+    """One claimed item as a sender sees it: who, what, and how many of its parts already went out.
+
+    The sender skips the first :attr:`progress` parts (messages, in the
+    channel's own unit) and calls :meth:`advanced` after each part it
+    delivers, which stores the count in the row.
+    """
+
+    item: OutboxItem
+    progress: int
+    _store: Callable[[int], Awaitable[None]] = field(repr=False)
+
+    @property
+    def user(self) -> UserRef:
+        return self.item.user
+
+    @property
+    def replies(self) -> tuple[Reply, ...]:
+        return self.item.replies
+
+    async def advanced(self, done: int) -> None:
+        """``done`` parts of this item have now been delivered (committed before the next is sent)."""
+        if done != self.progress:
+            self.progress = done
+            await self._store(done)
 
 
 class Sender(Protocol):
@@ -67,7 +134,37 @@ class Sender(Protocol):
 
     channel: str
 
-    async def send(self, user: UserRef, replies: tuple[Reply, ...]) -> Outcome: ...
+    async def send(self, delivery: Delivery) -> Outcome: ...
+
+
+_ITEM_COLUMNS: Final = (
+    "o.id, o.user_id, u.channel, u.platform_id, o.dedupe_key, o.payload, o.attempts, o.not_before, "
+    "o.priority, o.campaign_id, o.progress"
+)
+
+
+def _item(r: Sequence[object], attempts: int | None = None) -> OutboxItem:
+    return OutboxItem(
+        id=int(r[0]),  # type: ignore[arg-type]
+        user_id=int(r[1]),  # type: ignore[arg-type]
+        user=UserRef(str(r[2]), str(r[3])),
+        dedupe_key=r[4],  # type: ignore[arg-type]
+        replies=codec.loads(str(r[5])),
+        attempts=int(r[6]) if attempts is None else attempts,  # type: ignore[arg-type]
+        not_before=parse_iso(str(r[7])),
+        priority=int(r[8]),  # type: ignore[arg-type]
+        campaign_id=r[9],  # type: ignore[arg-type]
+        progress=int(r[10]),  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """One item of a bulk enqueue (a campaign's audience)."""
+
+    user_id: int
+    channel: str
+    replies: tuple[Reply, ...]
 
 
 class Outbox:
@@ -75,6 +172,8 @@ class Outbox:
         self.db = db
         self.on_deactivate = on_deactivate
         """Told the id of a delegate this outbox marked unreachable (user caches forget them)."""
+        self.uncertain_at_start = 0
+        """How many items the last crash left in flight (see :meth:`recover_interrupted`)."""
 
     async def enqueue(
         self,
@@ -85,51 +184,78 @@ class Outbox:
         not_before: dt.datetime,
         now: dt.datetime,
         dedupe_key: str | None = None,
+        priority: int = Priority.NOTICE,
+        campaign_id: int | None = None,
     ) -> int | None:
         """Add an item; with a ``dedupe_key`` already used for this user, nothing is added (None)."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                """
-                INSERT INTO outbox (user_id, channel, dedupe_key, payload, not_before, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (user_id, dedupe_key) DO NOTHING
-                """,
-                (user_id, channel, dedupe_key, codec.dumps(tuple(replies)), iso(not_before), iso(now)),
-            )
-            return cur.lastrowid if cur.rowcount else None
+        rows = await self.db.execute_returning(
+            """
+            INSERT INTO outbox (user_id, channel, dedupe_key, payload, not_before, created_at, priority, campaign_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (user_id, dedupe_key) DO NOTHING
+            RETURNING id
+            """,
+            (user_id, channel, dedupe_key, codec.dumps(tuple(replies)), iso(not_before), iso(now), int(priority), campaign_id),
+        )
+        return int(rows[0][0]) if rows else None
 
-    async def claim_due(self, channel: str, now: dt.datetime, limit: int = 100) -> list[OutboxItem]:
-        """Mark up to ``limit`` due items ``sending`` (committed) and return them."""
+    async def enqueue_many(
+        self,
+        items: Sequence[NewItem],
+        *,
+        not_before: dt.datetime,
+        now: dt.datetime,
+        dedupe_key: str,
+        priority: int,
+        campaign_id: int | None = None,
+    ) -> int:
+        """Add many items in one transaction, one per person and ``dedupe_key``; returns how many were new."""
+        if not items:
+            return 0
+        payloads: dict[tuple[Reply, ...], str] = {}
+        rows = []
+        for item in items:
+            payload = payloads.get(item.replies)
+            if payload is None:
+                payload = payloads[item.replies] = codec.dumps(item.replies)
+            rows.append((item.user_id, item.channel, dedupe_key, payload, iso(not_before), iso(now), int(priority), campaign_id))
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                """
-                SELECT o.id, o.user_id, u.channel, u.platform_id, o.dedupe_key, o.payload,
-                       o.attempts, o.not_before
-                FROM outbox o JOIN users u ON u.id = o.user_id
-                WHERE o.channel = ? AND o.status = 'pending' AND o.not_before <= ?
-                ORDER BY o.not_before, o.id
-                LIMIT ?
-                """,
-                (channel, iso(now), limit),
-            ) as cur:
-                rows = list(await cur.fetchall())
-            if rows:
-                await conn.executemany(
-                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
-                    [(r["id"],) for r in rows],
-                )
-        return [
-            OutboxItem(
-                id=r["id"],
-                user_id=r["user_id"],
-                user=UserRef(r["channel"], r["platform_id"]),
-                dedupe_key=r["dedupe_key"],
-                replies=codec.loads(r["payload"]),
-                attempts=r["attempts"] + 1,
-                not_before=parse_iso(r["not_before"]),
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT INTO outbox (user_id, channel, dedupe_key, payload, not_before, created_at, priority, campaign_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, dedupe_key) DO NOTHING",
+                rows,
             )
-            for r in rows
-        ]
+            added = conn.total_changes - before
+        return added
+
+    async def due(self, channel: str, now: dt.datetime, limit: int = BATCH) -> list[OutboxItem]:
+        """The next due items of a channel, most urgent first (not claimed: see :meth:`claim`)."""
+        rows = await self.db.fetchall(
+            f"""
+            SELECT {_ITEM_COLUMNS}
+            FROM outbox o JOIN users u ON u.id = o.user_id
+            WHERE o.channel = ? AND o.status = 'pending' AND o.not_before <= ?
+            ORDER BY o.priority, o.not_before, o.id
+            LIMIT ?
+            """,
+            (channel, iso(now), limit),
+        )
+        return [_item(r) for r in rows]
+
+    async def claim(self, item: OutboxItem, now: dt.datetime) -> OutboxItem | None:
+        """Mark one item ``sending`` (committed) just before it is sent; None if it is no longer pending."""
+        rows = await self.db.execute_returning(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_at = ? "
+            "WHERE id = ? AND status = 'pending' RETURNING attempts, progress",
+            (iso(now), item.id),
+        )
+        if not rows:
+            return None
+        return OutboxItem(**{**item.__dict__, "attempts": int(rows[0][0]), "progress": int(rows[0][1])})
+
+    async def set_progress(self, item_id: int, done: int) -> None:
+        await self.db.execute("UPDATE outbox SET progress = ? WHERE id = ?", (done, item_id))
 
     async def record(self, item: OutboxItem, outcome: Outcome, now: dt.datetime) -> None:
         """Store what became of a claimed item."""
@@ -144,6 +270,10 @@ class Outbox:
                     "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ? WHERE id = ?",
                     (iso(now + outcome.after), outcome.reason, item.id),
                 )
+            elif isinstance(outcome, Uncertain):
+                await conn.execute(
+                    "UPDATE outbox SET status = 'uncertain', last_error = ? WHERE id = ?", (outcome.reason, item.id)
+                )
             else:
                 reason = outcome.reason if not isinstance(outcome, Retry) else f"gave up after {item.attempts} attempts: {outcome.reason}"
                 await conn.execute(
@@ -155,11 +285,14 @@ class Outbox:
             self.on_deactivate(item.user_id)
 
     async def recover_interrupted(self) -> int:
-        """Items left ``sending`` by a crash may have gone out: fail them rather than resend."""
-        return await self.db.execute(
-            "UPDATE outbox SET status = 'failed', last_error = 'interrupted while sending; not resent' "
-            "WHERE status = 'sending'"
+        """Items a crash left ``sending`` may have gone out: mark them uncertain (not resent), and count them."""
+        count = await self.db.execute(
+            "UPDATE outbox SET status = 'uncertain', last_error = ? WHERE status = 'sending'", (UNCERTAIN_AFTER_CRASH,)
         )
+        self.uncertain_at_start = count
+        if count:
+            logger.warning("%d outbox item(s) were in flight when the bot stopped; marked uncertain, not resent", count)
+        return count
 
     async def cancel(self, user_id: int, key_prefix: str) -> int:
         """Cancel this user's pending items whose dedupe key starts with ``key_prefix``."""
@@ -167,6 +300,12 @@ class Outbox:
             "UPDATE outbox SET status = 'cancelled' WHERE user_id = ? AND status = 'pending' "
             "AND substr(dedupe_key, 1, ?) = ?",
             (user_id, len(key_prefix), key_prefix),
+        )
+
+    async def cancel_campaign(self, campaign_id: int) -> int:
+        """Stop a campaign: what is not yet sent is cancelled (what is in flight finishes)."""
+        return await self.db.execute(
+            "UPDATE outbox SET status = 'cancelled' WHERE campaign_id = ? AND status = 'pending'", (campaign_id,)
         )
 
     async def next_due(self, channel: str) -> dt.datetime | None:
@@ -178,6 +317,22 @@ class Outbox:
     async def counts(self, channel: str | None = None) -> dict[str, int]:
         sql = "SELECT status, COUNT(*) FROM outbox" + (" WHERE channel = ?" if channel else "") + " GROUP BY status"
         rows = await self.db.fetchall(sql, (channel,) if channel else ())
+        return {r[0]: r[1] for r in rows}
+
+    async def campaign_counts(self, campaign_id: int) -> dict[str, int]:
+        """A campaign's items by status: pending, sending, sent, failed, cancelled, uncertain."""
+        rows = await self.db.fetchall(
+            "SELECT status, COUNT(*) FROM outbox WHERE campaign_id = ? GROUP BY status", (campaign_id,)
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def campaign_failures(self, campaign_id: int) -> dict[str, int]:
+        """Why a campaign's failed and uncertain items did not (surely) arrive, with how many each."""
+        rows = await self.db.fetchall(
+            "SELECT COALESCE(last_error, 'unknown'), COUNT(*) FROM outbox WHERE campaign_id = ? "
+            "AND status IN ('failed', 'uncertain') GROUP BY 1 ORDER BY 2 DESC",
+            (campaign_id,),
+        )
         return {r[0]: r[1] for r in rows}
 
 
@@ -195,7 +350,7 @@ class DeliveryWorker:
         sender: Sender,
         clock: Clock,
         *,
-        batch: int = 100,
+        batch: int = BATCH,
         on_idle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.outbox = outbox
@@ -218,20 +373,30 @@ class DeliveryWorker:
         self._wake.set()
 
     async def drain(self) -> int:
-        """Deliver everything due now; returns how many items were attempted."""
+        """Deliver everything due now, claiming each item just before it is sent; how many were attempted."""
         attempted = 0
-        while items := await self.outbox.claim_due(self.channel, self.clock.now(), self.batch):
-            for item in items:
-                try:
-                    outcome = await self.sender.send(item.user, item.replies)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # a sender bug must not stop deliveries to others
-                    logger.exception("sender %s raised on outbox item %s", self.channel, item.id)
-                    outcome = Retry(f"{type(exc).__name__}")
-                await self.outbox.record(item, outcome, self.clock.now())
+        while candidates := await self.outbox.due(self.channel, self.clock.now(), self.batch):
+            for candidate in candidates:
+                item = await self.outbox.claim(candidate, self.clock.now())
+                if item is None:
+                    continue  # cancelled (or taken) since it was read
+                await self.deliver(item)
                 attempted += 1
         return attempted
+
+    async def deliver(self, item: OutboxItem) -> Outcome:
+        """Send one claimed item and record the outcome."""
+        outbox = self.outbox
+        delivery = Delivery(item, item.progress, lambda done: outbox.set_progress(item.id, done))
+        try:
+            outcome = await self.sender.send(delivery)
+        except asyncio.CancelledError:
+            raise  # stopping: the claim stays, and the next start counts the item as uncertain
+        except Exception as exc:  # a sender bug must not stop deliveries to others
+            logger.exception("sender %s raised on outbox item %s", self.channel, item.id)
+            outcome = Retry(f"{type(exc).__name__}")
+        await outbox.record(item, outcome, self.clock.now())
+        return outcome
 
     async def run(self) -> None:
         while True:
@@ -295,10 +460,13 @@ class PushPort:
         *,
         at: dt.datetime | None = None,
         dedupe_key: str | None = None,
+        priority: int = Priority.NOTICE,
+        campaign_id: int | None = None,
     ) -> int | None:
         now = self.clock.now()
         item = await self.outbox.enqueue(
-            user_id, channel, replies, not_before=at or now, now=now, dedupe_key=dedupe_key
+            user_id, channel, replies, not_before=at or now, now=now, dedupe_key=dedupe_key,
+            priority=priority, campaign_id=campaign_id,
         )
         worker = self.workers.get(channel)
         if worker is not None and item is not None:
@@ -307,6 +475,30 @@ class PushPort:
             else:
                 await self._schedule_changed()
         return item
+
+    async def push_many(
+        self,
+        items: Sequence[NewItem],
+        *,
+        dedupe_key: str,
+        priority: int,
+        campaign_id: int | None = None,
+        at: dt.datetime | None = None,
+    ) -> int:
+        """Many items at once (a campaign): one per person and ``dedupe_key``; how many were new."""
+        now = self.clock.now()
+        added = await self.outbox.enqueue_many(
+            items, not_before=at or now, now=now, dedupe_key=dedupe_key, priority=priority, campaign_id=campaign_id
+        )
+        if added:
+            if at is None or at <= now:
+                for channel in {i.channel for i in items}:
+                    worker = self.workers.get(channel)
+                    if worker is not None:
+                        worker.wake()
+            else:
+                await self._schedule_changed()
+        return added
 
     async def drain(self) -> int:
         """Deliver everything due now on every channel (console, tests)."""

@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from bot.clock import Clock
 from bot.conversation import Reply
-from bot.notify.outbox import PushPort
+from bot.notify.outbox import Priority, PushPort
 from bot.programme import Programme, ProgrammeHolder, Session
 from bot.store.audience import Audience
 from bot.store.db import Database, iso, parse_iso
@@ -317,7 +317,7 @@ class ReminderEngine:
                         continue
                     try:
                         replies = self.render(user, session, kind, now)
-                        await self.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind))
+                        await self.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind), priority=Priority.REMINDER)
                     except asyncio.CancelledError:
                         raise
                     except Exception:  # one broken reminder must not block the others
