@@ -30,6 +30,7 @@ from bot.services import Services
 from bot.store import Database, UserRecord, Users
 from bot.store.audience import Audience
 from bot.store.delegates import DelegateState
+from bot.web.files import FileLinks
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Core:
     router: Router
     services: Services
     wakeups: Wakeups
+    files: FileLinks
     components: list[Component] = field(default_factory=list)
     """Started in order by :meth:`start`, stopped in reverse by :meth:`close`."""
     _started: list[Component] = field(default_factory=list)
@@ -88,6 +90,7 @@ class Core:
             menu=self.router.menu,
             event_name=self._event_name,
             event_zone=lambda: self.programmes.programme.zone,
+            files=self.files,
         )
 
     def _event_name(self, tag: str) -> str:
@@ -164,7 +167,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     core = Core(
         settings=settings, clock=clock, db=db, programmes=programmes, catalogs=catalogs, locales=locales,
         users=users, outbox=outbox, push=push, router=router, services=services, wakeups=wakeups,
-        components=[wakeups, push],
+        files=FileLinks(db, clock, settings.public_url), components=[wakeups, push],
     )
     logger.info(
         "core ready: programme %s (%d sessions), database %s",

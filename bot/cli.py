@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--lang", help="answer in this language for this run, e.g. en or zh_Hans (/lang stores a choice)")
     console.add_argument("--at", type=_instant, help="pretend it is this instant (rehearsal), e.g. 2025-06-04T09:00+08:00")
     console.add_argument("--echo", action="store_true", help="repeat each input line before its reply")
+    console.add_argument("--files", type=Path, help="save documents and pictures the bot sends here (default: a temporary folder)")
 
     run = sub.add_parser("run", parents=[common], help="run every configured channel (Telegram, WeChat)")
     run.add_argument("--at", type=_instant, help="start the clock at this instant and let it run (rehearsal)")
@@ -190,7 +192,8 @@ async def console(settings: Settings, args: argparse.Namespace, programme: Progr
     core = await build_core(settings, clock, programme=programme)
     try:
         interactive = sys.stdin.isatty()
-        channel = ConsoleChannel(core.ports(), core.wakeups, args.user, echo=args.echo)
+        files = args.files or Path(tempfile.gettempdir()) / "delegate-companion-files"
+        channel = ConsoleChannel(core.ports(), core.wakeups, args.user, echo=args.echo, files_dir=files)
         if args.lang and channel.set_language(args.lang) is None:
             print(f"unknown language {args.lang!r}; available: {', '.join(core.catalogs.tags)}", file=sys.stderr)
             return 2

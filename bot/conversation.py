@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from bot.geo import Datum
+
 
 @dataclass(frozen=True)
 class UserRef:
@@ -21,9 +23,17 @@ class UserRef:
 
 @dataclass(frozen=True)
 class Location:
+    """A point on the map, in the datum its coordinates are in.
+
+    A delegate shares one (a request); the bot can send one (a reply: a map
+    pin).  Channels convert it to the datum their platform expects
+    (:func:`bot.geo.convert`): Telegram wants WGS-84, Amap GCJ-02, Baidu BD-09.
+    """
+
     latitude: float
     longitude: float
     label: str | None = None
+    datum: Datum = Datum.WGS84
 
 
 @dataclass(frozen=True)
@@ -126,12 +136,15 @@ class Choices:
 
 @dataclass(frozen=True)
 class Venue:
+    """A place with a name and an address, and where known its position (in ``datum``)."""
+
     name: str
     latitude: float | None
     longitude: float | None
     address: str | None = None
     directions: str | None = None
     map_url: str | None = None
+    datum: Datum = Datum.WGS84
 
 
 @dataclass(frozen=True)
@@ -151,19 +164,44 @@ class Image:
 
 
 @dataclass(frozen=True)
-class File:
+class Document:
+    """A file to download (a calendar, a CSV export); channels that cannot send files give a link."""
+
     data: bytes
     filename: str
     caption: str | None = None
     mime_type: str = "application/octet-stream"
 
 
-Reply = Union[Text, Choices, Venue, Poll, Image, File]
+File = Document
+"""The earlier name of :class:`Document`."""
 
 
 @dataclass(frozen=True)
-class PushMessage:
-    """What the outbox hands a channel's sender: replies for one person."""
+class LinkButton:
+    """A button that opens a web page (a map, a meeting link)."""
 
-    user: UserRef
-    replies: tuple[Reply, ...] = field(default_factory=tuple)
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class WebAppButton:
+    """A button that opens a web page inside the chat app (Telegram mini app); elsewhere a plain link."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Links:
+    """A message with link buttons; channels without them list each as "label: url"."""
+
+    body: str
+    buttons: tuple[LinkButton | WebAppButton, ...]
+    title: str | None = None
+
+
+Reply = Union[Text, Choices, Venue, Poll, Image, Document, Location, Links]
+REPLY_TYPES: tuple[type, ...] = (Text, Choices, Venue, Poll, Image, Document, Location, Links)
+"""Every kind of reply; each channel renders each one, or declares its fallback (see the renderer maps)."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.router import Command
     from bot.store.db import Database
     from bot.store.users import UserRecord, Users
+    from bot.web.files import FileLinks
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class ChannelPorts:
     event_name: Callable[[str], str]
     """The event's (short) name in a locale, e.g. as a template message's title."""
     event_zone: Callable[[], ZoneInfo]
+    files: FileLinks
+    """Documents as expiring links, for channels that cannot send files."""
 
     async def handle(self, request: Request) -> list[Reply]:
         return (await self.answer(request)).replies

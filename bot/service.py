@@ -26,6 +26,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.ports import ChannelPorts
 from bot.programme import Programme
+from bot.web import files
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ async def run_service(
     core = await build_core(settings, clock, programme=programme)
     web_app = web.Application(client_max_size=64 * 1024)
     channels = build_channels(core.ports(), web_app)
+    if settings.public_url:
+        files.add_routes(web_app, core.files)
     if not channels:
         await core.close()
         print(

@@ -254,6 +254,8 @@ class FakeBotAPI:
             return await self._get_updates(params)
         if method in {"sendMessage", "editMessageText"}:
             return self._message(params, text=html.unescape(_TAG.sub("", str(params.get("text", "")))))
+        if method == "sendLocation":
+            return self._message(params, location={"latitude": float(params["latitude"]), "longitude": float(params["longitude"])})
         if method == "sendVenue":
             location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
             return self._message(params, location=location, venue={

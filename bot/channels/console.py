@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
-from collections.abc import AsyncIterator, Sequence
-from typing import TextIO
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, TextIO
 
 from bot import i18n
 from bot.clock import ManualClock, parse_duration, parse_instant
-from bot.conversation import Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
+from bot.conversation import Choices, Document, Image, Links, Location, Poll, Reply, Request, Text, UserRef, Venue
+from bot.geo import Datum
 from bot.i18n import _
 from bot.notify.outbox import Delivered, Delivery, Outcome
 from bot.notify.wakeups import Wakeups
@@ -25,38 +27,65 @@ from bot.ports import ChannelPorts
 CHANNEL = "console"
 
 
+def _lines_text(reply: Text) -> list[str]:
+    return [reply.body]
+
+
+def _lines_choices(reply: Choices) -> list[str]:
+    return [reply.body, *(f"  {n}. {choice.label}" for n, choice in enumerate(reply.options, 1))]
+
+
+def _point(latitude: float, longitude: float, datum: Datum) -> str:
+    return f"({latitude:.5f}, {longitude:.5f}, {datum.value.upper()})"
+
+
+def _lines_venue(reply: Venue) -> list[str]:
+    lines = [f"📍 {reply.name}"]
+    if reply.address:
+        lines.append(reply.address)
+    if reply.latitude is not None and reply.longitude is not None:
+        lines.append(_point(reply.latitude, reply.longitude, reply.datum))
+    lines.extend(x for x in (reply.directions, reply.map_url) if x)
+    return lines
+
+
+def _lines_location(reply: Location) -> list[str]:
+    return [f"📍 {reply.label}" if reply.label else "📍", _point(reply.latitude, reply.longitude, reply.datum)]
+
+
+def _lines_poll(reply: Poll) -> list[str]:
+    return [f"📊 {reply.question}", *(f"  {i}. {option}" for i, option in enumerate(reply.options, 1))]
+
+
+def _lines_file(reply: Image | Document) -> list[str]:
+    return [f"[{reply.filename}, {len(reply.data)} bytes]" + (f" {reply.caption}" if reply.caption else "")]
+
+
+def _lines_links(reply: Links) -> list[str]:
+    return [reply.body, *(f"  🔗 {button.label}: {button.url}" for button in reply.buttons)]
+
+
+#: One renderer per reply type: the console shows every kind as text (no fallbacks needed).
+RENDERERS: Final[Mapping[type, Callable[[Any], list[str]]]] = {
+    Text: _lines_text,
+    Choices: _lines_choices,
+    Venue: _lines_venue,
+    Location: _lines_location,
+    Poll: _lines_poll,
+    Image: _lines_file,
+    Document: _lines_file,
+    Links: _lines_links,
+}
+FALLBACKS: Final[Mapping[type, Callable[[Any], tuple[Reply, ...]]]] = {}
+
+
 def render(replies: Sequence[Reply]) -> str:
-    """Replies as plain text, choices as numbered lines."""
+    """Replies as plain text, choices and poll options as numbered lines."""
     blocks: list[str] = []
-    number = 0
     for reply in replies:
-        lines: list[str] = []
         title = getattr(reply, "title", None)
-        if title:
-            lines.append(f"*** {title} ***")
-        if isinstance(reply, Text):
-            lines.append(reply.body)
-        elif isinstance(reply, Choices):
-            lines.append(reply.body)
-            number = 0
-            for choice in reply.options:
-                number += 1
-                lines.append(f"  {number}. {choice.label}")
-        elif isinstance(reply, Venue):
-            lines.append(f"📍 {reply.name}")
-            if reply.address:
-                lines.append(reply.address)
-            if reply.latitude is not None and reply.longitude is not None:
-                lines.append(f"({reply.latitude:.5f}, {reply.longitude:.5f})")
-            if reply.directions:
-                lines.append(reply.directions)
-            if reply.map_url:
-                lines.append(reply.map_url)
-        elif isinstance(reply, Poll):
-            lines.append(f"📊 {reply.question}")
-            lines.extend(f"  {i}. {option}" for i, option in enumerate(reply.options, 1))
-        elif isinstance(reply, (Image, File)):
-            lines.append(f"[{reply.filename}, {len(reply.data)} bytes]" + (f" {reply.caption}" if reply.caption else ""))
+        lines = [f"*** {title} ***"] if title else []
+        lines += RENDERERS[type(reply)](reply)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -88,14 +117,26 @@ class ConsoleChannel:
     """
 
     def __init__(
-        self, ports: ChannelPorts, wakeups: Wakeups, user_id: str = "local", out: TextIO | None = None, echo: bool = False
+        self, ports: ChannelPorts, wakeups: Wakeups, user_id: str = "local", out: TextIO | None = None, echo: bool = False,
+        files_dir: Path | None = None,
     ) -> None:
         self.ports = ports
         self.wakeups = wakeups
         self.user = UserRef(CHANNEL, user_id)
         self.out = out or sys.stdout
         self.echo = echo
+        self.files_dir = files_dir
+        """Where documents and pictures sent to the console are saved (None: only named)."""
         self.worker = ports.push.attach(ConsoleSender(ports, self.out))
+
+    def save(self, reply: Image | Document) -> Path:
+        """Write a received file under :attr:`files_dir` (never outside it) and return its path."""
+        assert self.files_dir is not None
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        name = Path(reply.filename).name or "file"
+        path = self.files_dir / name
+        path.write_bytes(reply.data)
+        return path
 
     def print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -111,9 +152,12 @@ class ConsoleChannel:
         return chosen
 
     async def say(self, text: str) -> list[Reply]:
-        """Send one line as the delegate; print and return the replies."""
+        """Send one line as the delegate; print and return the replies (files are saved, and their path shown)."""
         replies = await self.ports.handle(Request(user=self.user, text=text))
         self.print(render(replies))
+        for reply in replies:
+            if isinstance(reply, (Image, Document)) and self.files_dir is not None:
+                self.print(f"  → {self.save(reply)}")
         await self.ports.push.drain()
         return replies
 

@@ -57,6 +57,7 @@ from telegram import (
     InputPollOption,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import (
     BotCommandLimit,
@@ -79,8 +80,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from bot.conversation import (
     Choice,
     Choices,
-    File,
+    Document,
     Image,
+    Links,
     Location,
     Poll,
     PollAnswer,
@@ -89,7 +91,9 @@ from bot.conversation import (
     Text,
     UserRef,
     Venue,
+    WebAppButton,
 )
+from bot.geo import Datum, convert
 from bot.notify.outbox import Delivered, Delivery, Failed, Outcome, Retry, Uncertain
 from bot.store.db import iso
 
@@ -117,6 +121,8 @@ MESSAGES_PER_SECOND_PER_CHAT: Final[int] = FloodLimit.MESSAGES_PER_SECOND_PER_CH
 
 #: A button label longer than this reads badly on a phone: the list is numbered instead.
 BUTTON_LABEL: Final = 30
+#: The longest text Telegram shows on a button without cutting it on a phone.
+BUTTON_TEXT: Final = 64
 #: Buttons this short (numbers, "Next page ▶") share a row.
 SHORT_BUTTON: Final = 16
 SHORT_BUTTONS_PER_ROW: Final = 3
@@ -383,29 +389,41 @@ class Renderer:
             await self.send_one(chat_id, reply, gate)
 
     async def send_one(self, chat_id: int, reply: Reply, gate: Gate = _no_gate) -> None:
-        if isinstance(reply, Text):
-            await self._text(chat_id, reply.body, reply.title, None, gate)
-        elif isinstance(reply, Choices):
-            keyboard = layout(reply)
-            await self._text(chat_id, _with_lines(reply.body, keyboard), reply.title, await self.markup(keyboard), gate)
-        elif isinstance(reply, Venue):
-            await self._venue(chat_id, reply, gate)
-        elif isinstance(reply, Poll):
-            await self._poll(chat_id, reply, gate)
-        elif isinstance(reply, Image):
-            if not await gate():
-                return
-            await self.bot.send_photo(
-                chat_id, photo=reply.data, filename=reply.filename, **self._caption(reply.caption)
-            )
-        elif isinstance(reply, File):
-            if not await gate():
-                return
-            await self.bot.send_document(
-                chat_id, document=reply.data, filename=reply.filename, **self._caption(reply.caption)
-            )
-        else:  # pragma: no cover - a new reply type needs a renderer here
-            raise TypeError(f"no Telegram renderer for {type(reply).__name__}")
+        """One reply, by the renderer of its type (:data:`RENDERERS`)."""
+        await RENDERERS[type(reply)](self, chat_id, reply, gate)
+
+    async def _send_text(self, chat_id: int, reply: Text, gate: Gate) -> None:
+        await self._text(chat_id, reply.body, reply.title, None, gate)
+
+    async def _send_choices(self, chat_id: int, reply: Choices, gate: Gate) -> None:
+        keyboard = layout(reply)
+        await self._text(chat_id, _with_lines(reply.body, keyboard), reply.title, await self.markup(keyboard), gate)
+
+    async def _send_photo(self, chat_id: int, reply: Image, gate: Gate) -> None:
+        if await gate():
+            await self.bot.send_photo(chat_id, photo=reply.data, filename=reply.filename, **self._caption(reply.caption))
+
+    async def _send_document(self, chat_id: int, reply: Document, gate: Gate) -> None:
+        if await gate():
+            await self.bot.send_document(chat_id, document=reply.data, filename=reply.filename, **self._caption(reply.caption))
+
+    async def _send_location(self, chat_id: int, reply: Location, gate: Gate) -> None:
+        """A map pin; Telegram's maps are WGS-84, so a GCJ-02 or BD-09 point is converted first."""
+        latitude, longitude = convert(reply.latitude, reply.longitude, reply.datum, Datum.WGS84)
+        if await gate():
+            await self.call("sendLocation", {"chat_id": chat_id, "latitude": latitude, "longitude": longitude})
+
+    async def _send_links(self, chat_id: int, reply: Links, gate: Gate) -> None:
+        """Link buttons (and web-app buttons, which Telegram opens inside the chat)."""
+        rows = []
+        for button in reply.buttons:
+            label = truncate(button.label, BUTTON_TEXT)
+            if isinstance(button, WebAppButton) and button.url.startswith("https://"):
+                rows.append([InlineKeyboardButton(label, web_app=WebAppInfo(button.url))])
+            else:
+                rows.append([InlineKeyboardButton(label, url=button.url)])
+        markup = InlineKeyboardMarkup(rows).to_json() if rows else None
+        await self._text(chat_id, reply.body, reply.title, markup, gate)
 
     @staticmethod
     def _caption(caption: str | None) -> dict[str, Any]:
@@ -454,9 +472,10 @@ class Renderer:
             lines = [x for x in (venue.address, *extra) if x]
             await self._text(chat_id, "\n".join(lines), "📍 " + venue.name, None, gate)
             return
+        latitude, longitude = convert(venue.latitude, venue.longitude, venue.datum, Datum.WGS84)
         if await gate():
             await self.bot.send_venue(
-                chat_id, latitude=venue.latitude, longitude=venue.longitude,
+                chat_id, latitude=latitude, longitude=longitude,
                 title=venue.name, address=venue.address or venue.name,
             )
         if extra:
@@ -483,6 +502,21 @@ class Renderer:
                 "ON CONFLICT (telegram_poll_id) DO NOTHING",
                 (sent.poll.id, poll.poll_id, str(chat_id), iso(self.now())),
             )
+
+
+RENDERERS: Final[dict[type, Callable[[Renderer, int, Any, Gate], Awaitable[None]]]] = {
+    Text: Renderer._send_text,
+    Choices: Renderer._send_choices,
+    Venue: Renderer._venue,
+    Poll: Renderer._poll,
+    Image: Renderer._send_photo,
+    Document: Renderer._send_document,
+    Location: Renderer._send_location,
+    Links: Renderer._send_links,
+}
+"""One renderer per reply type: Telegram shows every kind natively."""
+FALLBACKS: Final[dict[type, Callable[[Any], tuple[Reply, ...]]]] = {}
+"""None needed (a poll that does not fit Telegram's limits is sent as numbered text by its renderer)."""
 
 
 class RateLimiter:

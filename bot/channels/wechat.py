@@ -33,6 +33,7 @@ import math
 import re
 import struct
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from xml.parsers.expat import ExpatError
@@ -49,9 +50,9 @@ from wechatpy.utils import WeChatSigner
 
 from bot import i18n
 from bot.channels.wechat_api import WeChatAPI, WeChatAPIError, WeChatUnavailable
-from bot.channels.wechat_push import CHANNEL, WeChatSender
+from bot.channels.wechat_push import CHANNEL, WeChatSender, documents_as_links
 from bot.channels.wechat_render import render_parts
-from bot.conversation import Location, Request, Text, UserRef
+from bot.conversation import Image, Location, Reply, Request, Text, UserRef
 from bot.i18n import _
 from bot.notify.outbox import Priority
 from bot.ports import Answer, ChannelPorts
@@ -410,7 +411,12 @@ class WeChatChannel:
                 return _Answer([_("Sorry, I was interrupted while answering that. Please send it again.")])
         try:
             answer = await self._ask_core(inbound)
-            parts = self._render(answer)
+            replies = await documents_as_links(ports, answer.replies) if answer is not None else []
+            parts = self._render(answer, replies)
+            pictures = [r for r in replies if isinstance(r, Image)]
+            if pictures:
+                # the passive reply carries text only: the pictures follow as image messages
+                await self._push(inbound, pictures, key="wechat-media")
         except Exception:
             # a fault of ours (the core turns handler errors into replies): WeChat's retry may try again
             with contextlib.suppress(Exception):
@@ -445,21 +451,24 @@ class WeChatChannel:
             return None
 
     @staticmethod
-    def _render(answer: Answer | None) -> list[str]:
+    def _render(answer: Answer | None, replies: Sequence[Reply]) -> list[str]:
         """The answer as text parts, in the language the core answered in."""
-        if answer is None or not answer.replies:
+        if answer is None or not replies:
             return []
         with i18n.use(answer.localizer):
-            return render_parts(answer.replies)
+            return render_parts(replies)
 
-    async def _push(self, inbound: Inbound, parts: list[str], after: dt.timedelta | None = None) -> None:
-        """Parts of a reply by customer-service message, through the outbox (once per callback)."""
+    async def _push(
+        self, inbound: Inbound, parts: Sequence[str | Reply], after: dt.timedelta | None = None, key: str = "wechat-reply"
+    ) -> None:
+        """Parts of a reply (texts, pictures) by customer-service message, through the outbox (once per callback)."""
         record = await self.ports.users.find(UserRef(CHANNEL, inbound.openid))
         if record is None:
             return
         at = self.ports.clock.now() + after if after else None
+        replies = [Text(p) if isinstance(p, str) else p for p in parts]
         await self.ports.push.push(
-            record.id, CHANNEL, [Text(p) for p in parts], at=at, dedupe_key=f"wechat-reply:{inbound.key}", priority=Priority.DIRECT
+            record.id, CHANNEL, replies, at=at, dedupe_key=f"{key}:{inbound.key}", priority=Priority.DIRECT
         )
 
     def _expire(self, entry: _Inflight) -> None:

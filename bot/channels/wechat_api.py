@@ -113,9 +113,14 @@ class WeChatAPI:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         return self._session
 
-    async def _request(self, method: str, path: str, params: dict[str, str], body: Any = None, timeout: float | None = None) -> dict[str, Any]:
-        data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+    async def _request(
+        self, method: str, path: str, params: dict[str, str], body: Any = None, timeout: float | None = None,
+        form: aiohttp.FormData | None = None,
+    ) -> dict[str, Any]:
+        data: Any = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8"} if data is not None else None
+        if form is not None:
+            data = form
         kwargs: dict[str, Any] = {}
         if timeout is not None:
             kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout)
@@ -185,6 +190,29 @@ class WeChatAPI:
     async def send_text(self, openid: str, content: str) -> None:
         """A customer-service text message (only inside the 48-hour window)."""
         await self.call("POST", "/cgi-bin/message/custom/send", {"touser": openid, "msgtype": "text", "text": {"content": content}})
+
+    async def upload_image(self, data: bytes, filename: str, mime_type: str = "image/png") -> str:
+        """Upload a picture as temporary media (kept 3 days by WeChat); its ``media_id``."""
+        for attempt in (1, 2):
+            token = await self.access_token()
+            form = aiohttp.FormData()
+            form.add_field("media", data, filename=filename or "image.png", content_type=mime_type)
+            try:
+                answer = await self._request("POST", "/cgi-bin/media/upload", {"access_token": token, "type": "image"}, form=form)
+            except WeChatAPIError as exc:
+                if exc.errcode in TOKEN_ERRORS and attempt == 1:
+                    self.invalidate_token(token)
+                    continue
+                raise
+            media_id = answer.get("media_id")
+            if not isinstance(media_id, str) or not media_id:
+                raise WeChatUnavailable("no media_id in the upload answer")
+            return media_id
+        raise AssertionError("unreachable")
+
+    async def send_image(self, openid: str, media_id: str) -> None:
+        """A customer-service image message (only inside the 48-hour window)."""
+        await self.call("POST", "/cgi-bin/message/custom/send", {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}})
 
     async def send_template(self, openid: str, template_id: str, data: dict[str, str]) -> None:
         """A template message: allowed outside the window, with pre-approved wording."""

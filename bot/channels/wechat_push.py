@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, Union
 
 from bot import i18n
 from bot.channels.wechat_api import (
@@ -27,7 +28,7 @@ from bot.channels.wechat_api import (
     WeChatUnavailable,
 )
 from bot.channels.wechat_render import render_parts, render_text
-from bot.conversation import UserRef
+from bot.conversation import Document, Image, LinkButton, Links, Reply, Text, UserRef
 from bot.notify.outbox import Delivered, Delivery, Failed, Outcome, Retry
 from bot.ports import ChannelPorts
 from bot.store.wechat import WeChatStore
@@ -41,6 +42,46 @@ SERVICE_WINDOW: Final = dt.timedelta(hours=48)
 TEMPLATE_TITLE_CHARS: Final = 20
 TEMPLATE_CONTENT_CHARS: Final = 200
 WINDOW_ERRORS: Final = frozenset({ERR_OUT_OF_WINDOW, ERR_OUT_OF_QUOTA})
+
+
+Unit = Union[str, Image]
+"""What one WeChat message carries: a text part, or a picture."""
+
+
+def units_of(replies: Sequence[Reply]) -> list[Unit]:
+    """The replies as WeChat messages, in order: text cut into parts that fit, and pictures on their own.
+
+    A picture's caption follows it as text (image messages have none).
+    Render inside the follower's locale (``i18n.use``).
+    """
+    units: list[Unit] = []
+    run: list[Reply] = []
+    for reply in replies:
+        if isinstance(reply, Image):
+            units.extend(render_parts(run))
+            run = []
+            units.append(reply)
+            if reply.caption:
+                run.append(Text(reply.caption))
+        else:
+            run.append(reply)
+    units.extend(render_parts(run))
+    return units
+
+
+async def documents_as_links(ports: ChannelPorts, replies: Sequence[Reply]) -> list[Reply]:
+    """Each document as a link the bot's web server serves (where it has a public address)."""
+    out: list[Reply] = []
+    for reply in replies:
+        if isinstance(reply, Document):
+            url = await ports.files.link(reply.data, reply.filename, reply.mime_type)
+            if url is not None:
+                body = reply.caption or ""
+                out.append(Links(body, (LinkButton(f"📎 {reply.filename}", url),)))
+                continue
+            logger.warning("a document cannot reach a WeChat follower: set BOT_PUBLIC_URL to hand files out by link")
+        out.append(reply)
+    return out
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -62,35 +103,44 @@ class WeChatSender:
     async def send(self, delivery: Delivery) -> Outcome:
         """Customer-service messages inside the window, else the template fallback (see the module docstring).
 
-        A reply longer than one message goes out in parts; how many already
-        went is the item's stored ``progress``, so a retry sends only the rest.
+        The replies go out as units: text parts (a long text is cut to fit)
+        and pictures (uploaded, then sent as image messages); documents as a
+        link where the bot has a public address.  How many units already
+        went out is the item's stored ``progress``, so a retry sends only the rest.
         """
         user = delivery.user
-        replies = delivery.replies
         record = await self.ports.users.find(user)
         if record is not None and not record.active:
             return Failed("the follower unfollowed the account")
+        replies = await documents_as_links(self.ports, delivery.replies)
         with i18n.use(self.ports.locales.localizer(record)):
-            parts = render_parts(replies)
+            units = units_of(replies)
             title = next((t for r in replies if (t := getattr(r, "title", None))), None) or self._event_name()
             summary = render_text(replies)
-        sent = min(delivery.progress, len(parts))
-        if sent >= len(parts):
+        sent = min(delivery.progress, len(units))
+        if sent >= len(units):
             return Delivered()
-        rest = "\n".join(parts[sent:]) if sent else summary
+
+        def rest() -> str:
+            return "\n".join(u for u in units[sent:] if isinstance(u, str)) if sent else summary
+
         now = self.ports.clock.now()
         window = await self.store.window(user.platform_id)
         if window is None or not window.open_at(now, SERVICE_WINDOW):
-            return await self._template(user, title, rest, "outside the 48-hour customer-service window", sent=sent)
-        for part in parts[sent:]:
+            return await self._template(user, title, rest(), "outside the 48-hour customer-service window", sent=sent)
+        for unit in units[sent:]:
             try:
-                await self.api.send_text(user.platform_id, part)
+                if isinstance(unit, str):
+                    await self.api.send_text(user.platform_id, unit)
+                else:
+                    media_id = await self.api.upload_image(unit.data, unit.filename, unit.mime_type)
+                    await self.api.send_image(user.platform_id, media_id)
             except WeChatAPIError as exc:
                 if exc.errcode in WINDOW_ERRORS:
                     await self.store.window_exhausted(user.platform_id, self.ports.clock.now())
                     reason = f"customer-service message refused (errcode {exc.errcode})"
-                    return await self._template(user, title, "\n".join(parts[sent:]) if sent else summary, reason, sent=sent)
-                return self._outcome(exc, sent, len(parts))
+                    return await self._template(user, title, rest(), reason, sent=sent)
+                return self._outcome(exc, sent, len(units))
             except WeChatUnavailable as exc:
                 return self._unavailable(exc)
             sent += 1

@@ -9,11 +9,12 @@ delegate's locale (``i18n.use``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
 from urllib.parse import urlencode
 
-from bot.conversation import Choices, File, Image, Poll, Reply, Text, Venue
+from bot.conversation import Choices, Document, Image, Links, Location, Poll, Reply, Text, Venue
+from bot.geo import Datum, convert
 from bot.i18n import _
 
 #: WeChat cuts text messages at 2048 bytes (passive and customer-service); keep some room.
@@ -25,50 +26,101 @@ def title_line(title: str) -> str:
     return f"【{title}】"
 
 
+def amap_marker(latitude: float, longitude: float, datum: Datum, name: str) -> str:
+    """An Amap marker link (it opens inside WeChat), given GCJ-02 coordinates as Amap expects."""
+    lat, lon = convert(latitude, longitude, datum, Datum.GCJ02)
+    query = urlencode({"position": f"{lon:.6f},{lat:.6f}", "name": name, "coordinate": "gaode"})
+    return f"{AMAP_MARKER}?{query}"
+
+
 def map_link(venue: Venue) -> str | None:
-    """The venue's own map link, else an Amap marker (opens inside WeChat) from its WGS-84 position."""
+    """The venue's own map link, else an Amap marker from its position."""
     if venue.map_url:
         return venue.map_url
     if venue.latitude is None or venue.longitude is None:
         return None
-    query = urlencode({"position": f"{venue.longitude:.6f},{venue.latitude:.6f}", "name": venue.name, "coordinate": "wgs84"})
-    return f"{AMAP_MARKER}?{query}"
+    return amap_marker(venue.latitude, venue.longitude, venue.datum, venue.name)
+
+
+def _text(reply: Text) -> list[str]:
+    return [reply.body]
+
+
+def _choices(reply: Choices) -> list[str]:
+    lines = [reply.body] if reply.body else []
+    lines.extend(f"{number}. {choice.label}" for number, choice in enumerate(reply.options, 1))
+    if reply.options:
+        lines.append(_("Reply with the number of your choice."))
+    return lines
+
+
+def _venue(reply: Venue) -> list[str]:
+    lines = [f"📍 {reply.name}"]
+    lines.extend(x for x in (reply.address, reply.directions) if x)
+    link = map_link(reply)
+    if link:
+        lines.append(_("Map: {url}").format(url=link))
+    return lines
+
+
+def _poll_as_numbers(reply: Poll) -> list[str]:
+    """Fallback: no polls in a chat; numbered options, answered with the number (the router reads it)."""
+    lines = [f"📊 {reply.question}"]
+    lines.extend(f"{number}. {option}" for number, option in enumerate(reply.options, 1))
+    lines.append(_("Reply with the number of your choice.") if not reply.allows_multiple
+                 else _("Reply with the numbers of your choices, e.g. 1 3."))
+    return lines
+
+
+def _location_as_link(reply: Location) -> list[str]:
+    """Fallback: no map pins in a passive reply; the place and an Amap link."""
+    name = reply.label or _("Location")
+    return [f"📍 {name}", _("Map: {url}").format(url=amap_marker(reply.latitude, reply.longitude, reply.datum, name))]
+
+
+def _links_as_lines(reply: Links) -> list[str]:
+    """Fallback: no link buttons; each link on its own line (WeChat makes it clickable)."""
+    lines = [reply.body] if reply.body else []
+    lines.extend(f"{button.label}: {button.url}" for button in reply.buttons)
+    return lines
+
+
+def _image_as_text(reply: Image) -> list[str]:
+    """Fallback for the text of a reply: the picture itself goes out as an image message (media upload)."""
+    lines = [_("[Picture: {name}]").format(name=reply.filename)]
+    if reply.caption:
+        lines.append(reply.caption)
+    return lines
+
+
+def _document_as_text(reply: Document) -> list[str]:
+    """Fallback where no link could be made (no public address configured): the file's name."""
+    lines = [_("[File: {name}] (files cannot be sent in WeChat)").format(name=reply.filename)]
+    if reply.caption:
+        lines.append(reply.caption)
+    return lines
+
+
+#: What WeChat shows natively as text.
+RENDERERS: Final[Mapping[type, Callable[[Any], list[str]]]] = {Text: _text, Choices: _choices, Venue: _venue}
+#: Declared fallbacks: WeChat has no polls, pins, link buttons or files in a chat.  Pictures go out as
+#: image messages beside the text (see :mod:`bot.channels.wechat_push`); documents as a link the
+#: bot's web server serves (:mod:`bot.web.files`) where a public address is configured.
+FALLBACKS: Final[Mapping[type, Callable[[Any], list[str]]]] = {
+    Poll: _poll_as_numbers,
+    Location: _location_as_link,
+    Links: _links_as_lines,
+    Image: _image_as_text,
+    Document: _document_as_text,
+}
 
 
 def render_one(reply: Reply) -> str:
     """One reply as a block of text."""
-    lines: list[str] = []
     title = getattr(reply, "title", None)
-    if title:
-        lines.append(title_line(title))
-    if isinstance(reply, Text):
-        lines.append(reply.body)
-    elif isinstance(reply, Choices):
-        if reply.body:
-            lines.append(reply.body)
-        lines.extend(f"{number}. {choice.label}" for number, choice in enumerate(reply.options, 1))
-        if reply.options:
-            lines.append(_("Reply with the number of your choice."))
-    elif isinstance(reply, Venue):
-        lines.append(f"📍 {reply.name}")
-        if reply.address:
-            lines.append(reply.address)
-        if reply.directions:
-            lines.append(reply.directions)
-        link = map_link(reply)
-        if link:
-            lines.append(_("Map: {url}").format(url=link))
-    elif isinstance(reply, Poll):
-        lines.append(f"📊 {reply.question}")
-        lines.extend(f"{number}. {option}" for number, option in enumerate(reply.options, 1))
-    elif isinstance(reply, Image):
-        lines.append(_("[Picture: {name}]").format(name=reply.filename))
-        if reply.caption:
-            lines.append(reply.caption)
-    elif isinstance(reply, File):
-        lines.append(_("[File: {name}]").format(name=reply.filename))
-        if reply.caption:
-            lines.append(reply.caption)
+    lines = [title_line(title)] if title else []
+    render = RENDERERS.get(type(reply)) or FALLBACKS[type(reply)]
+    lines += render(reply)
     return "\n".join(lines)
 
 

@@ -52,6 +52,7 @@ class FakeWeChatAPI:
     templates: list[dict[str, Any]] = field(default_factory=list)
     menus: list[dict[str, Any]] = field(default_factory=list)
     qr_scenes: list[str] = field(default_factory=list)
+    uploads: list[tuple[str, bytes]] = field(default_factory=list)
     tokens_seen: list[str] = field(default_factory=list)
     languages: dict[str, str] = field(default_factory=dict)
     #: errcodes to answer the next customer-service sends with, in order (0 = accept)
@@ -70,6 +71,7 @@ class FakeWeChatAPI:
         app.router.add_get("/cgi-bin/user/info", self._user_info)
         app.router.add_post("/cgi-bin/menu/create", self._menu)
         app.router.add_post("/cgi-bin/qrcode/create", self._qrcode)
+        app.router.add_post("/cgi-bin/media/upload", self._upload)
         return app
 
     async def start(self) -> str:
@@ -129,6 +131,21 @@ class FakeWeChatAPI:
             info["language"] = self.languages[openid]
         return web.json_response(info)
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Temporary media: a multipart ``media`` field; answers a media_id."""
+        refused = self._check_token(request)
+        if refused is not None:
+            return refused
+        if request.query.get("type") not in {"image", "voice", "video", "thumb"}:
+            return web.json_response({"errcode": 40004, "errmsg": "invalid media type"})
+        form = await request.post()
+        media = form.get("media")
+        if not isinstance(media, web.FileField):
+            return web.json_response({"errcode": 41005, "errmsg": "media data missing"})
+        data = media.file.read()
+        self.uploads.append((media.filename, data))
+        return web.json_response({"type": request.query["type"], "media_id": f"media-{len(self.uploads)}", "created_at": 1749088800})
+
     async def _qrcode(self, request: web.Request) -> web.Response:
         """A temporary parametrised QR code, as WeChat answers (the scene is kept, to be scanned later)."""
         refused = self._check_token(request)
@@ -153,7 +170,10 @@ class FakeWeChatAPI:
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     def texts_to(self, openid: str) -> list[str]:
-        return [m["text"]["content"] for m in self.sent if m["touser"] == openid]
+        return [m["text"]["content"] for m in self.sent if m["touser"] == openid and m["msgtype"] == "text"]
+
+    def images_to(self, openid: str) -> list[str]:
+        return [m["image"]["media_id"] for m in self.sent if m["touser"] == openid and m["msgtype"] == "image"]
 
 
 _msg_ids = itertools.count(7_000_000_000_000_000_000)
