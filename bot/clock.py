@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import heapq
+from collections.abc import Callable
 from typing import Protocol
 
 UTC = dt.timezone.utc
 
 
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
 class Clock(Protocol):
-    """Tells the time (always timezone-aware) and waits until a given instant."""
+    """Tells the time (always timezone-aware), waits until a given instant, and runs a callback after a delay."""
 
     def now(self) -> dt.datetime: ...
 
     async def sleep_until(self, when: dt.datetime) -> None: ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` once ``delay`` seconds have passed on this clock (a deadline)."""
+        ...
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -39,6 +49,9 @@ class SystemClock:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        return asyncio.get_running_loop().call_later(delay, callback)
+
 
 class OffsetClock(SystemClock):
     """Real time flowing from ``start``: ``--at`` for a live rehearsal."""
@@ -48,6 +61,15 @@ class OffsetClock(SystemClock):
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(UTC) + self._offset
+
+
+class _ManualTimer:
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 class ManualClock:
@@ -60,6 +82,21 @@ class ManualClock:
     def __init__(self, start: dt.datetime) -> None:
         self._now = _aware(start)
         self._moved = asyncio.Condition()
+        self._timers: list[tuple[dt.datetime, int, _ManualTimer]] = []
+        self._count = 0
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Fires when the clock is moved ``delay`` seconds on (never on wall time)."""
+        timer = _ManualTimer(callback)
+        self._count += 1
+        heapq.heappush(self._timers, (self._now + dt.timedelta(seconds=delay), self._count, timer))
+        return timer
+
+    def _fire_timers(self) -> None:
+        while self._timers and self._timers[0][0] <= self._now:
+            _when, _n, timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                asyncio.get_running_loop().call_soon(timer.callback)
 
     def now(self) -> dt.datetime:
         return self._now
@@ -71,8 +108,9 @@ class ManualClock:
             await cond.wait_for(lambda: self._now >= when)
 
     async def set(self, when: dt.datetime) -> None:
-        """Move the clock to ``when`` (forwards or backwards) and wake sleepers."""
+        """Move the clock to ``when`` (forwards or backwards), fire the timers due, and wake sleepers."""
         self._now = _aware(when)
+        self._fire_timers()
         cond = self._moved
         async with cond:
             cond.notify_all()

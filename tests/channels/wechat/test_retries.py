@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import datetime as dt
 from collections.abc import Callable, Sequence
 
 from bot.app import Core
-from bot.channels.wechat import REST_DELAY
+from bot.channels.wechat import REPLY_DEADLINE, REST_DELAY
 from bot.channels.wechat_render import MAX_TEXT_BYTES
 from bot.conversation import Reply, Request, Text
 from bot.router import Context
@@ -76,14 +76,18 @@ async def test_a_retry_of_a_callback_interrupted_by_a_restart_asks_to_send_again
 
 async def test_a_slow_reply_answers_success_in_time_and_follows_by_push(core: Core, fake_api: FakeWeChatAPI) -> None:
     gate = Gate(core, "slow", body="the slow answer")
-    async with wechat_rig(core, fake_api, reply_deadline=0.05) as r:
+    async with wechat_rig(core, fake_api) as r:
         alice = r.follower()
-        began = time.perf_counter()
-        answer = await alice.say("/slow", msg_id="444")
+        call = asyncio.create_task(alice.say("/slow", msg_id="444"))
+        await gate.entered.wait()
+        assert not call.done()
+        await r.core.clock.advance(dt.timedelta(seconds=REPLY_DEADLINE))  # type: ignore[attr-defined]
+        answer = await call
         assert (answer.status, answer.body) == (200, "success")
-        assert time.perf_counter() - began < 1.0
-        retry = await alice.say("/slow", msg_id="444")  # WeChat's retry while still working
-        assert retry.body == "success"
+        retry = asyncio.create_task(alice.say("/slow", msg_id="444"))  # WeChat's retry while still working
+        await until(lambda: r.channel.callbacks_received == 2)
+        await r.core.clock.advance(dt.timedelta(seconds=REPLY_DEADLINE))  # type: ignore[attr-defined]
+        assert (await retry).body == "success"
         assert fake_api.sent == []
         gate.open.set()
         await r.settle()
@@ -129,8 +133,11 @@ async def test_the_same_event_twice_welcomes_once(rig: Rig) -> None:
 
 async def test_late_reply_to_a_menu_click_is_pushed(core: Core, fake_api: FakeWeChatAPI) -> None:
     gate = Gate(core, "slowmenu", body="menu answer")
-    async with wechat_rig(core, fake_api, reply_deadline=0.05) as r:
-        answer = await r.follower().event("CLICK", EventKey="/slowmenu")
+    async with wechat_rig(core, fake_api) as r:
+        call = asyncio.create_task(r.follower().event("CLICK", EventKey="/slowmenu"))
+        await gate.entered.wait()
+        await r.core.clock.advance(dt.timedelta(seconds=REPLY_DEADLINE))  # type: ignore[attr-defined]
+        answer = await call
         assert answer.body == "success"
         gate.open.set()
         await r.settle()
@@ -141,9 +148,12 @@ async def test_stopping_abandons_a_stuck_reply_and_a_retry_after_the_restart_doe
     core: Core, fake_api: FakeWeChatAPI
 ) -> None:
     gate = Gate(core, "stuck", body="finally")
-    async with wechat_rig(core, fake_api, reply_deadline=0.05) as before:
-        assert (await before.follower().say("/stuck", msg_id="666")).body == "success"
-    # stop() waited the deadline, then cancelled the handler; its claim stays
+    async with wechat_rig(core, fake_api, stop_grace=0) as before:
+        call = asyncio.create_task(before.follower().say("/stuck", msg_id="666"))
+        await gate.entered.wait()
+        await before.core.clock.advance(dt.timedelta(seconds=REPLY_DEADLINE))  # type: ignore[attr-defined]
+        assert (await call).body == "success"
+    # stop() gave it no grace and cancelled the handler; its claim stays
     gate.open.set()
     async with wechat_rig(core, fake_api) as after:
         answer = await after.follower().say("/stuck", msg_id="666")
