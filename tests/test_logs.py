@@ -122,3 +122,42 @@ def test_a_traceback_is_redacted_too() -> None:
 def test_http_clients_request_lines_are_below_the_info_level() -> None:
     logs.quiet(logging.INFO)
     assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+
+
+async def test_a_wechat_run_logs_neither_openids_keys_nor_what_was_said(tmp_path: Path, captured: io.StringIO) -> None:
+    import aiohttp
+
+    from tests.channels.wechat.kit import AES_KEY, APPID, SECRET, FakeWeChatAPI, Follower
+    from tests.channels.wechat.kit import TOKEN as WECHAT_TOKEN
+
+    api = FakeWeChatAPI()
+    await api.start()
+    port = free_port()
+    settings = settings_for(
+        tmp_path, wechat_token=WECHAT_TOKEN, wechat_appid=APPID, wechat_secret=SECRET, wechat_aes_key=AES_KEY,
+        wechat_api_url=api.url, http_port=str(port),
+    )
+    handler = logging.getLogger().handlers[-1]
+    handler.setFormatter(RedactingFormatter(secrets=settings.secret_values()))
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_service(settings, ManualClock(at("2025-06-05T10:00")), stop))
+    openid = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+    try:
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+            follower = Follower(session, openid=openid)  # type: ignore[arg-type]
+            async with asyncio.timeout(10):
+                while True:
+                    try:
+                        answer = await follower.say(WORDS)
+                        break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.05)  # the service is still starting
+            assert answer.status == 200 and answer.text
+    finally:
+        stop.set()
+        assert await service == 0
+        await api.close()
+    log = captured.getvalue()
+    assert "channel wechat started" in log and "POST /wechat 200" in log  # the log did capture the run
+    for secret in (openid, "Kampala-unusual-words", AES_KEY, SECRET, WECHAT_TOKEN, "token-1"):
+        assert secret not in log, secret
