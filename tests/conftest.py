@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from bot.channels.console import ConsoleChannel, render
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.conversation import Reply, Request, UserRef
+from bot.programme import Programme, load_programme
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMME = ROOT / "data" / "programme.yaml"
@@ -37,9 +39,17 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+@functools.cache
+def shipped(path: Path) -> Programme:
+    """A shipped programme, parsed once per test session (it is immutable, so tests share it)."""
+    return load_programme(path)
+
+
 async def make_core(tmp_path: Path, when: dt.datetime, programme: Path = PROGRAMME, db_name: str = "bot.sqlite3") -> Core:
+    """A core on a ManualClock at ``when``, with a fresh database; the shipped programmes are not parsed again."""
     settings = Settings.from_env({}, programme=programme, db=tmp_path / db_name)
-    return await build_core(settings, ManualClock(when))
+    parsed = shipped(programme) if programme in (PROGRAMME, SEMINAR) else None
+    return await build_core(settings, ManualClock(when), programme=parsed)
 
 
 @pytest.fixture

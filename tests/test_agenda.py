@@ -6,19 +6,19 @@ import datetime as dt
 
 import pytest
 
-from bot.programme import Agenda, Phase, load_programme
+from bot.programme import Agenda, Phase
 from bot.programme.agenda import fold
-from tests.conftest import PROGRAMME, SEMINAR, at
+from tests.conftest import PROGRAMME, SEMINAR, at, shipped
 
 
 @pytest.fixture(scope="module")
 def wtl() -> Agenda:
-    return Agenda(load_programme(PROGRAMME))
+    return Agenda(shipped(PROGRAMME))
 
 
 @pytest.fixture(scope="module")
 def seminar() -> Agenda:
-    return Agenda(load_programme(SEMINAR))
+    return Agenda(shipped(SEMINAR))
 
 
 def test_fifth_of_june_has_only_streams_two_and_three(wtl: Agenda) -> None:

@@ -14,7 +14,7 @@ from bot.clock import ManualClock
 from bot.notify.reminders import affected_sessions
 from bot.notify.wakeups import JOB_ID
 from bot.programme import load_programme
-from tests.conftest import PROGRAMME, Chat, at, make_core
+from tests.conftest import PROGRAMME, Chat, at, make_core, shipped
 from tests.reminder_helpers import RecordingSender, advance, console_for, count, edited_programme, lines, plain
 
 STREAM_1_DUE = {
@@ -165,7 +165,7 @@ async def test_session_removed_from_the_programme_loses_its_pending_reminder(tmp
 
 
 def test_affected_sessions_are_those_moved_added_or_removed(tmp_path: Path) -> None:
-    old = load_programme(PROGRAMME)
+    old = shipped(PROGRAMME)
     new = load_programme(edited_programme(tmp_path, "s1-cases", start="2025-06-04T11:20"))
     assert affected_sessions(old, new) == {"s1-cases"}
     assert affected_sessions(old, old) == set()
