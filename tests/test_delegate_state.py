@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import intents
+from bot.understanding import intents
 from bot.conversation import Choices
 from tests.conftest import SEMINAR, Chat, at, make_core
 from tests.formats import day, time, times

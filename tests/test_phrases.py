@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.resources import resource_dir
+from bot.understanding.intents import Intent, parse, without_command_word
 from bot.understanding.phrases import PhraseError, Word, load, phrases
 
 SPANISH = """\
 spaces_between_words = true
-sentence_end = ["?", "¿", "!", "¡"]
+sentence_end = ["?", "!"]
 
 [commands]
 today = ["hoy"]
@@ -66,6 +67,41 @@ def test_a_new_language_is_a_new_file(locales: Path) -> None:
     assert words.commands["today"] == ("today", "")
     assert words.relative_days["mañana"] == 1
     assert Word("sala", spaced=True) in words.command_words["stream"]
+
+
+def test_parse_understands_a_new_language_with_no_code_change(locales: Path) -> None:
+    (locales / "es").mkdir()
+    (locales / "es" / "phrases.toml").write_text(SPANISH, encoding="utf-8")
+    words = load(locales)
+    assert parse("hoy", words) == Intent("today")
+    assert parse("Mañana!", words) == Intent("day", "tomorrow")
+    assert parse("siguiente", words) == Intent("next")
+    assert parse("qué sigue?", words) == Intent("next")
+    assert parse("sala 2", words) == Intent("stream", "2")
+    assert parse("salamanca", words) is None
+    assert without_command_word("stream", "sala 3", words) == "3"
+    # the shipped languages are still understood, and the shipped set knows no Spanish
+    assert parse("today", words) == parse("今天", words) == Intent("today")
+    assert parse("hoy") is None
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("language", Intent("lang")),
+        ("Language zh", Intent("lang", "zh")),
+        ("lang", Intent("lang")),
+        ("语言", Intent("lang")),
+        ("语言zh", Intent("lang", "zh")),
+    ],
+)
+def test_language_is_the_lang_command_not_lang_uage(text: str, intent: Intent) -> None:
+    assert parse(text) == intent
+
+
+@pytest.mark.parametrize("text", ["languages", "langzh", "streamline", "searching", "sessions", "timezones"])
+def test_a_latin_command_word_does_not_begin_a_longer_word(text: str) -> None:
+    assert parse(text) is None
 
 
 def _broken(locales: Path, text: str, tag: str = "xx") -> str:
