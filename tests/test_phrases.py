@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 
+from bot.programme import Agenda, load_programme
 from bot.resources import resource_dir
 from bot.understanding.intents import Intent, parse, without_command_word
 from bot.understanding.phrases import PhraseError, Word, load, phrases
+from tests.conftest import PROGRAMME
 
 SPANISH = """\
 spaces_between_words = true
@@ -23,9 +26,14 @@ next = ["siguiente", "qué sigue"]
 [command_words]
 stream = ["sala"]
 
+[days]
+numbered = ["día {n}"]
+dates = ["{day} de {month_name}"]
+
 [days.relative]
 hoy = 0
 "mañana" = 1
+"pasado mañana" = 2
 """
 
 
@@ -83,6 +91,19 @@ def test_parse_understands_a_new_language_with_no_code_change(locales: Path) -> 
     # the shipped languages are still understood, and the shipped set knows no Spanish
     assert parse("today", words) == parse("今天", words) == Intent("today")
     assert parse("hoy") is None
+    assert parse("Día 2", words) == Intent("day", "Día 2")
+
+
+def test_days_are_read_in_a_new_language_with_no_code_change(locales: Path) -> None:
+    (locales / "es").mkdir()
+    (locales / "es" / "phrases.toml").write_text(SPANISH, encoding="utf-8")
+    words, agenda, today = load(locales), Agenda(load_programme(PROGRAMME)), dt.date(2025, 6, 4)
+    assert agenda.resolve_day("pasado mañana", today, ("en", "es"), words) == dt.date(2025, 6, 6)
+    assert agenda.resolve_day("Dia 3", today, ("en", "es"), words) == dt.date(2025, 6, 5)
+    assert agenda.resolve_day("5 de junio", today, ("en", "es"), words) == dt.date(2025, 6, 5)
+    assert agenda.resolve_day("jueves", today, ("en", "es"), words) == dt.date(2025, 6, 5)  # CLDR's name
+    assert agenda.resolve_day("明天", today, ("en", "es"), words) == dt.date(2025, 6, 5)
+    assert agenda.resolve_day("pasado mañana", today, ("en", "es")) is None
 
 
 @pytest.mark.parametrize(
