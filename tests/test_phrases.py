@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,31 @@ def test_a_file_that_is_not_utf8_or_a_directory_without_files(tmp_path: Path) ->
 
 def test_the_shipped_directory_is_the_resource_one() -> None:
     assert all(p.parent.parent == resource_dir("locales") for p in phrases().sources)
+
+
+@pytest.fixture
+def shipped_phrases_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    """Make phrases() read another locales directory, and forget it afterwards."""
+    import bot.understanding.phrases as module
+
+    def use(directory: Path) -> None:
+        monkeypatch.setattr(module, "resource_dir", lambda name: directory)
+        phrases.cache_clear()
+
+    yield use
+    phrases.cache_clear()
+
+
+def test_a_broken_file_stops_the_bot_at_start_with_one_line(
+    shipped_phrases_from: Callable[[Path], None], locales: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot import cli
+
+    broken = locales / "zh_Hans" / "phrases.toml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("spaces_between_words = false", "spaces_between_words = no"),
+                      encoding="utf-8")
+    shipped_phrases_from(locales)
+    monkeypatch.setenv("BOT_DB", str(tmp_path / "bot.sqlite3"))
+    assert cli.main(["console"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{broken}: ") and err.count("\n") == 1, err
