@@ -14,11 +14,12 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from bot.resources import resource_dir
 
@@ -146,7 +147,7 @@ class _File:
             self.fail("spaces_between_words", "write true or false (does the language put spaces between words?)")
         self.spaced = spaced
 
-    def fail(self, where: str, reason: str) -> None:
+    def fail(self, where: str, reason: str) -> NoReturn:
         raise PhraseError(f"{self.path}: {where}: {reason}" if where else f"{self.path}: {reason}")
 
     def table(self, value: Any, where: str, known: Iterable[str] | None = None) -> dict[str, Any]:
@@ -172,7 +173,7 @@ class _File:
         """A list of non-empty texts, spaces collapsed."""
         if not isinstance(value, list):
             self.fail(where, f"expected a list of texts in quotes, got {_shown(value)}")
-        out = []
+        out: list[str] = []
         for item in value:
             if not isinstance(item, str) or not item.strip():
                 self.fail(where, f"expected a text in quotes, got {_shown(item)}")
@@ -209,34 +210,29 @@ class _Merged:
         self.command_words: dict[str, list[Word]] = {c: [] for c in WORD_COMMANDS}
         self.linking_words: dict[str, list[Word]] = {c: [] for c in WORD_COMMANDS}
         self.sentence_end: set[str] = set()
-        self.lists: dict[str, list[str]] = {name: [] for name in (
-            "numbered", "numbered_short", "dates", "ordinal_endings", "off", "on", "default", "minutes", "clear")}
+        #: plain lists, by where they are in a file: "days.dates", "reminders.off"
+        self.lists: dict[str, list[str]] = defaultdict(list)
         self.relative: dict[str, tuple[int, Path]] = {}
         self.weekdays: dict[str, tuple[int, Path]] = {}
         self.numbers: dict[str, tuple[str, Path]] = {}
 
     def add(self, f: _File) -> None:
         self.sources.append(f.path)
-        for sign in f.texts(f.data.get("sentence_end", []), "sentence_end"):
-            if len(sign) != 1 or sign.isalnum():
-                f.fail("sentence_end", f"{sign!r}: write each sign on its own, such as \"?\"")
-            self.sentence_end.add(sign)
+        self._signs(f)
         self._commands(f)
         self._words(f, "command_words", self.command_words)
         self._words(f, "linking_words", self.linking_words)
         self._days(f)
-        for name, value in f.section("weekdays", known=WEEKDAYS).items():
-            for word in f.texts(value, f"weekdays.{name}"):
-                _put(f, self.weekdays, f"weekdays.{name}", key(word), WEEKDAYS.index(name))
-        for word, value in f.section("numbers").items():
-            digits = str(f.number(value, f"numbers.{word}"))
-            if not word.strip() or value < 0:
-                f.fail(f"numbers.{word}", "expected a word = a number from 0 up")
-            _put(f, self.numbers, f"numbers.{word}", key(word), digits)
-        for name, value in f.section("reminders", known=_REMINDERS).items():
-            self.lists[name] += [key(w) for w in f.texts(value, f"reminders.{name}")]
-        for name, value in f.section("timezone", known=_TIMEZONE).items():
-            self.lists[name] += [key(w) for w in f.texts(value, f"timezone.{name}")]
+        self._weekdays(f)
+        self._numbers(f)
+        self._answers(f, "reminders", _REMINDERS)
+        self._answers(f, "timezone", _TIMEZONE)
+
+    def _signs(self, f: _File) -> None:
+        for sign in f.texts(f.data.get("sentence_end", []), "sentence_end"):
+            if len(sign) != 1 or sign.isalnum():
+                f.fail("sentence_end", f"{sign!r}: write each sign on its own, such as \"?\"")
+            self.sentence_end.add(sign)
 
     def _commands(self, f: _File) -> None:
         for command, value in f.section("commands").items():
@@ -259,18 +255,38 @@ class _Merged:
         days = f.section("days", known=_DAYS)
         number = (frozenset({"n"}),)
         date = (frozenset({"day"}), frozenset({"month", "month_name"}))
-        self.lists["numbered"] += f.patterns(days.get("numbered", []), "days.numbered", number)
-        self.lists["numbered_short"] += f.patterns(days.get("numbered_short", []), "days.numbered_short", number)
-        self.lists["dates"] += f.patterns(days.get("dates", []), "days.dates", date)
-        self.lists["ordinal_endings"] += [key(w) for w in f.texts(days.get("ordinal_endings", []), "days.ordinal_endings")]
+        for name, placeholders in (("numbered", number), ("numbered_short", number), ("dates", date)):
+            self.lists[f"days.{name}"] += f.patterns(days.get(name, []), f"days.{name}", placeholders)
+        self.lists["days.ordinal_endings"] += [key(w) for w in f.texts(days.get("ordinal_endings", []), "days.ordinal_endings")]
         for word, value in f.section("days", "relative").items():
+            where = f"days.relative.{word}"
             if not word.strip():
-                f.fail("days.relative", "a word on the left is empty")
-            _put(f, self.relative, f"days.relative.{word}", key(word), f.number(value, f"days.relative.{word}"))
+                f.fail(where, "the word on the left is empty")
+            _put(f, self.relative, where, key(word), f.number(value, where))
+
+    def _weekdays(self, f: _File) -> None:
+        for name, value in f.section("weekdays", known=WEEKDAYS).items():
+            for word in f.texts(value, f"weekdays.{name}"):
+                _put(f, self.weekdays, f"weekdays.{name}", key(word), WEEKDAYS.index(name))
+
+    def _numbers(self, f: _File) -> None:
+        for word, value in f.section("numbers").items():
+            where = f"numbers.{word}"
+            if not word.strip() or f.number(value, where) < 0:
+                f.fail(where, "expected a word = a number from 0 up")
+            _put(f, self.numbers, where, key(word), str(value))
+
+    def _answers(self, f: _File, table: str, known: tuple[str, ...]) -> None:
+        """Plain lists of words, such as [reminders] off."""
+        for name, value in f.section(table, known=known).items():
+            self.lists[f"{table}.{name}"] += [key(w) for w in f.texts(value, f"{table}.{name}")]
 
     def freeze(self) -> Phrases:
         def unique(name: str) -> tuple[str, ...]:
             return tuple(dict.fromkeys(self.lists[name]))
+
+        def longest_first(name: str) -> tuple[str, ...]:
+            return tuple(sorted(unique(name), key=len, reverse=True))
 
         return Phrases(
             sources=tuple(self.sources),
@@ -278,18 +294,18 @@ class _Merged:
             command_words=MappingProxyType({c: tuple(w) for c, w in self.command_words.items()}),
             linking_words=MappingProxyType({c: tuple(w) for c, w in self.linking_words.items()}),
             sentence_end=frozenset(self.sentence_end),
-            day_numbers=unique("numbered"),
-            day_numbers_short=unique("numbered_short"),
-            dates=unique("dates"),
-            ordinal_endings=tuple(sorted(unique("ordinal_endings"), key=len, reverse=True)),
+            day_numbers=unique("days.numbered"),
+            day_numbers_short=unique("days.numbered_short"),
+            dates=unique("days.dates"),
+            ordinal_endings=longest_first("days.ordinal_endings"),
             relative_days=_frozen(self.relative),
             weekdays=_frozen(self.weekdays),
             numbers=_frozen(self.numbers),
-            reminders_off=frozenset(self.lists["off"]),
-            reminders_on=frozenset(self.lists["on"]),
-            reminders_default=frozenset(self.lists["default"]),
-            minute_words=tuple(sorted(unique("minutes"), key=len, reverse=True)),
-            timezone_clear=frozenset(self.lists["clear"]),
+            reminders_off=frozenset(self.lists["reminders.off"]),
+            reminders_on=frozenset(self.lists["reminders.on"]),
+            reminders_default=frozenset(self.lists["reminders.default"]),
+            minute_words=longest_first("reminders.minutes"),
+            timezone_clear=frozenset(self.lists["timezone.clear"]),
         )
 
 
