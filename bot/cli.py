@@ -17,6 +17,7 @@ from bot.clock import Clock, ManualClock, OffsetClock, SystemClock, parse_durati
 from bot.config import Settings
 from bot.programme import Programme, ProgrammeError, load_programme
 from bot.roles import DEFAULT_INVITE_LIFETIME, MAX_INVITE_LIFETIME, Role, Scope
+from bot.understanding.phrases import PhraseError, phrases
 
 logger = logging.getLogger("bot")
 
@@ -117,9 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "validate":
         return validate(args.path or settings.programme)
-    # a broken programme stops the service before anything starts
+    # a broken programme or phrases file stops the service before anything starts
     programme = load_or_report(settings.programme)
-    if programme is None:
+    if programme is None or not phrases_or_report():
         return 1
     if args.command == "console":
         try:
@@ -164,6 +165,16 @@ def load_or_report(path: Path) -> Programme | None:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return None
+
+
+def phrases_or_report() -> bool:
+    """Read the shipped phrases now (not at the first message), or print why not to stderr."""
+    try:
+        phrases()
+    except PhraseError as exc:
+        print(exc, file=sys.stderr)
+        return False
+    return True
 
 
 def validate(path: Path) -> int:

@@ -18,11 +18,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from bot import i18n, intents
+from bot import i18n
 from bot.conversation import Choice, Reply, Request, Text
 from bot.dialogues import Dialogue, Step
 from bot.i18n import Localizer, _
 from bot.store.users import UserRecord
+from bot.understanding import intents
 
 if TYPE_CHECKING:
     from bot.programme import Agenda, Programme, Session

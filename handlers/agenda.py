@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from bot.conversation import Choice, Choices, Reply, Request, Text
 from bot.i18n import N_, _, format_date, format_day
 from bot.programme import Phase
+from bot.programme.agenda import relative_day
 from bot.router import Context, Router
 from handlers.roles import is_invitation, redeem
 from handlers.views import event_name, parse_page, session_detail, session_list, text
@@ -114,7 +115,8 @@ async def day(req: Request, ctx: Context) -> Sequence[Reply]:
                 _days_choices(ctx),
             )
         ]
-    notice = _phase_notice(ctx) if args.casefold() in {"today", "tomorrow", "今天", "明天"} else None
+    # a day counted from today may fall outside the event: say where the event stands
+    notice = _phase_notice(ctx) if relative_day(args) is not None else None
     return [day_view(ctx, date, page, heading=notice)]
 
 

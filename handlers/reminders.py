@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -16,16 +15,14 @@ from bot.programme import Session, Stream
 from bot.router import Context, Router
 from bot.store.delegates import DelegateState, ReminderSettings
 from bot.store.users import UserRecord
+from bot.understanding.intents import without_command_word
+from bot.understanding.phrases import phrases
 from handlers.views import text, time_of, time_range
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 MAX_LEAD_MINUTES = 1440
-_OFF = {"off", "no", "stop", "none", "关", "关闭", "停止", "不要"}
-_ON = {"on", "yes", "start", "开", "开启", "打开"}
-_DEFAULT = {"default", "reset", "默认"}
-_CHINESE_NUMBERS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 
 
 def state(ctx: Context) -> DelegateState:
@@ -67,8 +64,8 @@ def settings_text(settings: ReminderSettings) -> str:
 
 def stream_token(args: str) -> str:
     """``stream 2``, ``分论坛二``, ``#2`` -> ``2``; anything else unchanged."""
-    token = re.sub(r"^(?:stream|track|分论坛|论坛)\s*", "", args.strip(), flags=re.I).strip()
-    return _CHINESE_NUMBERS.get(token, token)
+    token = without_command_word("stream", args)
+    return phrases().numbers.get(token.casefold(), token)
 
 
 def _stream_name(ctx: Context, stream: Stream) -> str:
@@ -160,17 +157,18 @@ async def reminders(req: Request, ctx: Context) -> Sequence[Reply]:
                 lines.append(_("The next one, for \"{title}\", comes at {time}.").format(title=text(ctx, session.title), time=time_of(ctx, due)))
         lines.append(_("Change it with /reminders <minutes>, /reminders off or /reminders on."))
         return [Choices("\n".join(lines), _settings_choices(), title=_("Reminders"), columns=2)]
-    if word in _OFF:
+    words = phrases()
+    if word in words.reminders_off:
         await store.set_reminders_enabled(uid, False)
         await engine(ctx).reconcile(users=[uid])
         return [Text(_("Reminders are off. Your bookmarks and streams are kept; send /reminders on to get reminders again."))]
-    if word in _ON:
+    if word in words.reminders_on:
         await store.set_reminders_enabled(uid, True)
-    elif word in _DEFAULT:
+    elif word in words.reminders_default:
         await store.set_lead(uid, None)
     else:
         try:
-            lead = parse_duration(word.removesuffix("min").removesuffix("分钟"))
+            lead = parse_duration(_without_minutes(word))
         except ValueError:
             lead = None
         minutes = int(lead.total_seconds() // 60) if lead is not None else 0
@@ -180,6 +178,14 @@ async def reminders(req: Request, ctx: Context) -> Sequence[Reply]:
         await store.set_lead(uid, minutes)
     await engine(ctx).reconcile(users=[uid])
     return [Text(_("Saved. {settings}").format(settings=settings_text(await store.reminder_settings(uid))))]
+
+
+def _without_minutes(word: str) -> str:
+    """``30min``, ``30 min`` or ``30分钟`` -> ``30``: the words for minutes are the default unit."""
+    for suffix in phrases().minute_words:
+        if word.endswith(suffix):
+            return word.removesuffix(suffix)
+    return word
 
 
 # -- what a reminder says -------------------------------------------------------

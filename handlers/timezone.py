@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.conversation import Reply, Request, Text
 from bot.i18n import N_, _, format_utc_offset
 from bot.router import Context, Router
-
-_CLEAR = {"off", "none", "reset", "event", "clear", "关", "关闭", "取消", "默认"}
+from bot.understanding.phrases import phrases
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,7 +43,7 @@ async def timezone(req: Request, ctx: Context) -> Sequence[Reply]:
                 zone=own, offset=format_utc_offset(ZoneInfo(own), ctx.now)))
         lines.append(_("Set yours with /timezone and an IANA name, e.g. /timezone Europe/Madrid; /timezone off to use only the event's."))
         return [Text("\n".join(lines), title=_("Time zone"))]
-    if wanted.casefold() in _CLEAR:
+    if wanted.casefold() in phrases().timezone_clear:
         await ctx.services.users.set_timezone(ctx.user_id, None)
         return [Text(_("Times are now shown in the event's zone only ({zone}).").format(zone=event_zone.key))]
     name = resolve_zone(wanted)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.programme import Agenda, Phase
-from bot.programme.agenda import fold
+from bot.programme.agenda import fold, relative_day
 from tests.conftest import PROGRAMME, SEMINAR, at, shipped
 
 
@@ -73,15 +73,33 @@ def test_phase_before_during_after(wtl: Agenda) -> None:
         ("tomorrow", dt.date(2025, 6, 5)),
         ("明天", dt.date(2025, 6, 5)),
         ("today", dt.date(2025, 6, 4)),
+        ("d2", dt.date(2025, 6, 4)),
+        ("第2", dt.date(2025, 6, 4)),
+        ("2天", dt.date(2025, 6, 4)),
+        ("第 3 天", dt.date(2025, 6, 5)),
+        ("5 of June", dt.date(2025, 6, 5)),
+        ("Jun 5th", dt.date(2025, 6, 5)),
+        ("6月6号", dt.date(2025, 6, 6)),
+        ("6 月 7", dt.date(2025, 6, 7)),
+        ("星期五", dt.date(2025, 6, 6)),
+        ("后天", dt.date(2025, 6, 6)),
+        ("明日", dt.date(2025, 6, 5)),
+        ("Yesterday.", dt.date(2025, 6, 3)),
     ],
 )
 def test_resolve_day(wtl: Agenda, text: str, expected: dt.date) -> None:
     assert wtl.resolve_day(text, dt.date(2025, 6, 4), ("en", "zh_Hans")) == expected
 
 
-@pytest.mark.parametrize("text", ["day 9", "0", "monday", "banana", ""])
+@pytest.mark.parametrize("text", ["day 9", "0", "monday", "banana", "", "第9天", "周日", "星期天", "13月5日", "31 June"])
 def test_resolve_day_rejects_what_is_not_an_event_day(wtl: Agenda, text: str) -> None:
     assert wtl.resolve_day(text, dt.date(2025, 6, 4), ("en", "zh_Hans")) is None
+
+
+def test_relative_days_in_either_language() -> None:
+    assert relative_day("Tomorrow") == relative_day("明天") == 1
+    assert relative_day("昨天") == -1
+    assert relative_day("day 2") is None
 
 
 def test_streams_by_number_id_and_title(wtl: Agenda) -> None:

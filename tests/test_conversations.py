@@ -158,6 +158,10 @@ async def test_before_the_event_the_bot_says_so_and_still_answers(tmp_path: Path
         assert "Arrival and registration" in await chat.say("next")
         assert "Liurong" in await chat.say("day 3")
         assert "Liurong" in await chat.say("search liurong")
+        # a day counted from today says where the event stands; a day of the event needs no notice
+        for relative in ("tomorrow", "/day 明天", "/day 明日", "/day yesterday"):
+            assert "in 14 days" in await chat.say(relative), relative
+        assert "starts on" not in await chat.say("/day 3")
     finally:
         await core.close()
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import intents
+from bot.understanding import intents
 from bot.conversation import Choices
 from tests.conftest import SEMINAR, Chat, at, make_core
 from tests.formats import day, time, times
@@ -120,6 +120,14 @@ async def test_time_zone_accepts_a_city_and_refuses_an_unknown_name_clearly(chat
     assert '"Mars/Olympus" is not a time zone I know' in out
     user = await core.users.find(chat.ref)
     assert user is not None and user.timezone == "Europe/Madrid"
+
+
+@pytest.mark.parametrize("clear", ["/timezone off", "time zone clear", "时区 关闭", "时区默认"])
+async def test_own_time_zone_is_cleared_in_either_language(chat: Chat, core, clear: str) -> None:
+    assert "Europe/Madrid" in await chat.say("时区 Europe/Madrid")
+    assert "event's zone only" in await chat.say(clear)
+    user = await core.users.find(chat.ref)
+    assert user is not None and user.timezone is None
 
 
 async def test_my_agenda_and_visits_answer_in_chinese(core) -> None:

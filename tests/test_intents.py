@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.intents import Intent, parse
+from bot.understanding.intents import Intent, parse
 
 
 @pytest.mark.parametrize(
@@ -47,12 +47,31 @@ from bot.intents import Intent, parse
         ("取消订阅", Intent("unsubscribe")),
         ("报名", Intent("join")),
         ("取消报名", Intent("leave")),
+        ("language", Intent("lang")),
+        ("subscribe to stream 2", Intent("subscribe", "stream 2")),
+        ("follow stream 2", Intent("subscribe", "stream 2")),
+        ("unsubscribe from 3", Intent("unsubscribe", "3")),
+        ("join visit v1", Intent("join", "v1")),
+        ("分论坛二", Intent("stream", "二")),
+        ("论坛 3", Intent("stream", "3")),
+        ("第 2 天", Intent("day", "第 2 天")),
+        ("reminders off", Intent("reminders", "off")),
+        ("Turn off reminders!", Intent("reminders", "off")),
+        ("remind me 45", Intent("reminders", "45")),
+        ("关闭提醒", Intent("reminders", "off")),
+        ("提醒 30", Intent("reminders", "30")),
+        ("提醒30分钟", Intent("reminders", "30分钟")),
+        ("timezone Europe/Madrid", Intent("timezone", "Europe/Madrid")),
+        ("时区 关闭", Intent("timezone", "关闭")),
+        ("bookmark opening", Intent("bookmark", "opening")),
+        ("收藏opening", Intent("bookmark", "opening")),
+        ("??", Intent("help")),
     ],
 )
 def test_free_text_becomes_a_command(text: str, intent: Intent) -> None:
     assert parse(text) == intent
 
 
-@pytest.mark.parametrize("text", ["", "   ", "Bogotá", "tell me about care", "todays weather"])
+@pytest.mark.parametrize("text", ["", "   ", "Bogotá", "tell me about care", "todays weather", "streamline", "sessions"])
 def test_other_text_is_no_command(text: str) -> None:
     assert parse(text) is None

@@ -1,4 +1,4 @@
-"""A plain (non-editable) install carries the programme, catalogs and migrations."""
+"""A plain (non-editable) install carries the programme, catalogs, phrases and migrations."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def test_wheel_contains_programme_catalogs_and_migrations(tmp_path: Path) -> Non
         "bot/_data/data/examples/seminar-2023.yaml",
         "bot/_data/locales/en/LC_MESSAGES/messages.po",
         "bot/_data/locales/zh_Hans/LC_MESSAGES/messages.po",
+        "bot/_data/locales/en/phrases.toml",
+        "bot/_data/locales/zh_Hans/phrases.toml",
         "bot/store/migrations/0001_initial.sql",
         "handlers/__init__.py",
         "bot/cli.py",

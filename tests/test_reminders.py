@@ -325,3 +325,21 @@ async def test_a_bookmarked_session_moved_in_the_programme_is_rescheduled_for_it
         assert await core.services.reminders.pending(user.id) == [("wrap-up", at("2025-06-06T14:45"))]
     finally:
         await core.close()
+
+
+@pytest.mark.parametrize("text", ["提醒 20分钟", "/reminders 20 min", "remind me 20min", "提醒20"])
+async def test_a_lead_time_in_minutes_in_either_language(chat: Chat, text: str) -> None:
+    assert "Saved. Reminders are on: 20 minutes before" in await chat.say(text)
+
+
+@pytest.mark.parametrize("off, on", [("reminders off", "reminders on"), ("提醒 关闭", "提醒 开启"), ("关闭提醒", "打开提醒")])
+async def test_reminders_off_and_on_in_either_language(chat: Chat, off: str, on: str) -> None:
+    assert "Reminders are off." in await chat.say(off)
+    assert "Saved. Reminders are on" in await chat.say(on)
+    await chat.say("/reminders 45")
+    assert "Reminders are on: 15 minutes before a session" in await chat.say("提醒 默认")
+
+
+@pytest.mark.parametrize("text", ["subscribe to stream 2", "follow track 2", "订阅分论坛2", "关注分论坛二", "/subscribe 论坛 二"])
+async def test_a_stream_named_in_either_language(chat: Chat, text: str) -> None:
+    assert "You now follow Stream 2" in await chat.say(text)

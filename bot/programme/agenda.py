@@ -13,13 +13,16 @@ import functools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from babel import Locale
 from babel.dates import get_day_names, get_month_names
 
 from bot.programme.model import Programme, Session, Stream
+from bot.understanding import patterns
+from bot.understanding.phrases import Phrases, phrases
 
 
 class Phase(str, enum.Enum):
@@ -167,36 +170,38 @@ class Agenda:
 
     # -- reading a day ----------------------------------------------------
 
-    def resolve_day(self, text: str, today: dt.date, locales: Sequence[str] = ("en",)) -> dt.date | None:
+    def resolve_day(
+        self, text: str, today: dt.date, locales: Sequence[str] = ("en",), words: Phrases | None = None
+    ) -> dt.date | None:
         """A day from ``2025-06-05``, ``day 2``, ``2``, ``第2天``, ``thursday``, ``周四``,
-        ``5 June``, ``June 5``, ``6月5日``, ``today``, ``tomorrow``, ``明天``."""
-        raw = text.strip()
-        token = fold(raw).strip().rstrip(".")
+        ``5 June``, ``June 5``, ``6月5日``, ``today``, ``tomorrow``, ``明天``.
+
+        Month and weekday names are CLDR's for ``locales``; every other word
+        comes from the phrase data (``words``, by default the shipped one).
+        """
+        known = _day_words(words or phrases())
+        token = fold(text).strip().rstrip(".")
         if not token:
             return None
-        relative = _RELATIVE.get(token)
+        relative = known.relative.get(token)
         if relative is not None:
             return today + dt.timedelta(days=relative)
         try:
             return dt.date.fromisoformat(token)
         except ValueError:
             pass
-        m = re.fullmatch(r"(?:day\s*|d|第\s*)?(\d{1,2})(?:\s*天)?", token)
-        if m:
-            n = int(m.group(1))
+        n = known.day_number(token)
+        if n is not None:
             if 1 <= n <= len(self.dates()):
                 return self.first_day + dt.timedelta(days=n - 1)
             return None
-        m = re.fullmatch(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?", token)
-        if m:
-            return self._in_event_year(int(m.group(1)), int(m.group(2)))
-        weekday = _weekday(token, locales)
+        weekday = known.weekdays.get(token, _names("day", _tags(locales)).get(token))
         if weekday is not None:
             for date in self.dates():
                 if date.weekday() == weekday:
                     return date
             return None
-        month_day = _month_day(token, locales)
+        month_day = known.month_day(token, _names("month", _tags(locales)))
         if month_day is not None:
             return self._in_event_year(*month_day)
         return None
@@ -210,14 +215,78 @@ class Agenda:
         return None
 
 
-_RELATIVE = {
-    "today": 0, "tomorrow": 1, "yesterday": -1,
-    "今天": 0, "今日": 0, "明天": 1, "明日": 1, "昨天": -1, "后天": 2,
-}
+def relative_day(text: str, words: Phrases | None = None) -> int | None:
+    """Days from today that ``text`` names ("tomorrow" -> 1), or ``None`` if it names none."""
+    return _day_words(words or phrases()).relative.get(fold(text).strip().rstrip("."))
+
+
+@dataclass(frozen=True)
+class _DayWords:
+    """The phrase data about days, folded as :func:`fold` folds what delegates write."""
+
+    relative: Mapping[str, int]
+    weekdays: Mapping[str, int]
+    day_number_pattern: re.Pattern[str]
+    dates: tuple[re.Pattern[str], ...]
+
+    def day_number(self, token: str) -> int | None:
+        """``2``, ``day 2``, ``第2天``, ``第2``, ``2天`` -> 2."""
+        m = self.day_number_pattern.fullmatch(token)
+        return int(m.group("n")) if m else None
+
+    def month_day(self, token: str, months: Mapping[str, int]) -> tuple[int, int] | None:
+        """``5 june``, ``june 5th``, ``6月5日`` -> (month, day), with CLDR's month names in ``months``."""
+        for pattern in self.dates:
+            m = pattern.fullmatch(token)
+            if not m:
+                continue
+            found = m.groupdict()
+            if found.get("month") is not None:
+                return int(found["month"]), int(found["day"])
+            if found["month_name"] in months:
+                return months[found["month_name"]], int(found["day"])
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _day_words(words: Phrases) -> _DayWords:
+    date = {
+        "day": rf"(?P<day>\d{{1,2}})(?:{patterns.alternatives(fold(e) for e in words.ordinal_endings)})?",
+        "month": r"(?P<month>\d{1,2})",
+        "month_name": r"(?P<month_name>[^\d\s]+)",
+    }
+    return _DayWords(
+        relative={fold(w): n for w, n in words.relative_days.items()},
+        weekdays={fold(w): n for w, n in words.weekdays.items()},
+        day_number_pattern=_day_number_pattern(words.day_numbers + words.day_numbers_short),
+        dates=tuple(re.compile(patterns.template(fold(t), date)) for t in words.dates),
+    )
+
+
+def _day_number_pattern(templates: Sequence[str]) -> re.Pattern[str]:
+    """A number alone, or with any of the words that come before and after it in ``templates``.
+
+    Either side may be left out where a day is expected, so ``第{n}天`` also
+    reads ``第2`` and ``2天``.
+    """
+    before: set[str] = set()
+    after: set[str] = set()
+    for template in templates:
+        head, _, tail = fold(template).partition("{n}")
+        before.add(patterns.template(head, {}))
+        after.add(patterns.template(tail, {}))
+    return re.compile(rf"{_optional(before)}\s*(?P<n>\d{{1,2}})\s*{_optional(after)}")
+
+
+def _optional(expressions: set[str]) -> str:
+    """A group matching any of ``expressions`` (longest first) or nothing."""
+    found = sorted(expressions - {""}, key=len, reverse=True)
+    return f"(?:{'|'.join(found)})?" if found else ""
 
 
 @functools.lru_cache(maxsize=64)
 def _names(kind: str, locales: tuple[str, ...]) -> dict[str, int]:
+    """CLDR's day or month names (wide and abbreviated) in ``locales``, folded -> number."""
     names: dict[str, int] = {}
     for tag in locales:
         locale = Locale.parse(tag)
@@ -226,28 +295,8 @@ def _names(kind: str, locales: tuple[str, ...]) -> dict[str, int]:
                 table = (get_day_names if kind == "day" else get_month_names)(width, context, locale)
                 for number, name in table.items():
                     names[fold(name).rstrip(".")] = number
-    if kind == "day":
-        for number, name in enumerate("一二三四五六日"):
-            names[f"周{name}"] = number
-            names[f"星期{name}"] = number
-        names["星期天"] = names["周天"] = 6
     return names
 
 
 def _tags(locales: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted({"en", *locales}))
-
-
-def _weekday(token: str, locales: Sequence[str]) -> int | None:
-    return _names("day", _tags(locales)).get(token)
-
-
-def _month_day(token: str, locales: Sequence[str]) -> tuple[int, int] | None:
-    months = _names("month", _tags(locales))
-    m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([^\d\s]+)", token) or None
-    if m and m.group(2) in months:
-        return months[m.group(2)], int(m.group(1))
-    m = re.fullmatch(r"([^\d\s]+)\s+(\d{1,2})(?:st|nd|rd|th)?", token)
-    if m and m.group(1) in months:
-        return months[m.group(1)], int(m.group(2))
-    return None

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import intents
+from bot.understanding import intents
 from bot.app import Core
 from tests.channels.wechat.kit import Follower, Rig
 from tests.formats import date, day, offset, plain, time, times
