@@ -17,8 +17,8 @@ from bot.config import Settings
 from bot.logs import RedactingFormatter
 from bot.service import EXIT_CHANNEL, run_service
 from tests.conftest import PROGRAMME, at
-from tests.telegram_fake import TOKEN, FakeBotAPI, message_update
-from tests.telegram_fixtures import fake_api  # noqa: F401  (fixture)
+from tests.channels.telegram.fake import TOKEN, FakeBotAPI, message_update
+from tests.channels.telegram.fixtures import fake_api  # noqa: F401  (fixture)
 
 #: a chat id and words that must not reach a log line
 CHAT_ID = 987654321

@@ -20,8 +20,8 @@ from bot.roles import INVITE_CODE, Grant, RedeemError, Role, Roles, Scope, parse
 from bot.router import Context
 from tests.channels.wechat.kit import APPID, SECRET, FakeWeChatAPI, wechat_rig
 from tests.conftest import PROGRAMME, ROOT, Chat, at, make_core
-from tests.telegram_fake import TOKEN, USER_ID, FakeBotAPI, Harness, text_of
-from tests.telegram_fixtures import fake_api, telegram  # noqa: F401  (fixtures)
+from tests.channels.telegram.fake import TOKEN, USER_ID, FakeBotAPI, Harness, text_of
+from tests.channels.telegram.fixtures import fake_api, telegram  # noqa: F401  (fixtures)
 
 
 async def audit_actions(core) -> list[tuple[str, str, str | None]]:

@@ -15,7 +15,7 @@ from bot.notify.reminders import affected_sessions
 from bot.notify.wakeups import JOB_ID
 from bot.programme import load_programme
 from tests.conftest import PROGRAMME, Chat, at, make_core, shipped
-from tests.reminder_helpers import RecordingSender, advance, console_for, count, edited_programme, lines, plain
+from tests.notify.helpers import RecordingSender, advance, console_for, count, edited_programme, lines, plain
 
 STREAM_1_DUE = {
     "Stream 1: use-case presentations": "11:00",

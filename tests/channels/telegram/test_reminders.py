@@ -22,8 +22,8 @@ from bot.clock import ManualClock
 from bot.conversation import UserRef
 from tests.conftest import PROGRAMME, at, make_core
 from tests.formats import plain, time
-from tests.telegram_fake import USER_ID, Call, FakeBotAPI, Harness, buttons_of
-from tests.telegram_fixtures import fake_api, telegram  # noqa: F401  (fixtures)
+from tests.channels.telegram.fake import USER_ID, Call, FakeBotAPI, Harness, buttons_of
+from tests.channels.telegram.fixtures import fake_api, telegram  # noqa: F401  (fixtures)
 
 # The English title of s3-cases, with characters that mean something in Telegram's HTML.
 RISKY_TITLE = "Stream 3: R&D <cases> & use-cases"

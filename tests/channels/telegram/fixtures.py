@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import Core
 from bot.channels.telegram import RateLimiter, build_channel
 from tests.conftest import SHARED
-from tests.telegram_fake import FakeTime, SECRET, SPEC_FILE, TOKEN, FakeBotAPI, Harness
+from tests.channels.telegram.fake import FakeTime, SECRET, SPEC_FILE, TOKEN, FakeBotAPI, Harness
 
 
 def load_spec() -> dict | None:

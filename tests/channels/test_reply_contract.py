@@ -39,8 +39,8 @@ from bot.geo import Datum, convert
 from bot.router import Context
 from bot.web.files import FileLinks, add_routes
 from tests.channels.wechat.kit import FakeWeChatAPI, wechat_rig
-from tests.telegram_fake import FakeBotAPI, Harness, buttons_of
-from tests.telegram_fixtures import fake_api, telegram  # noqa: F401  (fixtures)
+from tests.channels.telegram.fake import FakeBotAPI, Harness, buttons_of
+from tests.channels.telegram.fixtures import fake_api, telegram  # noqa: F401  (fixtures)
 
 
 def _png() -> bytes:

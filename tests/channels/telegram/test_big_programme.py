@@ -14,8 +14,8 @@ from ruamel.yaml import YAML
 from bot.app import Core
 from bot.channels.telegram import MAX_CALLBACK_DATA, MAX_TEXT, build_channel
 from tests.conftest import PROGRAMME, at, make_core
-from tests.telegram_fake import FakeBotAPI, Harness, buttons_of, text_of
-from tests.telegram_fixtures import fake_api, telegram_settings  # noqa: F401  (fixtures)
+from tests.channels.telegram.fake import FakeBotAPI, Harness, buttons_of, text_of
+from tests.channels.telegram.fixtures import fake_api, telegram_settings  # noqa: F401  (fixtures)
 
 SESSIONS = 400
 

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.formats import date, day, offset, plain, time, times
-from tests.telegram_fake import Call, Harness, buttons_of, text_of
-from tests.telegram_fixtures import fake_api, telegram  # noqa: F401  (fixtures)
+from tests.channels.telegram.fake import Call, Harness, buttons_of, text_of
+from tests.channels.telegram.fixtures import fake_api, telegram  # noqa: F401  (fixtures)
 
 
 @dataclass(frozen=True)

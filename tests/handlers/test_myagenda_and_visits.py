@@ -11,7 +11,7 @@ from bot.understanding import intents
 from bot.conversation import Choices
 from tests.conftest import SEMINAR, Chat, at, make_core
 from tests.formats import day, time, times
-from tests.reminder_helpers import count, edited_programme, plain
+from tests.notify.helpers import count, edited_programme, plain
 
 
 async def test_session_detail_offers_bookmark_then_remove_bookmark(chat: Chat) -> None:

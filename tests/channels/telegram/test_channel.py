@@ -31,7 +31,7 @@ from bot.notify.outbox import Delivery, OutboxItem, Retry, Uncertain
 from bot.router import Context
 from tests.conftest import at, make_core, shared_path
 from tests.formats import day, plain
-from tests.telegram_fake import (
+from tests.channels.telegram.fake import (
     TOKEN,
     USER_ID,
     FakeBotAPI,
@@ -42,7 +42,7 @@ from tests.telegram_fake import (
     message_update,
     text_of,
 )
-from tests.telegram_fixtures import fake_api, telegram, telegram_settings  # noqa: F401  (fixtures)
+from tests.channels.telegram.fixtures import fake_api, telegram, telegram_settings  # noqa: F401  (fixtures)
 
 
 def reply_with(core: Core, name: str, *replies: Reply) -> None:
