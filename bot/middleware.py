@@ -33,7 +33,7 @@ async def error_middleware(req: Request, ctx: Context, call_next: Next) -> Seque
 async def user_middleware(req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
     """Look up (or create) the user and choose the language they read."""
     services = ctx.services
-    ctx.user = await services.users.seen(req.user, req.language_hint, ctx.now)
+    ctx.user = await services.users.seen(req.user, req.language_hint, ctx.now, req.display_name)
     ctx.localizer = services.catalogs.get(services.locales.for_user(ctx.user))
     with i18n.use(ctx.localizer):
         return await call_next(req, ctx)

@@ -93,9 +93,11 @@ class Database:
                 f"the database {self.path} has migrations {sorted(unknown)} that this program does not "
                 "know; upgrade the program"
             )
+        applied = 0
         for number, path in steps:
             if number in done:
                 continue
+            applied += 1
             script = path.read_text(encoding="utf-8")
             record = (
                 f"INSERT INTO schema_migrations (number, name, applied_at) "
@@ -109,6 +111,10 @@ class Database:
                         await self.conn.rollback()
                     raise
             logger.info("applied migration %s", path.name)
+        if applied and self.path != ":memory:":
+            # migrations rewrite whole tables: start with the WAL folded back into the file
+            async with self._lock:
+                await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

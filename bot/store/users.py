@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 import aiosqlite
 
 from bot.conversation import UserRef
 from bot.store.db import Database, iso
+
+#: The longest display name kept (platforms allow 64; longer is abuse).
+MAX_NAME: Final = 64
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class UserRecord:
     language_hint: str | None
     timezone: str | None
     active: bool
+    display_name: str | None = None
 
     @property
     def ref(self) -> UserRef:
@@ -36,10 +42,11 @@ class UserRecord:
             language_hint=row["language_hint"],
             timezone=row["timezone"],
             active=bool(row["active"]),
+            display_name=row["display_name"],
         )
 
 
-_COLUMNS = "id, channel, platform_id, locale, language_hint, timezone, active"
+_COLUMNS = "id, channel, platform_id, locale, language_hint, timezone, active, display_name"
 
 
 class Users:
@@ -76,31 +83,44 @@ class Users:
             if record.id == user_id:
                 del self._recent[ref]
 
-    async def seen(self, ref: UserRef, language_hint: str | None, now: dt.datetime) -> UserRecord:
-        """Find or create the delegate behind ``ref``, noting the time and language hint."""
+    async def seen(self, ref: UserRef, language_hint: str | None, now: dt.datetime, display_name: str | None = None) -> UserRecord:
+        """Find or create the delegate behind ``ref``, noting the time, language hint and name the platform gives."""
+        if display_name is not None:
+            display_name = display_name.strip()[:MAX_NAME] or None
         recent = self._recent.get(ref)
         if recent is not None:
             record, written = recent
             fresh = dt.timedelta(0) <= now - written < self.touch_every
-            if fresh and record.active and language_hint in (None, record.language_hint):
+            if fresh and record.active and language_hint in (None, record.language_hint) and display_name in (None, record.display_name):
                 return record
         rows = await self.db.execute_returning(
             f"""
-            INSERT INTO users (channel, platform_id, language_hint, created_at, last_seen_at)
-            VALUES (?, ?, ?, ?, ?)
+            INSERT INTO users (channel, platform_id, language_hint, display_name, created_at, last_seen_at)
+            VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (channel, platform_id) DO UPDATE SET
                 language_hint = COALESCE(excluded.language_hint, users.language_hint),
+                display_name = COALESCE(excluded.display_name, users.display_name),
                 last_seen_at = excluded.last_seen_at,
                 active = 1
             RETURNING {_COLUMNS}
             """,
-            (ref.channel, ref.platform_id, language_hint, iso(now), iso(now)),
+            (ref.channel, ref.platform_id, language_hint, display_name, iso(now), iso(now)),
         )
         return self._remember(UserRecord.from_row(rows[0]), now)
 
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         return UserRecord.from_row(row) if row else None
+
+    async def get_many(self, user_ids: Iterable[int]) -> list[UserRecord]:
+        """The records of these delegates (those that exist), in id order."""
+        ids = sorted(set(user_ids))
+        out: list[UserRecord] = []
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = await self.db.fetchall(f"SELECT {_COLUMNS} FROM users WHERE id IN ({','.join('?' * len(part))}) ORDER BY id", tuple(part))
+            out.extend(UserRecord.from_row(r) for r in rows)
+        return out
 
     async def find(self, ref: UserRef) -> UserRecord | None:
         row = await self.db.fetchone(
