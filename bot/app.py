@@ -17,6 +17,7 @@ from bot.conversation import Reply, Request
 from bot.i18n import Catalogs, Locales
 from bot.dialogues import SqliteDialogues
 from bot.middleware import DialogueMiddleware, error_middleware, user_middleware
+from bot.notify.broadcasts import Broadcasts, CampaignMonitor
 from bot.notify.campaigns import Campaigns
 from bot.notify.outbox import Outbox, PushPort
 from bot.notify.reminders import ReminderEngine
@@ -30,6 +31,7 @@ from bot.services import Services
 from bot.store import Database, UserRecord, Users
 from bot.store.audience import Audience
 from bot.store.delegates import DelegateState
+from bot.store.wechat import WeChatStore
 from bot.web.files import FileLinks
 
 logger = logging.getLogger(__name__)
@@ -118,7 +120,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     ``programme``, when given, is used instead of parsing ``settings.programme``
     again (the command line has just validated it; tests parse it once).
     """
-    from handlers import register_all, render_reminder
+    from handlers import register_all, render_broadcast, render_reminder, render_report
 
     programmes = ProgrammeHolder(settings.programme, programme) if programme else ProgrammeHolder.from_file(settings.programme)
     clock = clock or SystemClock()
@@ -142,11 +144,18 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         render=lambda user, session, kind, now: render_reminder(services, user, session, kind, now),
         on_schedule_change=wakeups.rearm,
     )
+    campaigns = Campaigns(db, outbox, push)
+    broadcasts = Broadcasts(
+        audience=audience, users=users, locales=locales, campaigns=campaigns, wechat=WeChatStore(db),
+        budget=settings.wechat_budget, clock=clock,
+        render=lambda user, campaign: render_broadcast(services, user, campaign),
+    )
+    monitor = CampaignMonitor(campaigns, users, push, clock, render=lambda user, report: render_report(services, user, report))
     services = Services(
         settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
         locales=locales, delegates=DelegateState(db), audience=audience, reminders=reminders,
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
-        campaigns=Campaigns(db, outbox, push),
+        campaigns=campaigns, broadcasts=broadcasts, campaign_monitor=monitor, wakeups=wakeups,
     )
     programmes.on_change(reminders.on_programme_change)
 
@@ -156,6 +165,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     programmes.on_change(staff_follows_the_programme)
     wakeups.add(reminders)
     wakeups.add(push)
+    wakeups.add(monitor)
 
     router.use(error_middleware)
     router.use(user_middleware)

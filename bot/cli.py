@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--programme", type=Path, help="programme YAML (default: the shipped one, or BOT_PROGRAMME)")
     common.add_argument("--db", type=Path, help="SQLite database file (default: in your user data directory, or BOT_DB)")
+    # the same options after a sub-subcommand ("roles grant ... --db X"), without overwriting those given before it
+    again = argparse.ArgumentParser(add_help=False)
+    again.add_argument("--programme", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    again.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     console = sub.add_parser("console", parents=[common], help="talk to the bot in this terminal (no token needed)")
     console.add_argument("--user", default="local", help="the console user's id (default: local)")
@@ -66,12 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     roles = sub.add_parser("roles", parents=[common], help="list, grant or revoke staff roles")
     roles_sub = roles.add_subparsers(dest="roles_command")
-    roles_sub.add_parser("list", help="every role in force (the default)")
-    grant = roles_sub.add_parser("grant", help="grant a role to a platform id (telegram:123456789, wechat:<openid>)")
+    roles_sub.add_parser("list", parents=[again], help="every role in force (the default)")
+    grant = roles_sub.add_parser("grant", parents=[again], help="grant a role to a platform id (telegram:123456789, wechat:<openid>)")
     grant.add_argument("role", type=_role)
     grant.add_argument("who", help="channel:platform-id")
     grant.add_argument("--scope", type=_scope, default=Scope())
-    revoke = roles_sub.add_parser("revoke", help="revoke a stored role by its number")
+    revoke = roles_sub.add_parser("revoke", parents=[again], help="revoke a stored role by its number")
     revoke.add_argument("grant_id", type=int)
 
     audit = sub.add_parser("audit", parents=[common], help="the latest privileged actions, oldest first")

@@ -7,6 +7,7 @@ are never logged: :meth:`Settings.describe` prints only whether they are set.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -16,9 +17,18 @@ from platformdirs import user_data_path
 
 from bot.resources import default_programme
 from bot.roles import Grant, Role, parse_grants
+from bot.store.wechat import Budget
 
 APP_NAME = "delegate-companion"
 _ROLE_LISTS = {"organisers": Role.ORGANISER, "facilitators": Role.FACILITATOR, "moderators": Role.MODERATOR}
+#: Whole-number settings and their allowed range.
+_NUMBERS = {
+    "wechat_window_messages": (0, 100),
+    "wechat_window_hours": (1, 48 * 7),
+    "wechat_event_messages": (0, 100),
+    "wechat_event_seconds": (1, 3600),
+    "notice_quiet_minutes": (0, 240),
+}
 
 
 def default_db_path() -> Path:
@@ -55,6 +65,14 @@ class Settings:
     organisers: tuple[str, ...] = ()
     facilitators: tuple[str, ...] = ()
     moderators: tuple[str, ...] = ()
+    wechat_window_messages: int = 5
+    """Customer-service messages WeChat allows within the window after a follower's message."""
+    wechat_window_hours: int = 48
+    wechat_event_messages: int = 3
+    """... and within a short window after a menu click, follow or scan."""
+    wechat_event_seconds: int = 60
+    notice_quiet_minutes: int = 2
+    """Programme edits within this long of each other make one change notice."""
 
     _SECRETS = frozenset({"telegram_token", "telegram_webhook_secret", "wechat_token", "wechat_secret", "wechat_aes_key"})
 
@@ -75,6 +93,14 @@ class Settings:
         }
         for name in _ROLE_LISTS:
             values[name] = tuple(x.strip() for x in (get(name) or "").split(",") if x.strip())
+        for name, (low, high) in _NUMBERS.items():
+            raw = get(name)
+            if raw is not None:
+                if not raw.isdigit() or not low <= int(raw) <= high:
+                    raise ValueError(f"BOT_{name.upper()} must be a whole number from {low} to {high}, not {raw!r}")
+                values[name] = int(raw)
+            else:
+                values[name] = next(f.default for f in fields(cls) if f.name == name)
         for f in fields(cls):
             if f.name not in values and not f.name.startswith("_"):
                 values[f.name] = get(f.name)
@@ -92,6 +118,13 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"BOT_{name.upper()}: {exc}") from None
         return out
+
+    @property
+    def wechat_budget(self) -> Budget:
+        return Budget(
+            messages=self.wechat_window_messages, window=dt.timedelta(hours=self.wechat_window_hours),
+            event_messages=self.wechat_event_messages, event_window=dt.timedelta(seconds=self.wechat_event_seconds),
+        )
 
     def secret_values(self) -> tuple[str, ...]:
         """The configured secrets, for the log formatter to remove wherever they appear."""

@@ -116,6 +116,10 @@ class Text:
 
     body: str
     title: str | None = None
+    edit_key: str | None = None
+    """A pushed message with the same key replaces this one where the channel can edit messages (progress)."""
+    transient: bool = False
+    """Soon superseded by another with the same ``edit_key``: a channel that cannot edit may skip it."""
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ class DialogueMiddleware:
             elif dialogue.step is not None:
                 if req.text.lstrip().startswith("/"):
                     await self.store.end(key, ctx.now)  # a typed command leaves the dialogue
+                    ctx.abandoned_step = dialogue.step
                     ctx.dialogue = Dialogue(offer=dialogue.offer)
                 else:
                     ctx.step = dialogue.step

@@ -61,6 +61,8 @@ class Context:
     """The stored conversation state as the request found it."""
     step: Step | None = None
     """The pending step this request answers (set when a step's handler runs)."""
+    abandoned_step: Step | None = None
+    """The step this request (a typed command) left unfinished, for ``/cancel`` to say what stopped."""
 
     @classmethod
     def create(cls, services: Services, user: UserRecord | None = None, localizer: Localizer | None = None,

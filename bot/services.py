@@ -14,9 +14,11 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.dialogues import DialogueStore
     from bot.i18n import Catalogs, Locales
+    from bot.notify.broadcasts import Broadcasts, CampaignMonitor
     from bot.notify.campaigns import Campaigns
     from bot.notify.outbox import Outbox, PushPort
     from bot.notify.reminders import ReminderEngine
+    from bot.notify.wakeups import Wakeups
     from bot.programme import ProgrammeHolder
     from bot.roles import AuditLog, Roles
     from bot.router import Router
@@ -47,3 +49,6 @@ class Services:
     roles: Roles
     audit: AuditLog
     campaigns: Campaigns
+    broadcasts: Broadcasts
+    campaign_monitor: CampaignMonitor
+    wakeups: Wakeups

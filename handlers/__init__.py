@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import agenda, language, myagenda, reminders, roles, start, streams, timezone, visits
+from handlers import agenda, broadcast, language, myagenda, reminders, roles, start, streams, timezone, visits
+from handlers.broadcast import render_broadcast, render_report
 from handlers.reminders import render_reminder
 
-MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone, roles)
+MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone, roles, broadcast)
 
-__all__ = ["MODULES", "register_all", "render_reminder"]
+__all__ = ["MODULES", "register_all", "render_broadcast", "render_reminder", "render_report"]
 
 
 def register_all(router: Router) -> None:

@@ -194,6 +194,25 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
+class EditLog:
+    """Which message a key last went out as, per chat, so the next one with that key edits it."""
+
+    def __init__(self, db: Database, now: Callable[[], dt.datetime]) -> None:
+        self.db = db
+        self.now = now
+
+    async def get(self, chat_id: int, key: str) -> int | None:
+        row = await self.db.fetchone("SELECT message_id FROM telegram_edits WHERE chat_id = ? AND edit_key = ?", (str(chat_id), key))
+        return int(row[0]) if row else None
+
+    async def put(self, chat_id: int, key: str, message_id: int) -> None:
+        await self.db.execute(
+            "INSERT INTO telegram_edits (chat_id, edit_key, message_id, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (chat_id, edit_key) DO UPDATE SET message_id = excluded.message_id",
+            (str(chat_id), key, message_id, iso(self.now())),
+        )
+
+
 class CallbackCodec:
     """Button payloads to callback data of 1-64 bytes, and back.
 
@@ -344,6 +363,7 @@ class Renderer:
         self.callbacks = callbacks
         self.db = db
         self.now = now
+        self.edits = EditLog(db, now)
         self._markups: OrderedDict[tuple[tuple[tuple[str, str], ...], ...], str] = OrderedDict()
 
     @property
@@ -393,7 +413,25 @@ class Renderer:
         await RENDERERS[type(reply)](self, chat_id, reply, gate)
 
     async def _send_text(self, chat_id: int, reply: Text, gate: Gate) -> None:
-        await self._text(chat_id, reply.body, reply.title, None, gate)
+        messages = html_messages(reply.body, reply.title)
+        if reply.edit_key is None or len(messages) != 1:
+            await self._text(chat_id, reply.body, reply.title, None, gate)
+            return
+        # a message that replaces the last one with its key (a broadcast's progress): edited in place
+        if not await gate():
+            return
+        known = await self.edits.get(chat_id, reply.edit_key)
+        if known is not None:
+            try:
+                await self.call("editMessageText", {"chat_id": chat_id, "message_id": known, "text": messages[0], "parse_mode": ParseMode.HTML})
+                return
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return
+                logger.info("could not edit a message in place (%s); sending a new one", exc)
+        result = await self.call("sendMessage", {"chat_id": chat_id, "text": messages[0], "parse_mode": ParseMode.HTML})
+        if isinstance(result, dict) and "message_id" in result:
+            await self.edits.put(chat_id, reply.edit_key, int(result["message_id"]))
 
     async def _send_choices(self, chat_id: int, reply: Choices, gate: Gate) -> None:
         keyboard = layout(reply)

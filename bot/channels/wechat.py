@@ -76,7 +76,11 @@ SUCCESS: Final = "success"
 _DECLARATION: Final = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 #: What WeChat's openids (28 characters) and account ids (gh_...) look like, with room to spare.
 _ACCOUNT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-#: Events that are a follower's action and so open the 48-hour customer-service window.
+#: How a callback opens a follower's customer-service window (the values ``wechat_inbound.opens_window`` stores).
+NOT_OPENED: Final = 0
+OPENED_BY_EVENT: Final = 1
+OPENED_BY_MESSAGE: Final = 2
+#: Events that are a follower's action and so open the (short) customer-service window.
 _WINDOW_EVENTS: Final = frozenset({"subscribe", "subscribe_scan", "scan", "click", "view"})
 _WELCOME_EVENTS: Final = frozenset({"subscribe", "subscribe_scan"})
 #: How WeChat prefixes the scene of a parametrised QR code in a follow event's EventKey.
@@ -109,7 +113,8 @@ class Inbound:
     scene: str = ""
     """The scene of the parametrised QR code a follow came from (an invitation code), if any."""
     unsubscribe: bool = False
-    opens_window: bool = True
+    opens_window: int = OPENED_BY_MESSAGE
+    """How this callback opens the follower's customer-service window: by a message (2), an event (1), or not (0)."""
 
 
 @dataclass
@@ -329,7 +334,8 @@ class WeChatChannel:
             event = event.lower() if isinstance(event, str) else ""
             event_key = data.get("EventKey")
             key = f"e:{openid}:{created}:{event}"
-            common = dict(key=key, openid=openid, account=account, kind=f"event {event}", opens_window=event in _WINDOW_EVENTS)
+            common = dict(key=key, openid=openid, account=account, kind=f"event {event}",
+                          opens_window=OPENED_BY_EVENT if event in _WINDOW_EVENTS else NOT_OPENED)
             scene = event_key.strip() if isinstance(event_key, str) else ""
             if event in _WELCOME_EVENTS:
                 # following by scanning a parametrised QR code: EventKey is "qrscene_" and the scene
@@ -415,6 +421,8 @@ class WeChatChannel:
         try:
             answer = await self._ask_core(inbound)
             replies = await documents_as_links(ports, answer.replies) if answer is not None else []
+            if answer is not None and answer.user is not None and inbound.opens_window:
+                replies = await self._with_held(answer, replies)
             parts = self._render(answer, replies)
             pictures = [r for r in replies if isinstance(r, Image)]
             if pictures:
@@ -444,6 +452,20 @@ class WeChatChannel:
                 user=user, command="start", args=inbound.scene, language_hint=await self._language(inbound.openid)))
         assert inbound.request is not None
         return await ports.answer(inbound.request)
+
+    async def _with_held(self, answer: Answer, replies: list[Reply]) -> list[Reply]:
+        """Pushes held while the follower's window was closed go at the top of this reply (which costs no quota)."""
+        assert answer.user is not None
+        held = await self.ports.push.outbox.take_held(answer.user.id, self.ports.clock.now())
+        if not held:
+            return replies
+        kept = [r for item in held for r in item.replies if not (isinstance(r, Text) and r.transient)]
+        with i18n.use(answer.localizer):
+            header = i18n.ngettext(
+                "{count} update while you were away:", "{count} updates while you were away:", len(held)
+            ).format(count=len(held))
+        logger.info("%d held push(es) delivered at the top of a reply", len(held))
+        return [Text(header), *await documents_as_links(self.ports, kept), *replies]
 
     async def _language(self, openid: str) -> str | None:
         """The new follower's WeChat language, where the API tells it; else None (the event's default)."""

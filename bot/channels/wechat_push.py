@@ -1,12 +1,24 @@
-"""Pushing to WeChat followers: customer-service messages, template messages as the fallback.
+"""Pushing to WeChat followers within what WeChat allows: the customer-service budget, templates, held items.
 
 An Official Account may send a follower customer-service messages only for
-48 hours after the follower's last message (menu click, follow...), and only
-so many.  Outside that window, or once WeChat says the quota is used up
-(45015, 45047), a template message is sent where one is configured
-(``BOT_WECHAT_TEMPLATE_ID``, with ``{{title.DATA}}`` and ``{{content.DATA}}``
-fields); without one, the item is recorded as undeliverable with the reason.
-Such an item is never retried: it could only fail the same way.
+a while after the follower's own action, and only so many: about 5 within 48
+hours of their last message, about 3 within a minute of a menu click, follow
+or scan (``BOT_WECHAT_WINDOW_*`` / ``BOT_WECHAT_EVENT_*``).  Reminders,
+notices, feedback prompts and broadcasts all draw on that budget, so the
+sender counts what it spends per follower (``wechat_window``) and plans it:
+
+* pushes due together for one follower are merged into one message;
+* the outbox hands them over in priority order (reminders and change notices
+  before broadcasts), so the urgent ones use the budget first;
+* the message that spends the window's last one invites a reply, which
+  renews the window;
+* what the budget cannot carry goes as a template message where one is
+  configured (``BOT_WECHAT_TEMPLATE_ID``, with ``{{title.DATA}}`` and
+  ``{{content.DATA}}`` fields), else it is held and delivered at the top of
+  the follower's next passive reply (:meth:`bot.channels.wechat.WeChatChannel`).
+
+WeChat's own refusals (45015 out of the window, 45047 over the quota) close
+the window until the follower writes again.
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ from collections.abc import Sequence
 from typing import Final, Union
 
 from bot import i18n
+from bot.i18n import _
 from bot.channels.wechat_api import (
     ERR_BUSY,
     ERR_DAILY_QUOTA,
@@ -27,17 +40,15 @@ from bot.channels.wechat_api import (
     WeChatAPIError,
     WeChatUnavailable,
 )
-from bot.channels.wechat_render import render_parts, render_text
+from bot.channels.wechat_render import MAX_TEXT_BYTES, render_parts, render_text
 from bot.conversation import Document, Image, LinkButton, Links, Reply, Text, UserRef
-from bot.notify.outbox import Delivered, Delivery, Failed, Outcome, Retry
+from bot.notify.outbox import Defer, Delivered, Delivery, Failed, Held, Outcome, OutboxItem, Retry
 from bot.ports import ChannelPorts
 from bot.store.wechat import WeChatStore
 
 logger = logging.getLogger(__name__)
 
 CHANNEL: Final = "wechat"
-#: Customer-service messages are allowed this long after the follower's last message.
-SERVICE_WINDOW: Final = dt.timedelta(hours=48)
 #: Template fields hold short values; longer text is cut with an ellipsis.
 TEMPLATE_TITLE_CHARS: Final = 20
 TEMPLATE_CONTENT_CHARS: Final = 200
@@ -101,22 +112,74 @@ class WeChatSender:
         self.template_id = template_id
 
     async def send(self, delivery: Delivery) -> Outcome:
-        """Customer-service messages inside the window, else the template fallback (see the module docstring).
+        """One or more pushes as WeChat messages, within the follower's budget (see the module docstring).
 
         The replies go out as units: text parts (a long text is cut to fit)
         and pictures (uploaded, then sent as image messages); documents as a
-        link where the bot has a public address.  How many units already
-        went out is the item's stored ``progress``, so a retry sends only the rest.
+        link where the bot has a public address.  Other pushes due for the
+        same follower are merged into the same message where they fit, so
+        they cost one message of the budget, not several.  The message that
+        spends the window's last one invites a reply that renews it.  What
+        the budget cannot carry goes as a template message where one is
+        configured, or is held for the top of the follower's next reply.
+        How many units already went out is the item's stored ``progress``,
+        so a retry sends only the rest.
         """
         user = delivery.user
         record = await self.ports.users.find(user)
         if record is not None and not record.active:
             return Failed("the follower unfollowed the account")
-        replies = await documents_as_links(self.ports, delivery.replies)
-        with i18n.use(self.ports.locales.localizer(record)):
-            units = units_of(replies)
+        if all(isinstance(r, Text) and r.transient for r in delivery.replies):
+            return Delivered()  # a progress message the next one replaces: messages cannot be edited here, and each costs quota
+        now = self.ports.clock.now()
+        window = await self.store.window(user.platform_id)
+        budget = self.ports.settings.wechat_budget
+        remaining = window.remaining(now, budget) if window is not None else 0
+        localizer = self.ports.locales.localizer(record)
+        lead = await documents_as_links(self.ports, delivery.replies)
+        with i18n.use(localizer):
+            units = units_of(lead)
+        companions: list[OutboxItem] = []
+        if delivery.progress == 0 and remaining > 0 and len(units) == 1 and isinstance(units[0], str):
+            companions, units, lead = await self._merge(delivery, lead, localizer)
+        outcome = await self._deliver(delivery, user, lead, units, remaining, localizer)
+        await self._settle(companions, outcome, now)
+        return outcome
+
+    async def _merge(self, delivery: Delivery, lead: list[Reply], localizer: i18n.Localizer) -> tuple[list[OutboxItem], list[Unit], list[Reply]]:
+        """Take the follower's other due pushes into this one message while it stays one message."""
+        outbox = self.ports.push.outbox
+        now = self.ports.clock.now()
+        merged, taken, spare = list(lead), [], []
+        for companion in await outbox.companions(delivery.item, now):
+            extra = [r for r in await documents_as_links(self.ports, companion.replies) if not (isinstance(r, Text) and r.transient)]
+            with i18n.use(localizer):
+                fits = len(units_of(merged + extra)) == 1 and not any(isinstance(u, Image) for u in units_of(extra))
+            if fits:
+                merged += extra
+                taken.append(companion)
+            else:
+                spare.append(companion)
+        await self._settle(spare, Defer(now, "not merged: sent on its own"), now)
+        with i18n.use(localizer):
+            units = units_of(merged)
+        if taken:
+            logger.info("merged %d WeChat push(es) into one message to save the follower's budget", len(taken))
+        return taken, units, merged
+
+    async def _settle(self, companions: Sequence[OutboxItem], outcome: Outcome, now: dt.datetime) -> None:
+        """Merged items share the message's fate; after a passing failure they simply wait again."""
+        outbox = self.ports.push.outbox
+        for companion in companions:
+            await outbox.record(companion, Defer(now, "released") if isinstance(outcome, Retry) else outcome, now)
+
+    async def _deliver(
+        self, delivery: Delivery, user: UserRef, replies: list[Reply], units: list[Unit], remaining: int, localizer: i18n.Localizer
+    ) -> Outcome:
+        with i18n.use(localizer):
             title = next((t for r in replies if (t := getattr(r, "title", None))), None) or self._event_name()
             summary = render_text(replies)
+            invite = _("Reply anything, e.g. OK, to keep receiving updates here.")
         sent = min(delivery.progress, len(units))
         if sent >= len(units):
             return Delivered()
@@ -124,10 +187,12 @@ class WeChatSender:
         def rest() -> str:
             return "\n".join(u for u in units[sent:] if isinstance(u, str)) if sent else summary
 
-        now = self.ports.clock.now()
-        window = await self.store.window(user.platform_id)
-        if window is None or not window.open_at(now, SERVICE_WINDOW):
-            return await self._template(user, title, rest(), "outside the 48-hour customer-service window", sent=sent)
+        left = len(units) - sent
+        if remaining < left:
+            reason = "outside the customer-service window" if remaining == 0 and sent == 0 else "the follower's customer-service budget is spent"
+            return await self._template(user, title, rest(), reason, sent=sent)
+        if remaining == left and isinstance(units[-1], str) and len((units[-1] + "\n\n" + invite).encode("utf-8")) <= MAX_TEXT_BYTES:
+            units = [*units[:-1], units[-1] + "\n\n" + invite]  # the window's last message asks for a reply, which renews it
         for unit in units[sent:]:
             try:
                 if isinstance(unit, str):
@@ -144,14 +209,15 @@ class WeChatSender:
             except WeChatUnavailable as exc:
                 return self._unavailable(exc)
             sent += 1
+            await self.store.spend(user.platform_id)
             await delivery.advanced(sent)
         return Delivered()
 
     async def _template(self, user: UserRef, title: str, text: str, reason: str, sent: int = 0) -> Outcome:
-        """The template fallback, or an undeliverable record where no template is configured."""
+        """The template fallback; without a template, the item is held for the follower's next reply."""
         if not self.template_id:
             prefix = f"delivered {sent} part(s), then " if sent else ""
-            return Failed(f"{prefix}{reason}; no template message configured (BOT_WECHAT_TEMPLATE_ID)")
+            return Held(f"{prefix}{reason}; held for the follower's next message (no template message configured)")
         body = text.split("\n", 1)[1] if text.startswith("【") and "\n" in text else text
         data = {
             "title": _shorten(title, TEMPLATE_TITLE_CHARS),

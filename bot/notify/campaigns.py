@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from bot.notify.outbox import NewItem, Outbox, Priority, PushPort
+from bot.notify.outbox import UNREACHABLE, NewItem, Outbox, Priority, PushPort
 from bot.store.db import Database, iso, parse_iso
 
 KINDS: Final = ("broadcast", "notice", "feedback")
@@ -96,6 +96,11 @@ class Report:
     def uncertain(self) -> int:
         """In flight at a crash, or timed out after the request left: may have arrived."""
         return self.count("uncertain")
+
+    @property
+    def unreachable(self) -> int:
+        """Failed because the delegate blocked the bot or unfollowed the account."""
+        return sum(n for reason, n in self.failures.items() if reason.startswith(UNREACHABLE))
 
     @property
     def finished(self) -> bool:

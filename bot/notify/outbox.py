@@ -42,6 +42,8 @@ MAX_ATTEMPTS: Final = 8
 #: pushed in the middle of a broadcast goes out within one batch.
 BATCH: Final = 20
 UNCERTAIN_AFTER_CRASH: Final = "interrupted while sending (a crash or kill); it may have arrived, so it is not resent"
+#: How the reason of a failure that made the delegate unreachable (blocked the bot, unfollowed) begins.
+UNREACHABLE: Final = "unreachable: "
 
 
 class Priority(enum.IntEnum):
@@ -84,7 +86,22 @@ class Uncertain:
     reason: str
 
 
-Outcome = Union[Delivered, Retry, Failed, Uncertain]
+@dataclass(frozen=True)
+class Held:
+    """Not deliverable now (a WeChat follower's window is closed or spent): kept for their next reply."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Defer:
+    """Not now, by choice (a daily digest): pending again from ``until``, not counted as an attempt."""
+
+    until: dt.datetime
+    reason: str = "deferred"
+
+
+Outcome = Union[Delivered, Retry, Failed, Uncertain, Held, Defer]
 
 
 @dataclass(frozen=True)
@@ -254,6 +271,46 @@ class Outbox:
             return None
         return OutboxItem(**{**item.__dict__, "attempts": int(rows[0][0]), "progress": int(rows[0][1])})
 
+    async def companions(self, item: OutboxItem, now: dt.datetime, limit: int = 10) -> list[OutboxItem]:
+        """Claim the other due, untouched items of the same person and channel (to be merged into one message)."""
+        rows = await self.db.fetchall(
+            f"""
+            SELECT {_ITEM_COLUMNS}
+            FROM outbox o JOIN users u ON u.id = o.user_id
+            WHERE o.user_id = ? AND o.channel = ? AND o.status = 'pending' AND o.not_before <= ? AND o.id != ? AND o.progress = 0
+            ORDER BY o.priority, o.not_before, o.id
+            LIMIT ?
+            """,
+            (item.user_id, item.user.channel, iso(now), item.id, limit),
+        )
+        claimed = []
+        for row in rows:
+            got = await self.claim(_item(row), now)
+            if got is not None:
+                claimed.append(got)
+        return claimed
+
+    async def take_held(self, user_id: int, now: dt.datetime) -> list[OutboxItem]:
+        """The items held for this person, marked sent (they open the reply being written now)."""
+        rows = await self.db.execute_returning(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = 'delivered at the top of a reply' "
+            "WHERE user_id = ? AND status = 'held' RETURNING id",
+            (iso(now), user_id),
+        )
+        if not rows:
+            return []
+        ids = [int(r[0]) for r in rows]
+        found = await self.db.fetchall(
+            f"SELECT {_ITEM_COLUMNS} FROM outbox o JOIN users u ON u.id = o.user_id WHERE o.id IN ({','.join('?' * len(ids))}) "
+            "ORDER BY o.priority, o.not_before, o.id",
+            tuple(ids),
+        )
+        return [_item(r) for r in found]
+
+    async def held_count(self, user_id: int) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) FROM outbox WHERE user_id = ? AND status = 'held'", (user_id,))
+        return int(row[0]) if row else 0
+
     async def set_progress(self, item_id: int, done: int) -> None:
         await self.db.execute("UPDATE outbox SET progress = ? WHERE id = ?", (done, item_id))
 
@@ -274,8 +331,17 @@ class Outbox:
                 await conn.execute(
                     "UPDATE outbox SET status = 'uncertain', last_error = ? WHERE id = ?", (outcome.reason, item.id)
                 )
+            elif isinstance(outcome, Held):
+                await conn.execute("UPDATE outbox SET status = 'held', last_error = ? WHERE id = ?", (outcome.reason, item.id))
+            elif isinstance(outcome, Defer):
+                await conn.execute(
+                    "UPDATE outbox SET status = 'pending', not_before = ?, attempts = MAX(0, attempts - 1), last_error = ? WHERE id = ?",
+                    (iso(outcome.until), outcome.reason, item.id),
+                )
             else:
                 reason = outcome.reason if not isinstance(outcome, Retry) else f"gave up after {item.attempts} attempts: {outcome.reason}"
+                if isinstance(outcome, Failed) and outcome.deactivate:
+                    reason = UNREACHABLE + reason
                 await conn.execute(
                     "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (reason, item.id)
                 )
@@ -327,10 +393,10 @@ class Outbox:
         return {r[0]: r[1] for r in rows}
 
     async def campaign_failures(self, campaign_id: int) -> dict[str, int]:
-        """Why a campaign's failed and uncertain items did not (surely) arrive, with how many each."""
+        """Why a campaign's failed items did not arrive, with how many each (``unreachable: ...`` for blocked)."""
         rows = await self.db.fetchall(
             "SELECT COALESCE(last_error, 'unknown'), COUNT(*) FROM outbox WHERE campaign_id = ? "
-            "AND status IN ('failed', 'uncertain') GROUP BY 1 ORDER BY 2 DESC",
+            "AND status = 'failed' GROUP BY 1 ORDER BY 2 DESC",
             (campaign_id,),
         )
         return {r[0]: r[1] for r in rows}

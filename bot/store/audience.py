@@ -69,6 +69,15 @@ class Audience:
         sql = "SELECT id FROM users WHERE channel = ?" + (" AND active = 1" if active_only else "")
         return {r[0] for r in await self.db.fetchall(sql, (channel,))}
 
+    async def bookmark_counts(self) -> dict[str, int]:
+        """Session id -> how many delegates bookmarked it."""
+        rows = await self.db.fetchall("SELECT session_id, COUNT(*) FROM bookmarks GROUP BY session_id")
+        return {r[0]: r[1] for r in rows}
+
+    async def channels(self) -> set[str]:
+        """The channels reachable delegates use."""
+        return {r[0] for r in await self.db.fetchall("SELECT DISTINCT channel FROM users WHERE active = 1")}
+
     async def reachable(self, user_ids: Collection[int]) -> set[int]:
         """Those of ``user_ids`` who can still be reached (have not blocked or unfollowed)."""
         out: set[int] = set()

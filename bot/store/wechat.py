@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Final
@@ -33,15 +34,45 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What WeChat allows an Official Account to send a follower unasked (customer-service messages).
+
+    About 5 messages within 48 hours of the follower's last message, and about
+    3 within a minute of a menu click, follow or scan; both are settings, as
+    WeChat changes them.
+    """
+
+    messages: int = 5
+    window: dt.timedelta = dt.timedelta(hours=48)
+    event_messages: int = 3
+    event_window: dt.timedelta = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
 class Window:
+    """A follower's customer-service window: when it was opened, and what was spent since."""
+
     last_inbound_at: dt.datetime
     exhausted_at: dt.datetime | None
+    last_message_at: dt.datetime | None = None
+    message_spent: int = 0
+    last_event_at: dt.datetime | None = None
+    event_spent: int = 0
 
-    def open_at(self, now: dt.datetime, length: dt.timedelta) -> bool:
-        """Customer-service messages are allowed: inside the window and its quota not used up."""
-        if now - self.last_inbound_at >= length:
-            return False
-        return self.exhausted_at is None
+    def remaining(self, now: dt.datetime, budget: Budget) -> int:
+        """How many customer-service messages may still go out now (0: closed or spent)."""
+        if self.exhausted_at is not None:
+            return 0  # WeChat itself said no since the follower last wrote
+        left = 0
+        if self.last_message_at is not None and dt.timedelta(0) <= now - self.last_message_at < budget.window:
+            left = max(left, budget.messages - self.message_spent)
+        if self.last_event_at is not None and dt.timedelta(0) <= now - self.last_event_at < budget.event_window:
+            left = max(left, budget.event_messages - self.event_spent)
+        return max(0, left)
+
+    def closes_at(self, budget: Budget) -> dt.datetime | None:
+        """When the message window closes (None if the follower never wrote)."""
+        return self.last_message_at + budget.window if self.last_message_at is not None else None
 
 
 class WeChatStore:
@@ -64,7 +95,7 @@ class WeChatStore:
         self._pending: dict[str, tuple[tuple[str, str, str, int], list[asyncio.Future[bool]]]] = {}
         self._claimer: asyncio.Task[None] | None = None
 
-    async def claim(self, key: str, openid: str, now: dt.datetime, *, opens_window: bool) -> Claim:
+    async def claim(self, key: str, openid: str, now: dt.datetime, *, opens_window: int) -> Claim:
         """Record that callback ``key`` is being handled (and open the follower's window), unless it already was.
 
         Returns once the claim is committed (or was found taken).
@@ -156,12 +187,32 @@ class WeChatStore:
         await self.db.execute("DELETE FROM wechat_inbound WHERE dedupe_key = ? AND parts IS NULL", (key,))
 
     async def window(self, openid: str) -> Window | None:
-        row = await self.db.fetchone(
-            "SELECT last_inbound_at, exhausted_at FROM wechat_window WHERE openid = ?", (openid,)
+        return (await self.windows([openid])).get(openid)
+
+    async def windows(self, openids: Sequence[str]) -> dict[str, Window]:
+        """The windows of these followers (those who ever wrote), by openid."""
+        out: dict[str, Window] = {}
+        ids = list(dict.fromkeys(openids))
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = await self.db.fetchall(
+                "SELECT openid, last_inbound_at, exhausted_at, last_message_at, message_spent, last_event_at, event_spent "
+                f"FROM wechat_window WHERE openid IN ({','.join('?' * len(part))})",
+                tuple(part),
+            )
+            for r in rows:
+                out[r[0]] = Window(
+                    parse_iso(r[1]), parse_iso(r[2]) if r[2] else None, parse_iso(r[3]) if r[3] else None, int(r[4]),
+                    parse_iso(r[5]) if r[5] else None, int(r[6]),
+                )
+        return out
+
+    async def spend(self, openid: str, count: int = 1) -> None:
+        """``count`` customer-service messages went out to this follower."""
+        await self.db.execute(
+            "UPDATE wechat_window SET message_spent = message_spent + ?, event_spent = event_spent + ? WHERE openid = ?",
+            (count, count, openid),
         )
-        if row is None:
-            return None
-        return Window(parse_iso(row[0]), parse_iso(row[1]) if row[1] else None)
 
     async def window_exhausted(self, openid: str, now: dt.datetime) -> None:
         """WeChat refused a customer-service message: none until the follower writes again."""

@@ -179,7 +179,8 @@ async def test_a_campaign_sends_once_per_person_however_often_it_is_started_and_
     report = await campaigns.report(campaign.id)
     assert report is not None and report.finished
     assert report.by_status == {"sent": 3, "failed": 1, "uncertain": 1} and report.total == 5
-    assert report.failures == {"forbidden: bot was blocked by the user": 1, "timed out": 1}
+    assert report.failures == {"unreachable: forbidden: bot was blocked by the user": 1}
+    assert report.unreachable == 1 and report.uncertain == 1
     assert [c.id for c in await campaigns.recent()] == [campaign.id]
 
 

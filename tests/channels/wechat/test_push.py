@@ -84,23 +84,28 @@ async def test_outside_the_48_hour_window_a_template_message_is_sent(core: Core,
     assert [r[0] for r in await outbox_rows(core.db)] == ["sent"]
 
 
-async def test_outside_the_window_without_a_template_the_item_is_undeliverable_not_retried(rig: Rig) -> None:
+async def test_outside_the_window_without_a_template_the_item_is_held_for_the_next_reply(rig: Rig) -> None:
     uid = await follower_id(rig)
     await rig.core.clock.advance(dt.timedelta(hours=49))  # type: ignore[attr-defined]
     await push(rig, uid, "too late", "k1")
     await rig.core.clock.advance(dt.timedelta(hours=1))  # type: ignore[attr-defined]
     await rig.core.push.drain()
     ((status, error, attempts),) = await outbox_rows(rig.core.db)
-    assert status == "failed" and attempts == 1
-    assert error is not None and "48-hour" in error and "no template" in error
+    assert status == "held" and attempts == 1
+    assert error is not None and "outside the customer-service window" in error and "no template" in error
     assert rig.api.sent == [] and rig.api.templates == []
+    # the follower writes again: the held push opens the passive reply, at no cost
+    answer = await rig.follower().say("today")
+    assert answer.text is not None and answer.text.startswith("1 update while you were away:\n\ntoo late")
+    ((status, _error, _attempts),) = await outbox_rows(rig.core.db)
+    assert status == "sent" and rig.api.sent == []
 
 
 async def test_a_follower_who_never_wrote_gets_no_customer_service_message(rig: Rig) -> None:
     record = await rig.core.users.seen(UserRef("wechat", "o_silent"), None, rig.core.clock.now())
     await push(rig, record.id, "hello", "k1")
     ((status, error, _),) = await outbox_rows(rig.core.db)
-    assert status == "failed" and error is not None and "window" in error
+    assert status == "held" and error is not None and "window" in error
     assert rig.api.sent == []
 
 
@@ -121,12 +126,12 @@ async def test_quota_error_falls_back_to_a_template_and_closes_the_window_until_
     assert [row[0] for row in await outbox_rows(core.db)] == ["sent", "sent", "sent"]
 
 
-async def test_out_of_time_limit_without_a_template_is_recorded_undeliverable(rig: Rig) -> None:
+async def test_out_of_time_limit_without_a_template_is_held(rig: Rig) -> None:
     uid = await follower_id(rig)
     rig.api.send_errors = [45015]
     await push(rig, uid, "hello", "k1")
     ((status, error, attempts),) = await outbox_rows(rig.core.db)
-    assert (status, attempts) == ("failed", 1)
+    assert (status, attempts) == ("held", 1)
     assert error is not None and "45015" in error
 
 

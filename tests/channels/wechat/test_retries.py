@@ -114,7 +114,10 @@ async def test_a_long_reply_goes_first_part_passive_rest_pushed_once(rig: Rig) -
     assert len(answer.text.encode("utf-8")) <= MAX_TEXT_BYTES
     pushed = rig.api.texts_to("o_alice")
     assert pushed and all(len(p.encode("utf-8")) <= MAX_TEXT_BYTES for p in pushed)
-    assert "\n".join([answer.text, *pushed]).split("\n") == lines
+    whole = "\n".join([answer.text, *pushed])
+    invite = "\n\nReply anything, e.g. OK, to keep receiving updates here."
+    assert len(pushed) == 5 and whole.endswith(invite)  # the window's last message asks for a reply, renewing it
+    assert whole.removesuffix(invite).split("\n") == lines
     assert gate.calls == 1
 
 
