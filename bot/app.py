@@ -145,17 +145,20 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         on_schedule_change=wakeups.rearm,
     )
     campaigns = Campaigns(db, outbox, push)
+    delegates = DelegateState(db)
+    wechat_windows = WeChatStore(db)
     broadcasts = Broadcasts(
-        audience=audience, users=users, locales=locales, campaigns=campaigns, wechat=WeChatStore(db),
-        budget=settings.wechat_budget, clock=clock,
+        audience=audience, users=users, locales=locales, campaigns=campaigns, wechat=wechat_windows,
+        budget=settings.wechat_budget, clock=clock, delegates=delegates,
         render=lambda user, campaign: render_broadcast(services, user, campaign),
     )
     monitor = CampaignMonitor(campaigns, users, push, clock, render=lambda user, report: render_report(services, user, report))
     services = Services(
         settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
-        locales=locales, delegates=DelegateState(db), audience=audience, reminders=reminders,
+        locales=locales, delegates=delegates, audience=audience, reminders=reminders,
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
         campaigns=campaigns, broadcasts=broadcasts, campaign_monitor=monitor, wakeups=wakeups,
+        wechat_windows=wechat_windows,
     )
     programmes.on_change(reminders.on_programme_change)
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.store.db import Database
     from bot.store.delegates import DelegateState
     from bot.store.users import Users
+    from bot.store.wechat import WeChatStore
 
 
 @dataclass
@@ -52,3 +53,5 @@ class Services:
     broadcasts: Broadcasts
     campaign_monitor: CampaignMonitor
     wakeups: Wakeups
+    wechat_windows: WeChatStore
+    """Read the WeChat followers' customer-service windows (what a push may still spend)."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import agenda, broadcast, language, myagenda, reminders, roles, start, streams, timezone, visits
+from handlers import agenda, broadcast, language, myagenda, reminders, roles, start, streams, timezone, updates, visits
 from handlers.broadcast import render_broadcast, render_report
 from handlers.reminders import render_reminder
 
-MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone, roles, broadcast)
+MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone, updates, roles, broadcast)
 
 __all__ = ["MODULES", "register_all", "render_broadcast", "render_reminder", "render_report"]
 

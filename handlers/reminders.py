@@ -17,6 +17,7 @@ from bot.store.delegates import DelegateState, ReminderSettings
 from bot.store.users import UserRecord
 from bot.understanding.intents import without_command_word
 from bot.understanding.phrases import phrases
+from handlers.updates import window_line
 from handlers.views import text, time_of, time_range
 
 if TYPE_CHECKING:
@@ -156,6 +157,9 @@ async def reminders(req: Request, ctx: Context) -> Sequence[Reply]:
             if session is not None:
                 lines.append(_("The next one, for \"{title}\", comes at {time}.").format(title=text(ctx, session.title), time=time_of(ctx, due)))
         lines.append(_("Change it with /reminders <minutes>, /reminders off or /reminders on."))
+        budget = await window_line(ctx)
+        if budget is not None:
+            lines.append(budget)
         return [Choices("\n".join(lines), _settings_choices(), title=_("Reminders"), columns=2)]
     words = phrases()
     if word in words.reminders_off:

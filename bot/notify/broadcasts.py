@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from zoneinfo import ZoneInfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -28,6 +29,7 @@ from bot.notify.campaigns import Campaign, Campaigns, Report
 from bot.notify.outbox import NewItem, Priority, PushPort
 from bot.programme.model import localized
 from bot.store.audience import Audience
+from bot.store.delegates import DelegateState
 from bot.store.users import UserRecord, Users
 from bot.store.wechat import Budget, WeChatStore
 
@@ -127,7 +129,9 @@ class Broadcasts:
         budget: Budget,
         clock: Clock,
         render: Renderer,
+        delegates: DelegateState,
     ) -> None:
+        self.delegates = delegates
         self.audience = audience
         self.users = users
         self.locales = locales
@@ -170,13 +174,32 @@ class Broadcasts:
         return Preview(len(people), dict(by_channel), dict(by_language), text_for, unreachable)
 
     async def start(self, campaign: Campaign, agenda: Agenda) -> int:
-        """Enqueue a confirmed campaign's message for each recipient, in their language; how many were new."""
+        """Enqueue a confirmed campaign's message for each recipient, in their language; how many were new.
+
+        Those who chose a daily digest get it at their next digest time, merged
+        with whatever else waits for them then.
+        """
         spec = AudienceSpec.from_json(campaign.audience)
         people = await self.recipients(spec, agenda)
-        items = [NewItem(u.id, u.channel, tuple(self.render(u, campaign))) for u in people]
+        start = campaign.not_before or self.clock.now()
+        digests = await self.delegates.digests([u.id for u in people])
+        items = [
+            NewItem(u.id, u.channel, tuple(self.render(u, campaign)), next_digest(digests[u.id], start, agenda.zone) if u.id in digests else None)
+            for u in people
+        ]
         added = await self.campaigns.send(campaign, items)
         logger.info("campaign #%s (%s): %d messages queued", campaign.id, campaign.kind, added)
         return added
+
+
+def next_digest(at: str, after: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """The first ``HH:MM`` in ``zone`` at or after ``after``."""
+    hour, minute = (int(x) for x in at.split(":"))
+    local = after.astimezone(zone)
+    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if candidate < local:
+        candidate = (candidate + dt.timedelta(days=1)).replace(hour=hour, minute=minute)
+    return candidate
 
 
 class CampaignMonitor:

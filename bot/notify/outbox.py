@@ -182,6 +182,8 @@ class NewItem:
     user_id: int
     channel: str
     replies: tuple[Reply, ...]
+    not_before: dt.datetime | None = None
+    """Later than the campaign's time for this person (their daily digest), if set."""
 
 
 class Outbox:
@@ -235,7 +237,7 @@ class Outbox:
             payload = payloads.get(item.replies)
             if payload is None:
                 payload = payloads[item.replies] = codec.dumps(item.replies)
-            rows.append((item.user_id, item.channel, dedupe_key, payload, iso(not_before), iso(now), int(priority), campaign_id))
+            rows.append((item.user_id, item.channel, dedupe_key, payload, iso(max(item.not_before or not_before, not_before)), iso(now), int(priority), campaign_id))
         async with self.db.transaction() as conn:
             before = conn.total_changes
             await conn.executemany(
@@ -558,12 +560,11 @@ class PushPort:
         )
         if added:
             if at is None or at <= now:
-                for channel in {i.channel for i in items}:
+                for channel in {i.channel for i in items if i.not_before is None or i.not_before <= now}:
                     worker = self.workers.get(channel)
                     if worker is not None:
                         worker.wake()
-            else:
-                await self._schedule_changed()
+            await self._schedule_changed()
         return added
 
     async def drain(self) -> int:

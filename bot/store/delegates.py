@@ -135,3 +135,30 @@ class DelegateState:
             "ON CONFLICT (user_id) DO UPDATE SET enabled = 1, lead_minutes = excluded.lead_minutes",
             (user_id, minutes),
         )
+
+    # -- daily digest ---------------------------------------------------------
+
+    async def digest_at(self, user_id: int) -> str | None:
+        """The delegate's daily digest time (``HH:MM`` in the event's zone), or None."""
+        row = await self.db.fetchone("SELECT digest_at FROM reminder_settings WHERE user_id = ?", (user_id,))
+        return row[0] if row and row[0] else None
+
+    async def digests(self, user_ids: list[int]) -> dict[int, str]:
+        """The digest times of those of ``user_ids`` who chose one."""
+        out: dict[int, str] = {}
+        for start in range(0, len(user_ids), 500):
+            part = user_ids[start : start + 500]
+            rows = await self.db.fetchall(
+                f"SELECT user_id, digest_at FROM reminder_settings WHERE digest_at IS NOT NULL AND user_id IN ({','.join('?' * len(part))})",
+                tuple(part),
+            )
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
+    async def set_digest(self, user_id: int, at: str | None) -> None:
+        """Broadcasts once a day at ``at`` (``HH:MM``) instead of as they come; None: as they come."""
+        await self.db.execute(
+            "INSERT INTO reminder_settings (user_id, digest_at) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET digest_at = excluded.digest_at",
+            (user_id, at),
+        )

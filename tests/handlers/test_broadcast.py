@@ -245,3 +245,23 @@ def test_a_time_is_read_in_the_events_zone(core, text: str, expected: str | None
     ctx = Context.create(core.services)
     got = parse_when(text, ctx)
     assert (got, expected) == (None, None) or got == at(expected)  # type: ignore[arg-type]
+
+
+async def test_a_delegate_with_a_daily_digest_gets_broadcasts_at_that_time_and_reminders_at_once(core) -> None:
+    people = await delegates(core)
+    alice = people["alice"]
+    assert "once a day at 18:00" in await alice.say("/digest 18:00")
+    boss = await organiser(core)
+    sender = RecordingSender()
+    core.push.attach(sender)
+    cid = await write(boss, "Tomorrow's buses leave at 8.")
+    await boss.press(f"/broadcast to {cid} everyone")
+    await boss.press(f"/broadcast send {cid}")
+    await core.push.drain()
+    titles = {"From the organisers", "来自组织方"}
+    got = {u.platform_id for u, r in sender.sent if r[0].title in titles}  # type: ignore[union-attr]
+    assert got == {"li", "sam", "boss"}  # alice waits for her digest
+    await core.clock.set(at("2025-06-05T18:00"))
+    await core.push.drain()
+    assert [u.platform_id for u, r in sender.sent if r[0].title in titles].count("alice") == 1  # type: ignore[union-attr]
+    assert "as they are sent" in await alice.say("/digest off")

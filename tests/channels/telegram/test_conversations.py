@@ -184,6 +184,11 @@ ENGLISH: dict[str, list[Step]] = {
         step(Say("/reminders on"), "Saved. Reminders are on"),
         step(Say("/bookmark s2-roundtable"), "Already in your agenda", "I will remind you 15 minutes before it starts."),
     ],
+    "digest": [
+        step(Say("/digest"), "Broadcasts reach you as they are sent.", "/digest 08:00"),
+        step(Say("/digest 08:00"), "once a day at 08:00 (Asia/Shanghai)"),
+        step(Say("/digest off"), "Broadcasts will reach you as they are sent."),
+    ],
     "timezone": [
         step(Say("/timezone"), f"The event's times are Asia/Shanghai ({gmt('Asia/Shanghai')}).", "/timezone Europe/Madrid"),
         step(Say("/timezone Europe/Madrid"), f"Your zone is now Europe/Madrid ({gmt('Europe/Madrid')})."),
@@ -308,6 +313,11 @@ CHINESE: dict[str, list[Step]] = {
         step(Say("关闭提醒"), "提醒已关闭。你的收藏和关注的分论坛都会保留"),
         step(Say("收藏 s2-roundtable"), "提醒已关闭；发送 /reminders on 可重新开启。"),
         step(Say("开启提醒"), "已保存。提醒已开启"),
+    ],
+    "digest": [
+        step(Say("/digest"), "群发消息会在发出时送达你。"),
+        step(Say("/digest 08:00"), "每天08:00（Asia/Shanghai）汇总一次"),
+        step(Say("/digest off"), "群发消息将在发出时送达你。"),
     ],
     "timezone": [
         step(Say("时区"), f"活动时间采用Asia/Shanghai（{gmt('Asia/Shanghai', ZH)}）。"),
