@@ -578,7 +578,6 @@ class RateLimiter:
         self._recent: deque[float] = deque()
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
-        self._lock = asyncio.Lock()
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
@@ -600,19 +599,27 @@ class RateLimiter:
         return max(waits)
 
     async def acquire(self, chat_id: int) -> None:
-        """Wait until a message to ``chat_id`` keeps within every limit, then count it."""
-        async with self._lock:
-            while (wait := self._wait(chat_id, self.monotonic())) > 0:
-                await self.sleep(wait)
-            now = self.monotonic()
-            self._recent.append(now)
-            self._last_by_chat[chat_id] = now
-            if len(self._last_by_chat) > 10_000:
-                self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if now - t < self.per_chat_interval}
+        """Wait until a message to ``chat_id`` keeps within every limit, then count it.
+
+        No lock is held while waiting, so one chat's 1-second interval never
+        holds up sends to other chats; the check and the count happen with no
+        await between them, so concurrent senders cannot both take the last
+        slot of a second.
+        """
+        while (wait := self._wait(chat_id, self.monotonic())) > 0:
+            await self.sleep(wait)
+        now = self.monotonic()
+        self._recent.append(now)
+        self._last_by_chat[chat_id] = now
+        if len(self._last_by_chat) > 10_000:
+            self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if now - t < self.per_chat_interval}
 
 
 class TelegramSender:
     """Pushes outbox items to Telegram and says what became of them.
+
+    The outbox worker runs up to :attr:`concurrency` deliveries at once, one
+    per chat at a time; the rate limiter keeps them within Telegram's limits.
 
     An item's replies may take several Bot API calls (a long text is split);
     how many already went out is the item's ``progress``, stored in the
@@ -621,6 +628,8 @@ class TelegramSender:
     """
 
     channel = CHANNEL
+    #: Deliveries in flight at once: enough to keep 30 messages a second going with a slow round trip.
+    concurrency: int = MESSAGES_PER_SECOND
 
     def __init__(self, renderer: Renderer, limiter: RateLimiter | None = None) -> None:
         self.renderer = renderer

@@ -440,17 +440,51 @@ class DeliveryWorker:
         self.busy = self._task is not None
         self._wake.set()
 
+    @property
+    def concurrency(self) -> int:
+        """Deliveries in flight at once (the sender says; one per person at a time in any case)."""
+        return max(1, int(getattr(self.sender, "concurrency", 1)))
+
     async def drain(self) -> int:
-        """Deliver everything due now, claiming each item just before it is sent; how many were attempted."""
+        """Deliver everything due now, claiming each item just before it is sent; how many were attempted.
+
+        Up to :attr:`concurrency` items go at once, never two to the same
+        person (their messages keep their order, and one person's rate limit
+        holds up nobody else).  The most urgent due items are read again after
+        each batch, so a reminder that falls due during a broadcast overtakes it.
+        """
         attempted = 0
-        while candidates := await self.outbox.due(self.channel, self.clock.now(), self.batch):
-            for candidate in candidates:
-                item = await self.outbox.claim(candidate, self.clock.now())
-                if item is None:
-                    continue  # cancelled (or taken) since it was read
-                await self.deliver(item)
-                attempted += 1
+        batch = max(self.batch, 2 * self.concurrency)
+        while candidates := await self.outbox.due(self.channel, self.clock.now(), batch):
+            attempted += await self._deliver_batch(candidates)
         return attempted
+
+    async def _deliver_batch(self, candidates: Sequence[OutboxItem]) -> int:
+        if self.concurrency == 1:
+            count = 0
+            for candidate in candidates:
+                count += await self._claim_and_deliver(candidate)
+            return count
+        lanes: dict[int, list[OutboxItem]] = {}
+        for candidate in candidates:
+            lanes.setdefault(candidate.user_id, []).append(candidate)
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def lane(items: list[OutboxItem]) -> int:
+            done = 0
+            for candidate in items:
+                async with slots:
+                    done += await self._claim_and_deliver(candidate)
+            return done
+
+        return sum(await asyncio.gather(*(lane(items) for items in lanes.values())))
+
+    async def _claim_and_deliver(self, candidate: OutboxItem) -> int:
+        item = await self.outbox.claim(candidate, self.clock.now())
+        if item is None:
+            return 0  # cancelled (or taken, or merged into another) since it was read
+        await self.deliver(item)
+        return 1
 
     async def deliver(self, item: OutboxItem) -> Outcome:
         """Send one claimed item and record the outcome."""
