@@ -7,6 +7,7 @@ nothing of the object that wires it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,6 +20,7 @@ from bot.dialogues import SqliteDialogues
 from bot.middleware import DialogueMiddleware, error_middleware, user_middleware
 from bot.notify.broadcasts import Broadcasts, CampaignMonitor
 from bot.notify.campaigns import Campaigns
+from bot.notify.changes import ChangeNotifier
 from bot.notify.outbox import Outbox, PushPort
 from bot.notify.reminders import ReminderEngine
 from bot.notify.wakeups import Wakeups
@@ -120,7 +122,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     ``programme``, when given, is used instead of parsing ``settings.programme``
     again (the command line has just validated it; tests parse it once).
     """
-    from handlers import register_all, render_broadcast, render_reminder, render_report
+    from handlers import register_all, render_broadcast, render_notice, render_reminder, render_report
 
     programmes = ProgrammeHolder(settings.programme, programme) if programme else ProgrammeHolder.from_file(settings.programme)
     clock = clock or SystemClock()
@@ -153,12 +155,17 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         render=lambda user, campaign: render_broadcast(services, user, campaign),
     )
     monitor = CampaignMonitor(campaigns, users, push, clock, render=lambda user, report: render_report(services, user, report))
+    changes = ChangeNotifier(
+        db=db, clock=clock, programmes=programmes, audience=audience, users=users, campaigns=campaigns,
+        render=lambda user, found, programme: render_notice(services, user, found, programme),
+        quiet=dt.timedelta(minutes=settings.notice_quiet_minutes),
+    )
     services = Services(
         settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
         locales=locales, delegates=delegates, audience=audience, reminders=reminders,
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
         campaigns=campaigns, broadcasts=broadcasts, campaign_monitor=monitor, wakeups=wakeups,
-        wechat_windows=wechat_windows,
+        wechat_windows=wechat_windows, changes=changes,
     )
     programmes.on_change(reminders.on_programme_change)
 
@@ -166,9 +173,11 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         roles.set_static(static_grants(settings.role_grants(), new.staff))
 
     programmes.on_change(staff_follows_the_programme)
+    programmes.on_change(changes.programme_changed)
     wakeups.add(reminders)
     wakeups.add(push)
     wakeups.add(monitor)
+    wakeups.add(changes)
 
     router.use(error_middleware)
     router.use(user_middleware)
@@ -176,6 +185,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     router.guard(permission_guard)
     register_all(router)
     await reminders.reconcile()
+    await changes.start()  # the first start records what delegates know; later ones notice edits made meanwhile
 
     core = Core(
         settings=settings, clock=clock, db=db, programmes=programmes, catalogs=catalogs, locales=locales,

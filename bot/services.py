@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.i18n import Catalogs, Locales
     from bot.notify.broadcasts import Broadcasts, CampaignMonitor
     from bot.notify.campaigns import Campaigns
+    from bot.notify.changes import ChangeNotifier
     from bot.notify.outbox import Outbox, PushPort
     from bot.notify.reminders import ReminderEngine
     from bot.notify.wakeups import Wakeups
@@ -55,3 +56,4 @@ class Services:
     wakeups: Wakeups
     wechat_windows: WeChatStore
     """Read the WeChat followers' customer-service windows (what a push may still spend)."""
+    changes: ChangeNotifier

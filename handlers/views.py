@@ -75,6 +75,8 @@ def time_of(ctx: Context, instant: dt.datetime) -> str:
 
 
 def tbc_mark(session: Session) -> str:
+    if session.cancelled:
+        return " " + _("(cancelled)")
     return " " + _("(to be confirmed)") if session.tbc else ""
 
 
@@ -169,7 +171,9 @@ def session_detail(ctx: Context, s: Session) -> list[str]:
         if venue.address:
             where = _("{name}, {address}").format(name=where, address=text(ctx, venue.address))
         lines.append(_("Where: {place}").format(place=where))
-    if s.tbc:
+    if s.cancelled:
+        lines.append(_("This session is cancelled."))
+    elif s.tbc:
         lines.append(_("Times and places of this session are still to be confirmed."))
     if s.description:
         lines.append("")

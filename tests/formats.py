@@ -60,3 +60,9 @@ def offset(zone: ZoneInfo | str, when: str | dt.datetime, tag: str = "en") -> st
     zone = ZoneInfo(zone) if isinstance(zone, str) else zone
     with i18n.use(Localizer(tag)):
         return plain(i18n.format_utc_offset(zone, _instant(when, zone)))
+
+
+def weekday(value: str | dt.date, tag: str = "en") -> str:
+    """A short weekday as the bot writes it (``format_date(..., "EEE")``)."""
+    with i18n.use(Localizer(tag)):
+        return plain(i18n.format_date(_date(value), "EEE"))

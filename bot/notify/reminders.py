@@ -66,9 +66,10 @@ def lead_for(session: Session, lead_minutes: int | None) -> dt.timedelta:
     return DEFAULT_VISIT_LEAD if session.site_visit is not None else DEFAULT_LEAD
 
 
-def dedupe_key(session_id: str, kind: Kind | str) -> str:
-    """The outbox key of a reminder, so the outbox refuses a second copy too."""
-    return f"reminder:{Kind(kind).value}:{session_id}"
+def dedupe_key(session_id: str, kind: Kind | str, moment: dt.datetime | None = None) -> str:
+    """The outbox key of a reminder, so the outbox refuses a second copy too (a moved session's new time is another)."""
+    key = f"reminder:{Kind(kind).value}:{session_id}"
+    return key if moment is None else f"{key}:{moment.astimezone(dt.timezone.utc):%Y%m%dT%H%M}"
 
 
 Renderer = Callable[[UserRecord, Session, Kind, dt.datetime], Sequence[Reply]]
@@ -89,7 +90,7 @@ def _chunks(values: Sequence[Any], size: int = SQL_CHUNK) -> Iterable[Sequence[A
 
 
 def _key(s: Session) -> tuple[Any, ...]:
-    return (s.start, moment_of(s), s.stream, kind_of(s))
+    return (s.start, moment_of(s), s.stream, kind_of(s), s.cancelled)
 
 
 def affected_sessions(old: Programme, new: Programme) -> set[str]:
@@ -134,7 +135,15 @@ class ReminderEngine:
             await self.on_schedule_change()
 
     async def on_programme_change(self, old: Programme, new: Programme) -> None:
-        """A reload: reschedule the delegates concerned by what moved."""
+        """A reload: reschedule the delegates concerned by what moved.
+
+        A session whose time moved is reminded again at its new time, also
+        where its reminder already went out: that record is dropped.
+        """
+        before = {s.id: moment_of(s) for s in old.sessions}
+        moved = sorted(s.id for s in new.sessions if s.id in before and before[s.id] != moment_of(s))
+        for part in _chunks(moved):
+            await self.db.execute(f"DELETE FROM sent_reminders WHERE session_id IN ({','.join('?' * len(part))})", tuple(part))
         await self.reschedule_sessions(affected_sessions(old, new))
 
     # -- schedule -------------------------------------------------------------
@@ -163,7 +172,7 @@ class ReminderEngine:
     async def _reconcile(self, user_list: list[int] | None) -> ReconcileStats:
         now = self.clock.now()
         agenda = self.programmes.agenda
-        upcoming = {s.id: s for s in agenda.sessions if moment_of(s) > now}
+        upcoming = {s.id: s for s in agenda.sessions if moment_of(s) > now and not s.cancelled}
         by_stream: dict[str, list[str]] = defaultdict(list)
         for sid, s in upcoming.items():
             if s.stream:
@@ -317,7 +326,7 @@ class ReminderEngine:
                         continue
                     try:
                         replies = self.render(user, session, kind, now)
-                        await self.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind), priority=Priority.REMINDER)
+                        await self.push.push(uid, user.channel, replies, dedupe_key=dedupe_key(sid, kind, moment_of(session)), priority=Priority.REMINDER)
                     except asyncio.CancelledError:
                         raise
                     except Exception:  # one broken reminder must not block the others

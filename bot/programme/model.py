@@ -184,6 +184,8 @@ class Session(_Frozen):
     online: OnlineMeeting | None = None
     site_visit: SiteVisit | None = None
     tbc: bool = False
+    cancelled: bool = False
+    """Called off: it stays in the programme (bookmarks keep their meaning) and delegates are told."""
     language: str | None = None
 
 

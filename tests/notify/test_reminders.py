@@ -246,7 +246,7 @@ async def test_reminder_is_written_to_the_outbox_with_a_dedupe_key_before_delive
         await core.clock.set(at("2025-06-04T11:00"))
         await core.wakeups.fire_due()
         rows = await core.db.fetchall("SELECT dedupe_key, status FROM outbox")
-        assert [(r[0], r[1]) for r in rows] == [("reminder:session:s1-cases", "pending")]
+        assert [(r[0], r[1]) for r in rows] == [("reminder:session:s1-cases:20250604T0315", "pending")]  # keyed by its moment (UTC)
     finally:
         await core.close()
 

@@ -91,7 +91,7 @@ async def test_a_followed_streams_reminder_reaches_the_chat_once_html_escaped(te
     await tick_and_deliver(telegram.core)  # sent once, however often the engine ticks
     await tick_and_deliver(telegram.core)
     assert len(pushed(fake_api)) == 1
-    assert await outbox_of(telegram.core) == [("sent", "reminder:session:s3-cases", None)]
+    assert await outbox_of(telegram.core) == [("sent", "reminder:session:s3-cases:20250605T0545", None)]
 
 
 async def test_a_session_bookmarked_with_its_button_is_reminded_in_chinese(telegram: Harness, fake_api: FakeBotAPI) -> None:
@@ -124,7 +124,7 @@ async def test_a_reminder_to_a_chat_that_blocked_the_bot_fails_and_deactivates_t
     await tick_and_deliver(telegram.core)
     assert len(pushed(fake_api)) == 1  # the refused one
     ((status, key, error),) = await outbox_of(telegram.core)
-    assert (status, key) == ("failed", "reminder:session:s3-cases")
+    assert (status, key) == ("failed", "reminder:session:s3-cases:20250605T0545")
     assert error is not None and "blocked" in error
     record = await telegram.core.users.find(UserRef("telegram", str(USER_ID)))
     assert record is not None and not record.active

@@ -36,7 +36,7 @@ async def test_a_followed_streams_reminder_reaches_the_follower_once_as_a_custom
     user = await rig.core.users.find(UserRef("wechat", "o_alice"))
     assert user is not None
     rows = await rig.core.db.fetchall("SELECT status, dedupe_key FROM outbox WHERE user_id = ?", (user.id,))
-    assert [(r[0], r[1]) for r in rows] == [("sent", "reminder:session:s3-cases")]
+    assert [(r[0], r[1]) for r in rows] == [("sent", "reminder:session:s3-cases:20250605T0545")]
 
 
 async def test_a_session_bookmarked_by_number_is_reminded_in_the_followers_language(rig: Rig) -> None:
