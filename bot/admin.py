@@ -12,7 +12,7 @@ import datetime as dt
 import getpass
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -196,3 +196,120 @@ def _save_qr(data: str, path: Path) -> None:
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     with path.open("wb") as fh:
         image.save(fh)
+
+
+async def broadcast(
+    settings: Settings,
+    programme: Programme,
+    audience: str,
+    text: str,
+    *,
+    at: str | None = None,
+    yes: bool = False,
+    out: TextIO = sys.stdout,
+    ask: Callable[[str], str] | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """``delegate-bot broadcast``: the same broadcast as in the chat, from the server; the running bot sends it."""
+    import signal
+
+    from bot.app import build_core
+    from bot.notify.broadcasts import AudienceSpec
+    from bot.router import Context
+    from bot.service import signal_service
+    from handlers.broadcast import parse_texts, parse_when, preview_lines, title_of
+
+    core = await build_core(settings, clock or SystemClock(), programme=programme)
+    try:
+        ctx = Context.create(core.services, localizer=core.catalogs.get("en"))
+        with _english():
+            texts = parse_texts(text, ctx)
+        if isinstance(texts, str):
+            print(f"delegate-bot: {texts}", file=sys.stderr)
+            return 2
+        try:
+            spec = AudienceSpec.parse(audience, core.programmes.agenda, core.catalogs.tags)
+        except ValueError as exc:
+            print(f"delegate-bot: {exc}", file=sys.stderr)
+            return 2
+        when = None
+        if at:
+            when = parse_when(at, ctx)
+            if when is None or when <= ctx.now:
+                print(f"delegate-bot: {at!r} is not a time in the future (e.g. 18:30, 'tomorrow 09:00', 2025-06-05T18:30)", file=sys.stderr)
+                return 2
+        campaigns = core.services.campaigns
+        draft = await campaigns.draft("broadcast", title_of(texts), created_by=cli_actor(), now=ctx.now, texts=texts, audience=spec.to_json())
+        if when is not None:
+            draft = await campaigns.update_draft(draft.id, not_before=when) or draft
+        seen = await core.services.broadcasts.preview(draft, core.programmes.agenda)
+        with _english():
+            print(f"Broadcast #{draft.id}", file=out)
+            print("\n".join(preview_lines(ctx, draft, seen)), file=out)
+        if seen.total == 0:
+            await campaigns.cancel(draft.id, ctx.now)
+            print("Nobody is in this audience: nothing was sent.", file=sys.stderr)
+            return 1
+        if not yes:
+            answer = (ask or input)("Send it? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                await campaigns.cancel(draft.id, ctx.now)
+                print("Not sent.", file=out)
+                return 1
+        confirmed = await campaigns.confirm(draft.id, ctx.now)
+        assert confirmed is not None
+        count = await core.services.broadcasts.start(confirmed, core.programmes.agenda)
+        await core.services.audit.record(ctx.now, cli_actor(), "broadcast.sent", f"campaign:{draft.id}", audience=spec.to_json(), recipients=count)
+    finally:
+        await core.close()
+    running = signal_service(settings, signal.SIGUSR1)
+    when_text = f" at {confirmed.not_before:%Y-%m-%d %H:%M %Z}" if confirmed.not_before else ""
+    print(f"Broadcast #{confirmed.id}: {count} {'message' if count == 1 else 'messages'} queued{when_text}.", file=out)
+    print("The running bot is sending it." if running else "No running bot was found for this database: it goes out when `delegate-bot run` starts.", file=out)
+    return 0
+
+
+async def show_broadcasts(settings: Settings, programme: Programme, campaign_id: int | None, out: TextIO = sys.stdout) -> int:
+    """``delegate-bot broadcasts [ID]``: recent broadcasts and their figures."""
+    from bot.notify.campaigns import Campaigns
+    from bot.notify.outbox import Outbox, PushPort
+
+    async with admin(settings, programme) as a:
+        outbox = Outbox(a.db)
+        campaigns = Campaigns(a.db, outbox, PushPort(outbox, a.clock))
+        chosen = [c for c in [await campaigns.get(campaign_id)] if c] if campaign_id else await campaigns.recent(20, kind="broadcast")
+        if not chosen:
+            print("No broadcast yet." if not campaign_id else f"There is no broadcast #{campaign_id}.", file=out)
+            return 0 if not campaign_id else 1
+        for c in chosen:
+            report = await campaigns.report(c.id)
+            assert report is not None
+            counts = ", ".join(f"{status} {n}" for status, n in sorted(report.by_status.items()))
+            print(f"#{c.id} {c.status:<9} {c.created_at:%Y-%m-%d %H:%M} UTC  {c.title}  [{counts or 'no messages'}]", file=out)
+            if campaign_id:
+                for reason, n in report.failures.items():
+                    print(f"    {n} × {reason}", file=out)
+    return 0
+
+
+def reload(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """``delegate-bot reload``: the file has been validated; tell the running bot to load it (SIGHUP)."""
+    import signal
+
+    from bot.service import signal_service
+
+    if signal_service(settings, signal.SIGHUP):
+        print("The running bot is loading the programme again; changes are announced to the delegates concerned.", file=out)
+        return 0
+    print("No running bot was found for this database; the programme is read when `delegate-bot run` starts.", file=out)
+    return 0
+
+
+@contextlib.contextmanager
+def _english() -> Iterator[None]:
+    """Operator output in English (the command line is not translated)."""
+    from bot import i18n
+    from bot.i18n import Localizer
+
+    with i18n.use(Localizer("en")):
+        yield

@@ -80,6 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", parents=[common], help="the latest privileged actions, oldest first")
     audit.add_argument("--limit", type=int, default=50)
+
+    cast = sub.add_parser("broadcast", parents=[common], help="send a message to delegates (the running bot delivers it)")
+    cast.add_argument("--to", required=True, metavar="AUDIENCE", help="everyone, stream:2, visit:ID, session:ID, lang:zh_Hans or channel:wechat")
+    source = cast.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="the message (a [zh] line starts another language's version)")
+    source.add_argument("--text-file", type=Path, help="a UTF-8 file with the message")
+    cast.add_argument("--at", help="send at this time instead of now: 18:30, 'tomorrow 09:00', 2025-06-05T18:30 (the event's zone)")
+    cast.add_argument("--yes", action="store_true", help="do not ask before sending")
+
+    casts = sub.add_parser("broadcasts", parents=[common], help="recent broadcasts and their delivery figures")
+    casts.add_argument("id", nargs="?", type=int, help="one broadcast, with the reasons of its failures")
+
+    sub.add_parser("reload", parents=[common], help="validate the programme and have the running bot load it (and announce changes)")
     return parser
 
 
@@ -115,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"delegate-bot: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit"}
+    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload"}
     logs.configure(
         logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
         secrets=settings.secret_values(),
@@ -138,8 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.service import run_service
 
         return asyncio.run(run_service(settings, clock, programme=programme))
-    if args.command in {"invite", "roles", "audit"}:
+    if args.command in {"invite", "roles", "audit", "broadcast", "broadcasts"}:
         return asyncio.run(_admin(settings, args, programme))
+    if args.command == "reload":
+        from bot import admin
+
+        return admin.reload(settings)
     if args.command == "wechat-menu":
         from bot.channels.wechat_cli import wechat_menu
 
@@ -154,6 +171,15 @@ async def _admin(settings: Settings, args: argparse.Namespace, programme: Progra
         return await admin.invite(settings, programme, args.role, args.scope, args.expires, qr_file=args.qr_file)
     if args.command == "audit":
         return await admin.show_audit(settings, programme, args.limit)
+    if args.command == "broadcast":
+        try:
+            text = args.text if args.text is not None else args.text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"delegate-bot: cannot read {args.text_file}: {exc}", file=sys.stderr)
+            return 2
+        return await admin.broadcast(settings, programme, args.to, text, at=args.at, yes=args.yes)
+    if args.command == "broadcasts":
+        return await admin.show_broadcasts(settings, programme, args.id)
     if args.roles_command == "grant":
         return await admin.grant_role(settings, programme, args.role, args.who, args.scope)
     if args.roles_command == "revoke":

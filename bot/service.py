@@ -13,19 +13,21 @@ import contextlib
 import gc
 import importlib
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
 from typing import Protocol
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.app import build_core
+from bot.app import Core, build_core
 from bot.channels import ChannelStartError
 from bot.clock import Clock
 from bot.config import Settings
 from bot.ports import ChannelPorts
-from bot.programme import Programme
+from bot.programme import Programme, ProgrammeError
 from bot.web import files
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,48 @@ class Channel(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+def pid_path(settings: Settings) -> Path:
+    """Where ``run`` notes its process id, beside the database, so the command line can signal it."""
+    return settings.db.with_name(settings.db.name + ".pid")
+
+
+def write_pid(settings: Settings) -> None:
+    with contextlib.suppress(OSError):
+        pid_path(settings).write_text(f"{os.getpid()}\n", encoding="ascii")
+
+
+def remove_pid(settings: Settings) -> None:
+    path = pid_path(settings)
+    with contextlib.suppress(OSError, ValueError):
+        if int(path.read_text(encoding="ascii").strip()) == os.getpid():
+            path.unlink()
+
+
+def signal_service(settings: Settings, sig: int) -> bool:
+    """Send ``sig`` to the running ``delegate-bot run`` of this database; False if none runs."""
+    try:
+        pid = int(pid_path(settings).read_text(encoding="ascii").strip())
+        os.kill(pid, sig)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+async def reload_programme(core: Core) -> None:
+    """SIGHUP: load the programme file again; a broken one is logged and the old one stays."""
+    try:
+        await core.programmes.reload()
+    except ProgrammeError as exc:
+        logger.error("programme %s not reloaded; the previous version stays in force:\n%s", core.programmes.path, exc)
+
+
+async def outbox_changed(core: Core) -> None:
+    """SIGUSR1: another process queued pushes (a broadcast from the command line)."""
+    await core.push.fire_due()
+    core.services.campaign_monitor.wake()
+    await core.wakeups.rearm()
 
 
 def build_channels(ports: ChannelPorts, web_app: web.Application) -> list[Channel]:
@@ -91,7 +135,9 @@ async def run_service(
     # an edited programme.yaml is picked up within seconds, or at once on SIGHUP
     watcher = asyncio.create_task(core.programmes.watch(), name="programme-watch")
     with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(core.programmes.reload_if_changed()))
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_programme(core)))
+        # `delegate-bot broadcast` wrote to the outbox from another process: look at it now
+        loop.add_signal_handler(signal.SIGUSR1, lambda: asyncio.ensure_future(outbox_changed(core)))
     runner: web.AppRunner | None = None
     started: list[Channel] = []
     try:
@@ -109,11 +155,13 @@ async def run_service(
             await web.TCPSite(runner, settings.http_host, settings.http_port).start()
             logger.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
         await core.start()
+        write_pid(settings)
         # what start-up built (programme, catalogs, libraries) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise pause answers for ~50 ms
         gc.freeze()
         await stop.wait()
     finally:
+        remove_pid(settings)
         watcher.cancel()
         if runner is not None:
             await runner.cleanup()
