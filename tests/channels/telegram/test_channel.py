@@ -26,7 +26,8 @@ from bot.channels.telegram import (
     html_messages,
     split_text,
 )
-from bot.conversation import Choice, Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
+from bot.conversation import Choice, Choices, File, Image, LinkButton, Poll, Reply, Request, Text, UserRef, Venue
+from bot.geo import Datum
 from bot.notify.outbox import Delivery, OutboxItem, Retry, Uncertain
 from bot.router import Context
 from tests.conftest import at, make_core, shared_path
@@ -199,15 +200,34 @@ async def test_a_navigation_reply_that_cannot_be_edited_is_sent_instead(telegram
 
 async def test_venues_are_pins_and_fall_back_to_text_without_coordinates(telegram: Harness) -> None:
     reply_with(
-        telegram.core, "where",
+        telegram.core, "pins",
         Venue("Liurong <community>", 23.13, 113.26, address="Yuexiu", directions="Metro line 1"),
         Venue("Secret place", None, None, address="to be announced"),
     )
-    calls = await telegram.say("/where")
+    calls = await telegram.say("/pins")
     assert [c.method for c in calls] == ["sendVenue", "sendMessage", "sendMessage"]
     assert calls[0].params["title"] == "Liurong <community>" and float(calls[0].params["latitude"]) == 23.13
     assert "Metro line 1" in calls[1].params["text"]
     assert "Secret place" in calls[2].params["text"] and "to be announced" in calls[2].params["text"]
+
+
+async def test_a_venues_map_links_are_url_buttons_under_its_directions_or_its_pin(telegram: Harness) -> None:
+    amap = LinkButton("Amap", "https://uri.amap.com/marker?position=113.264386,23.129115")
+    osm = LinkButton("OpenStreetMap", "https://www.openstreetmap.org/?mlat=23.131788&mlon=113.259054")
+    reply_with(
+        telegram.core, "pins",
+        Venue("Liurong", 23.1291146, 113.2643859, address="Yuexiu", directions="Metro line 1", datum=Datum.GCJ02, links=(amap, osm)),
+        Venue("Hall", 23.131788, 113.2590543, address="Road 1", links=(osm,)),
+        Venue("Secret place", None, None, address="to be announced", links=(amap,)),
+    )
+    calls = await telegram.say("/pins")
+    assert [c.method for c in calls] == ["sendVenue", "sendMessage", "sendVenue", "sendMessage"]
+    # the pin is WGS-84 for Telegram's map, whatever the venue's datum
+    assert abs(float(calls[0].params["latitude"]) - 23.131788) < 1e-5 and abs(float(calls[0].params["longitude"]) - 113.2590543) < 1e-5
+    keyboard = [[{"text": "Amap", "url": amap.url}], [{"text": "OpenStreetMap", "url": osm.url}]]
+    assert "reply_markup" not in calls[0].params and calls[1].params["reply_markup"]["inline_keyboard"] == keyboard
+    assert calls[2].params["reply_markup"]["inline_keyboard"] == keyboard[1:]  # no directions: the buttons go on the pin
+    assert "Secret place" in calls[3].params["text"] and calls[3].params["reply_markup"]["inline_keyboard"] == keyboard[:1]
 
 
 async def test_polls_are_native_and_answers_reach_the_core(telegram: Harness, fake_api: FakeBotAPI) -> None:
