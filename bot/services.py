@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.store.audience import Audience
     from bot.store.db import Database
     from bot.store.delegates import DelegateState
+    from bot.store.locations import LastLocations
     from bot.store.users import Users
 
 
@@ -47,3 +48,5 @@ class Services:
     roles: Roles
     audit: AuditLog
     campaigns: Campaigns
+    locations: LastLocations
+    """The last place each delegate shared or their phone reported (for /where)."""

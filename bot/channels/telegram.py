@@ -916,8 +916,11 @@ class TelegramChannel:
         if message.text:
             request = self._request(user, text=message.text, message_id=str(message.message_id))
         elif message.location is not None:
+            # a shared location or a venue picked from the map: GPS coordinates, WGS-84
             loc = message.location
-            request = self._request(user, location=Location(loc.latitude, loc.longitude), message_id=str(message.message_id))
+            label = message.venue.title if message.venue is not None else None
+            location = Location(loc.latitude, loc.longitude, label, Datum.WGS84)
+            request = self._request(user, location=location, message_id=str(message.message_id))
         else:
             return
         replies = await self.ports.handle(request)
