@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import agenda, language, myagenda, reminders, roles, start, streams, timezone, visits
+from handlers import agenda, language, myagenda, reminders, roles, start, streams, timezone, venues, visits
 from handlers.reminders import render_reminder
 
-MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone, roles)
+MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone, roles, venues)
 
 __all__ = ["MODULES", "register_all", "render_reminder"]
 

@@ -33,6 +33,7 @@ from bot.router import Context
 from tests.conftest import at, make_core, shared_path
 from tests.formats import day, plain
 from tests.channels.telegram.fake import (
+    DATE,
     TOKEN,
     USER_ID,
     FakeBotAPI,
@@ -42,6 +43,7 @@ from tests.channels.telegram.fake import (
     membership_update,
     message_update,
     text_of,
+    user_json,
 )
 from tests.channels.telegram.fixtures import fake_api, telegram, telegram_settings  # noqa: F401  (fixtures)
 
@@ -228,6 +230,35 @@ async def test_a_venues_map_links_are_url_buttons_under_its_directions_or_its_pi
     assert "reply_markup" not in calls[0].params and calls[1].params["reply_markup"]["inline_keyboard"] == keyboard
     assert calls[2].params["reply_markup"]["inline_keyboard"] == keyboard[1:]  # no directions: the buttons go on the pin
     assert "Secret place" in calls[3].params["text"] and calls[3].params["reply_markup"]["inline_keyboard"] == keyboard[:1]
+
+
+async def test_a_shared_location_gets_the_nearest_venues_and_tells_where_when_to_leave(telegram: Harness) -> None:
+    near_liurong = {"latitude": 23.1293, "longitude": 113.2618}
+    message = {"message_id": 7, "date": DATE, "chat": {"id": USER_ID, "type": "private", "first_name": "Ana"},
+               "from": user_json(USER_ID, "en"), "location": near_liurong}
+    calls = await telegram.deliver({"update_id": telegram.next_id(), "message": message})
+    (answer,) = calls
+    assert answer.method == "sendMessage" and "Nearest venues" in text_of(calls)
+    assert [data for _label, data in buttons_of(answer)][:2] == ["/venue liurong", "/venue care-centre"]
+    await telegram.say("/bookmark s2-roundtable")  # 11:40 at the care centre, a few hundred metres away
+    shown = text_of(await telegram.say("/where"))
+    assert "Your next session: Stream 2 roundtable" in shown and "on foot: leave by" in shown
+    # a venue picked on Telegram's map comes as a location with a title: answered the same way
+    picked = {**message, "message_id": 8, "location": near_liurong,
+              "venue": {"location": near_liurong, "title": "Liurong Temple", "address": "Liurong Road"}}
+    calls = await telegram.deliver({"update_id": telegram.next_id(), "message": picked})
+    assert "Nearest venues" in text_of(calls)
+
+
+async def test_a_venue_card_in_chinese_through_the_bot_api(telegram: Harness) -> None:
+    calls = await telegram.say("/venue liurong", language="zh-hans")
+    assert [c.method for c in calls] == ["sendVenue", "sendMessage", "sendMessage"]
+    pin, directions, more = calls
+    assert (pin.params["title"], pin.params["address"]) == ("越秀区六榕社区", "广州市越秀区")
+    labels = [b["text"] for row in directions.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["高德地图", "百度地图", "苹果地图", "谷歌地图", "OpenStreetMap"]
+    assert "地铁1号线西门口站" in directions.params["text"]
+    assert [label for label, _data in buttons_of(more)] == ["地图二维码", "所有会场"]
 
 
 async def test_polls_are_native_and_answers_reach_the_core(telegram: Harness, fake_api: FakeBotAPI) -> None:
