@@ -97,7 +97,7 @@ def test_render_numbers_choices_and_shows_venues() -> None:
 
 
 def test_scripted_venue_cards_in_english_and_in_chinese(tmp_path: Path) -> None:
-    english = run_console(tmp_path, "venues\n5\n1\n", "--at", "2025-06-05T10:00+08:00")
+    english = run_console(tmp_path, "venues\n5\n1\n", "--at", "2025-06-05T10:00+08:00", "--files", str(tmp_path / "files"))
     assert english.returncode == 0, english.stderr
     out = plain(english.stdout)
     assert "*** Venues ***" in out and "  5. Liurong community, Yuexiu District" in out
@@ -105,7 +105,8 @@ def test_scripted_venue_cards_in_english_and_in_chinese(tmp_path: Path) -> None:
     assert "  🔗 Amap: https://uri.amap.com/marker?position=" in out and "  🔗 OpenStreetMap: https://www.openstreetmap.org/" in out
     assert "*** Show this to your driver ***\n请送我到：\n越秀区六榕社区\n广州市越秀区" in out
     assert "yuè xiù qū liù róng shè qū" in out
-    assert "[map-liurong.png, " in out  # the QR code, picked by its number
+    assert "[map-liurong.png, " in out  # the QR code, picked by its number, saved where --files says
+    assert (tmp_path / "files" / "map-liurong.png").read_bytes().startswith(b"\x89PNG")
     chinese = run_console(tmp_path, "会场\n5\n", "--lang", "zh_Hans", "--at", "2025-06-05T10:00+08:00")
     assert chinese.returncode == 0, chinese.stderr
     out = plain(chinese.stdout)
