@@ -14,7 +14,7 @@ from typing import Protocol
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.conversation import Reply, Request
+from bot.conversation import Location, Reply, Request, UserRef
 from bot.i18n import Catalogs, Locales
 from bot.dialogues import SqliteDialogues
 from bot.middleware import DialogueMiddleware, error_middleware, user_middleware
@@ -34,6 +34,7 @@ from bot.store import Database, UserRecord, Users
 from bot.store.audience import Audience
 from bot.store.delegates import DelegateState
 from bot.store.wechat import WeChatStore
+from bot.store.locations import LastLocations
 from bot.web.files import FileLinks
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,16 @@ class Core:
             event_name=self._event_name,
             event_zone=lambda: self.programmes.programme.zone,
             files=self.files,
+            report_location=self.report_location,
         )
+
+    async def report_location(self, user: UserRef, location: Location) -> bool:
+        """Store a location the platform reported by itself, for /where; nothing is answered."""
+        record = await self.users.find(user)
+        if record is None:
+            return False
+        await self.services.locations.remember(record.id, location, self.clock.now(), reported=True)
+        return True
 
     def _event_name(self, tag: str) -> str:
         event = self.programmes.programme.event
@@ -165,7 +175,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         locales=locales, delegates=delegates, audience=audience, reminders=reminders,
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
         campaigns=campaigns, broadcasts=broadcasts, campaign_monitor=monitor, wakeups=wakeups,
-        wechat_windows=wechat_windows, changes=changes,
+        wechat_windows=wechat_windows, changes=changes, locations=LastLocations(db),
     )
     programmes.on_change(reminders.on_programme_change)
 

@@ -140,7 +140,15 @@ class Choices:
 
 @dataclass(frozen=True)
 class Venue:
-    """A place with a name and an address, and where known its position (in ``datum``)."""
+    """A place with a name and an address, and where known its position (in ``datum``).
+
+    ``directions`` is the text that goes with the pin (how to get there, the
+    entrance, the transport); ``links`` are its map links (each service's
+    link already in the datum that service expects, see
+    :func:`bot.geo.map_link`), shown as link buttons where the channel has
+    them and as "label: url" lines elsewhere.  ``map_url`` is the one link
+    for channels that show a single map line.
+    """
 
     name: str
     latitude: float | None
@@ -149,6 +157,7 @@ class Venue:
     directions: str | None = None
     map_url: str | None = None
     datum: Datum = Datum.WGS84
+    links: tuple[LinkButton, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from bot.clock import Clock
     from bot.config import Settings
-    from bot.conversation import Reply, Request
+    from bot.conversation import Location, Reply, Request, UserRef
     from bot.i18n import Catalogs, Localizer, Locales
     from bot.notify.outbox import PushPort
     from bot.router import Command
@@ -54,6 +54,9 @@ class ChannelPorts:
     event_zone: Callable[[], ZoneInfo]
     files: FileLinks
     """Documents as expiring links, for channels that cannot send files."""
+    report_location: Callable[[UserRef, Location], Awaitable[bool]]
+    """Keep a location the platform reported on its own (WeChat's LOCATION event) as the delegate's last
+    known one, without answering; False for someone the bot does not know yet."""
 
     async def handle(self, request: Request) -> list[Reply]:
         return (await self.answer(request)).replies

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.store.audience import Audience
     from bot.store.db import Database
     from bot.store.delegates import DelegateState
+    from bot.store.locations import LastLocations
     from bot.store.users import Users
     from bot.store.wechat import WeChatStore
 
@@ -57,3 +58,5 @@ class Services:
     wechat_windows: WeChatStore
     """Read the WeChat followers' customer-service windows (what a push may still spend)."""
     changes: ChangeNotifier
+    locations: LastLocations
+    """The last place each delegate shared or their phone reported (for /where)."""

@@ -45,7 +45,12 @@ def _lines_venue(reply: Venue) -> list[str]:
         lines.append(reply.address)
     if reply.latitude is not None and reply.longitude is not None:
         lines.append(_point(reply.latitude, reply.longitude, reply.datum))
-    lines.extend(x for x in (reply.directions, reply.map_url) if x)
+    if reply.directions:
+        lines.append(reply.directions)
+    if reply.links:
+        lines.extend(f"  🔗 {button.label}: {button.url}" for button in reply.links)
+    elif reply.map_url:
+        lines.append(reply.map_url)
     return lines
 
 

@@ -82,6 +82,7 @@ from bot.conversation import (
     Choices,
     Document,
     Image,
+    LinkButton,
     Links,
     Location,
     Poll,
@@ -453,15 +454,7 @@ class Renderer:
 
     async def _send_links(self, chat_id: int, reply: Links, gate: Gate) -> None:
         """Link buttons (and web-app buttons, which Telegram opens inside the chat)."""
-        rows = []
-        for button in reply.buttons:
-            label = truncate(button.label, BUTTON_TEXT)
-            if isinstance(button, WebAppButton) and button.url.startswith("https://"):
-                rows.append([InlineKeyboardButton(label, web_app=WebAppInfo(button.url))])
-            else:
-                rows.append([InlineKeyboardButton(label, url=button.url)])
-        markup = InlineKeyboardMarkup(rows).to_json() if rows else None
-        await self._text(chat_id, reply.body, reply.title, markup, gate)
+        await self._text(chat_id, reply.body, reply.title, _link_markup(reply.buttons), gate)
 
     @staticmethod
     def _caption(caption: str | None) -> dict[str, Any]:
@@ -505,19 +498,26 @@ class Renderer:
         return True
 
     async def _venue(self, chat_id: int, venue: Venue, gate: Gate) -> None:
-        extra = [x for x in (venue.directions, venue.map_url) if x]
+        """A native venue pin (WGS-84, converted from the venue's datum), then its directions.
+
+        The map links are buttons under the last of those messages; a venue
+        without a position is a text message with its name as the title.
+        """
+        markup = _link_markup(venue.links)
+        extra = [x for x in (venue.directions, None if venue.links else venue.map_url) if x]
         if venue.latitude is None or venue.longitude is None:
             lines = [x for x in (venue.address, *extra) if x]
-            await self._text(chat_id, "\n".join(lines), "📍 " + venue.name, None, gate)
+            await self._text(chat_id, "\n".join(lines), "📍 " + venue.name, markup, gate)
             return
         latitude, longitude = convert(venue.latitude, venue.longitude, venue.datum, Datum.WGS84)
         if await gate():
-            await self.bot.send_venue(
-                chat_id, latitude=latitude, longitude=longitude,
-                title=venue.name, address=venue.address or venue.name,
-            )
+            await self.call("sendVenue", {
+                "chat_id": chat_id, "latitude": latitude, "longitude": longitude,
+                "title": truncate(venue.name, MAX_TEXT), "address": truncate(venue.address or venue.name, MAX_TEXT),
+                "reply_markup": None if extra else markup,
+            })
         if extra:
-            await self._text(chat_id, "\n".join(extra), None, None, gate)
+            await self._text(chat_id, "\n".join(extra), None, markup, gate)
 
     async def _poll(self, chat_id: int, poll: Poll, gate: Gate) -> None:
         fits = MIN_POLL_OPTIONS <= len(poll.options) <= MAX_POLL_OPTIONS and all(o.strip() for o in poll.options)
@@ -540,6 +540,18 @@ class Renderer:
                 "ON CONFLICT (telegram_poll_id) DO NOTHING",
                 (sent.poll.id, poll.poll_id, str(chat_id), iso(self.now())),
             )
+
+
+def _link_markup(buttons: Sequence[LinkButton | WebAppButton]) -> str | None:
+    """Link buttons (one a row) as Bot API JSON; web-app buttons open inside Telegram."""
+    rows = []
+    for button in buttons:
+        label = truncate(button.label, BUTTON_TEXT)
+        if isinstance(button, WebAppButton) and button.url.startswith("https://"):
+            rows.append([InlineKeyboardButton(label, web_app=WebAppInfo(button.url))])
+        else:
+            rows.append([InlineKeyboardButton(label, url=button.url)])
+    return InlineKeyboardMarkup(rows).to_json() if rows else None
 
 
 RENDERERS: Final[dict[type, Callable[[Renderer, int, Any, Gate], Awaitable[None]]]] = {
@@ -951,8 +963,11 @@ class TelegramChannel:
         if message.text:
             request = self._request(user, text=message.text, message_id=str(message.message_id))
         elif message.location is not None:
+            # a shared location or a venue picked from the map: GPS coordinates, WGS-84
             loc = message.location
-            request = self._request(user, location=Location(loc.latitude, loc.longitude), message_id=str(message.message_id))
+            label = message.venue.title if message.venue is not None else None
+            location = Location(loc.latitude, loc.longitude, label, Datum.WGS84)
+            request = self._request(user, location=location, message_id=str(message.message_id))
         else:
             return
         replies = await self.ports.handle(request)

@@ -54,6 +54,7 @@ from bot.channels.wechat_push import CHANNEL, WeChatSender, documents_as_links
 from bot.channels.wechat_render import render_parts
 from bot.conversation import Image, Location, Reply, Request, Text, UserRef
 from bot.clock import Clock
+from bot.geo import Datum
 from bot.i18n import _
 from bot.notify.outbox import Priority
 from bot.ports import Answer, ChannelPorts
@@ -115,6 +116,8 @@ class Inbound:
     unsubscribe: bool = False
     opens_window: int = OPENED_BY_MESSAGE
     """How this callback opens the follower's customer-service window: by a message (2), an event (1), or not (0)."""
+    report: Location | None = None
+    """An automatic location report (the LOCATION event): stored for /where, answered with ``success`` only."""
 
 
 @dataclass
@@ -260,7 +263,9 @@ class WeChatChannel:
             logger.warning("refused a WeChat callback: %s (%s)", exc.status, exc.reason)
             return web.Response(status=exc.status, text=exc.reason)
         if inbound.request is None and not inbound.welcome and not inbound.unsubscribe:
-            await self.store.claim(inbound.key, inbound.openid, self.ports.clock.now(), opens_window=inbound.opens_window)
+            claim = await self.store.claim(inbound.key, inbound.openid, self.ports.clock.now(), opens_window=inbound.opens_window)
+            if inbound.report is not None and claim.new:
+                await self._keep_report(inbound.openid, inbound.report)
             return web.Response(text=SUCCESS)
         remaining = max(0.0, self.reply_deadline - (self.ports.clock.now() - started).total_seconds())
         try:
@@ -349,8 +354,10 @@ class WeChatChannel:
                 payload = event_key.strip() if isinstance(event_key, str) else ""
                 return Inbound(**common, request=Request(user=user, payload=payload or "/help"))
             if event == "location":
-                location = _location(data.get("Latitude"), data.get("Longitude"), None)
-                return Inbound(**common, request=Request(user=user, location=location))
+                # the phone's own report (on entering the chat, where the account asks for it): kept, never
+                # answered (WeChat shows no reply to it); its coordinates are the phone's GPS fix, WGS-84
+                location = _location(data.get("Latitude"), data.get("Longitude"), None, Datum.WGS84)
+                return Inbound(**common, report=location)
             return Inbound(**common)  # view, scan, template and mass-send reports: nothing to say
         msg_id = data.get("MsgId")
         if not isinstance(msg_id, str) or not msg_id.isdigit() or len(msg_id) > 24:
@@ -365,10 +372,18 @@ class WeChatChannel:
             # WeChat's speech recognition (where the account has it on): treat as typed text
             return Inbound(**common, request=Request(user=user, text=recognised, message_id=msg_id))
         if msg_type == "location":
+            # a place the follower picked on WeChat's map (Tencent's), so GCJ-02
             label = data.get("Label")
-            location = _location(data.get("Location_X"), data.get("Location_Y"), label if isinstance(label, str) else None)
+            location = _location(data.get("Location_X"), data.get("Location_Y"), label if isinstance(label, str) else None, Datum.GCJ02)
             return Inbound(**common, request=Request(user=user, location=location, message_id=msg_id))
         return Inbound(**common, request=Request(user=user, command="help", message_id=msg_id))
+
+    async def _keep_report(self, openid: str, location: Location) -> None:
+        """Store an automatic location report; losing one is harmless (the next comes with the next visit)."""
+        try:
+            await self.ports.report_location(UserRef(CHANNEL, openid), location)
+        except Exception as exc:  # the report answers success regardless: WeChat would only retry it
+            logger.warning("could not keep a WeChat location report (%s)", type(exc).__name__)
 
     def _passive(self, inbound: Inbound, part: str, timestamp: str, nonce: str) -> web.Response:
         now = int(self.ports.clock.now().timestamp())
@@ -533,14 +548,14 @@ async def _until_done(task: asyncio.Task[Any], timeout: float, clock: Clock) -> 
         task.remove_done_callback(wake)
 
 
-def _location(lat: object, lon: object, label: str | None) -> Location:
+def _location(lat: object, lon: object, label: str | None, datum: Datum) -> Location:
     try:
         latitude, longitude = float(str(lat)), float(str(lon))
     except ValueError as exc:
         raise BadCallback(400, "unreadable location") from exc
     if not (math.isfinite(latitude) and math.isfinite(longitude) and -90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise BadCallback(400, "location out of range")
-    return Location(latitude, longitude, label)
+    return Location(latitude, longitude, label, datum)
 
 
 def build_channel(ports: ChannelPorts, web_app: web.Application) -> WeChatChannel | None:

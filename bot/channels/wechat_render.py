@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
-from urllib.parse import urlencode
 
+from bot import geo
 from bot.conversation import Choices, Document, Image, Links, Location, Poll, Reply, Text, Venue
-from bot.geo import Datum, convert
+from bot.geo import Datum
 from bot.i18n import _
 
 #: WeChat cuts text messages at 2048 bytes (passive and customer-service); keep some room.
 MAX_TEXT_BYTES: Final = 2000
-AMAP_MARKER: Final = "https://uri.amap.com/marker"
+AMAP_MARKER: Final = geo.AMAP_MARKER
 
 
 def title_line(title: str) -> str:
@@ -28,9 +28,7 @@ def title_line(title: str) -> str:
 
 def amap_marker(latitude: float, longitude: float, datum: Datum, name: str) -> str:
     """An Amap marker link (it opens inside WeChat), given GCJ-02 coordinates as Amap expects."""
-    lat, lon = convert(latitude, longitude, datum, Datum.GCJ02)
-    query = urlencode({"position": f"{lon:.6f},{lat:.6f}", "name": name, "coordinate": "gaode"})
-    return f"{AMAP_MARKER}?{query}"
+    return geo.map_link(geo.MapService.AMAP, latitude, longitude, datum, name)
 
 
 def map_link(venue: Venue) -> str | None:
@@ -55,8 +53,12 @@ def _choices(reply: Choices) -> list[str]:
 
 
 def _venue(reply: Venue) -> list[str]:
+    """The place as text: its map links one a line (WeChat makes them clickable), else one Amap link."""
     lines = [f"📍 {reply.name}"]
     lines.extend(x for x in (reply.address, reply.directions) if x)
+    if reply.links:
+        lines.extend(f"{button.label}: {button.url}" for button in reply.links)
+        return lines
     link = map_link(reply)
     if link:
         lines.append(_("Map: {url}").format(url=link))

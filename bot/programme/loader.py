@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from bot.programme.model import Programme, Session
+from bot.geo import Datum, in_datums_range
+from bot.programme.model import Programme, Session, Venue
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +221,9 @@ def _check_references(p: Programme) -> Iterable[tuple[Loc, str]]:
     for i, value in _duplicates(s.id for s in p.sessions):
         yield ("sessions", i, "id"), f"duplicate session id {value!r}"
 
+    for i, venue in enumerate(p.venues):
+        yield from _check_venue(i, venue)
+
     stream_ids = {s.id for s in p.streams}
     venue_ids = {v.id for v in p.venues}
     for i, s in enumerate(p.sessions):
@@ -234,6 +239,40 @@ def _check_references(p: Programme) -> Iterable[tuple[Loc, str]]:
             yield ("staff", i, "scope"), f"staff scope {scope!r} is not event, stream:<id> or session:<id>"
         elif ident not in known:
             yield ("staff", i, "scope"), f"staff scope names unknown {kind} {ident!r}"
+
+
+#: How a datum is written in messages.
+_DATUM_NAMES = {Datum.WGS84: "WGS-84", Datum.GCJ02: "GCJ-02", Datum.BD09: "BD-09"}
+
+
+def _check_venue(i: int, v: Venue) -> Iterable[tuple[Loc, str]]:
+    """A venue's position: both coordinates or neither, on the globe, and a Chinese datum only in China."""
+    here: Loc = ("venues", i)
+    if v.map_url is not None and not v.map_url.startswith(("https://", "http://")):
+        yield here + ("map_url",), f"venue {v.id!r}: map_url must be a web address (https://...)"
+    if (v.latitude is None) != (v.longitude is None):
+        given, missing = ("latitude", "longitude") if v.longitude is None else ("longitude", "latitude")
+        yield here + (given,), f"venue {v.id!r} has a {given} but no {missing}"
+        return
+    if v.latitude is None or v.longitude is None:
+        if v.position_tbc:
+            yield here + ("position_tbc",), f"venue {v.id!r}: position_tbc, but the venue has no position"
+        return
+    lat, lon, datum = v.latitude, v.longitude, v.datum
+    name = _DATUM_NAMES[datum]
+    swapped = " (latitude and longitude swapped?)" if abs(lon) <= 90 < abs(lat) <= 180 else ""
+    if not (math.isfinite(lat) and -90 <= lat <= 90):
+        yield here + ("latitude",), f"venue {v.id!r}: latitude {lat} is outside {name}'s range (-90 to 90){swapped}"
+        return
+    if not (math.isfinite(lon) and -180 <= lon <= 180):
+        yield here + ("longitude",), f"venue {v.id!r}: longitude {lon} is outside {name}'s range (-180 to 180)"
+        return
+    if not in_datums_range(lat, lon, datum):
+        swapped = " (latitude and longitude swapped?)" if in_datums_range(lon, lat, datum) else ""
+        yield here + ("datum",), (
+            f"venue {v.id!r}: ({lat}, {lon}) is outside China, where {name} (a datum of Chinese maps) is not defined"
+            f"{swapped}; give the position in WGS-84 (datum: wgs84)"
+        )
 
 
 def _check_session(

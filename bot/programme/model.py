@@ -16,11 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     field_validator,
 )
+
+from bot.geo import Datum, convert
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,47}$")
@@ -93,6 +96,9 @@ class Event(_Frozen):
     default_language: str = "en"
     languages: tuple[str, ...] = ("en",)
     working_language: str | None = None
+    local_language: str | None = None
+    """The language of the place (its street signs, its taxi drivers): venue cards show a venue's name
+    and address in it for a driver, with a reading aid.  A venue may name another."""
     url: str | None = None
 
     @field_validator("timezone")
@@ -123,16 +129,74 @@ class Stream(_Frozen):
     facilitator: str | None = None
 
 
+def _datum_name(value: Any) -> Any:
+    """``WGS-84``, ``GCJ02``, ``bd-09`` all name their datum."""
+    return value.lower().replace("-", "").replace("_", "").strip() if isinstance(value, str) else value
+
+
+DatumName = Annotated[Datum, BeforeValidator(_datum_name)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()\-]{4,30}$")]
+"""A phone number as dialled: digits, an optional leading +, spaces, dashes and brackets."""
+
+
+class TransitMode(str, enum.Enum):
+    METRO = "metro"
+    BUS = "bus"
+    TRAM = "tram"
+    RAIL = "rail"
+    FERRY = "ferry"
+
+
+class Transit(_Frozen):
+    """A public-transport stop near a venue: the line, the station and the exit to take."""
+
+    mode: TransitMode = TransitMode.METRO
+    line: LocalizedText
+    station: LocalizedText
+    exit: LocalizedText | None = None
+    walk_minutes: int | None = Field(default=None, ge=0, le=120)
+    """On foot from the exit to the venue."""
+    note: LocalizedText | None = None
+    tbc: bool = False
+
+
 class Venue(_Frozen):
+    """A place of the programme: where it is, in what datum, and how to get in.
+
+    The position is stored once, in the datum it was taken in (``wgs84`` from
+    a GPS or OpenStreetMap, ``gcj02`` from Amap or Tencent, ``bd09`` from
+    Baidu); :meth:`point` converts it for each consumer.  ``position_tbc``
+    says the point is only near the place (the area, not the door).
+    """
+
     id: Identifier
     name: LocalizedText
     address: LocalizedText | None = None
     district: LocalizedText | None = None
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: float | None = None
+    longitude: float | None = None
+    datum: DatumName = Datum.WGS84
+    position_tbc: bool = False
+    local_language: str | None = None
+    """The language of the place, where it is not the event's ``local_language``."""
     directions: LocalizedText | None = None
+    entrance: LocalizedText | None = None
+    floor: LocalizedText | None = None
+    accessibility: LocalizedText | None = None
+    transport: tuple[Transit, ...] = ()
+    phone: Phone | None = None
     map_url: str | None = None
     tbc: bool = False
+
+    @property
+    def has_position(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def point(self, datum: Datum = Datum.WGS84) -> tuple[float, float] | None:
+        """(latitude, longitude) in ``datum``, or None where the venue has no position."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return convert(self.latitude, self.longitude, self.datum, datum)
 
 
 class Speaker(_Frozen):
@@ -228,6 +292,10 @@ class Programme(_Frozen):
             return None
         return next((v for v in self.venues if v.id == venue_id), None)
 
+    def local_language(self, venue: Venue) -> str | None:
+        """The language a venue's driver reads: the venue's own, else the event's."""
+        return venue.local_language or self.event.local_language
+
 
 def localized(value: Any, locale: str | None, default: str = "en") -> str:
     """Pick the best text of a :data:`LocalizedText` for ``locale``.
@@ -251,3 +319,18 @@ def localized(value: Any, locale: str | None, default: str = "en") -> str:
     if default in value:
         return value[default]
     return next(iter(value.values()))
+
+
+def exactly(value: Any, tag: str | None) -> str | None:
+    """The text of a :data:`LocalizedText` in exactly the language ``tag`` (or another variant of it), else None.
+
+    For the few places where another language will not do (a name shown to a
+    taxi driver), unlike :func:`localized`, which always finds something.
+    A plain string has no stated language and is not returned.
+    """
+    if not tag or not isinstance(value, dict):
+        return None
+    if tag in value:
+        return value[tag]
+    lang = tag.split("_")[0]
+    return next((text for key, text in value.items() if key.split("_")[0] == lang), None)

@@ -31,7 +31,7 @@ _OPTIONAL_TOKEN = r"(?P<args>\S*)"  # one word or none: "lang", "lang zh"
 _ARGUMENTS: Mapping[str, str] = {
     "stream": _REST, "day": _REST, "search": _REST, "session": _TOKEN, "lang": _OPTIONAL_TOKEN,
     "unsubscribe": _REST, "subscribe": _REST, "unbookmark": _TOKEN, "bookmark": _TOKEN,
-    "join": _REST, "leave": _REST, "reminders": _REST, "timezone": _REST,
+    "join": _REST, "leave": _REST, "reminders": _REST, "timezone": _REST, "venue": _REST,
 }
 
 

@@ -28,7 +28,7 @@ FILE_NAME = "phrases.toml"
 #: Commands a word can begin ("stream 2", "search Seoul"), in the order they are tried.
 WORD_COMMANDS = (
     "stream", "day", "search", "session", "lang", "unsubscribe", "subscribe",
-    "unbookmark", "bookmark", "join", "leave", "reminders", "timezone",
+    "unbookmark", "bookmark", "join", "leave", "reminders", "timezone", "venue",
 )
 #: Keys of ``[weekdays]``, Monday (0) first, as ``datetime.date.weekday`` counts.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

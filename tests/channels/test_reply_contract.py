@@ -9,6 +9,7 @@ reply and pushes (the fake WeChat API).
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import zlib
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels import console, wechat_render
+from bot.channels.wechat_render import render_text
 from bot.channels import telegram as telegram_channel
 from bot.conversation import (
     REPLY_TYPES,
@@ -56,7 +58,10 @@ BUS_STOP = (23.1291146, 113.2643859)
 SAMPLES: dict[type, Reply] = {
     Text: Text("Plain words", title="A title"),
     Choices: Choices("Pick one:", (Choice("Alpha", "/help"), Choice("Beta", "/today"))),
-    Venue: Venue("Liurong community", 23.131788, 113.2590543, address="Liurong Road, Yuexiu District"),
+    Venue: Venue(
+        "Liurong community", 23.131788, 113.2590543, address="Liurong community, Yuexiu District", directions="Metro Line 1",
+        links=(LinkButton("OpenStreetMap", "https://www.openstreetmap.org/?mlat=23.131788&mlon=113.259054"),),
+    ),
     Poll: Poll("How was the visit?", ("Useful", "Not for me"), "contract-poll"),
     Image: Image(PNG, "map.png", caption="The site map"),
     Document: Document(b"name,score\nLiurong,5\n", "results.csv", caption="Results", mime_type="text/csv"),
@@ -92,7 +97,8 @@ def test_the_console_shows_every_reply_type() -> None:
     shown = {kind: console.render([sample]) for kind, sample in SAMPLES.items()}
     assert "*** A title ***" in shown[Text] and "Plain words" in shown[Text]
     assert "1. Alpha" in shown[Choices] and "2. Beta" in shown[Choices]
-    assert "📍 Liurong community" in shown[Venue] and "WGS84" in shown[Venue]
+    assert "📍 Liurong community" in shown[Venue] and "WGS84" in shown[Venue] and "Metro Line 1" in shown[Venue]
+    assert "🔗 OpenStreetMap: https://www.openstreetmap.org/?mlat=23.131788" in shown[Venue]
     assert "1. Useful" in shown[Poll]
     assert "map.png" in shown[Image] and "results.csv" in shown[Document]
     assert "Bus stop" in shown[Location] and "GCJ02" in shown[Location]
@@ -128,8 +134,14 @@ async def test_telegram_renders_every_reply_type_natively(telegram: Harness, fak
             assert rows[1][0] == {"text": "Programme", "web_app": {"url": "https://p.example/app"}}
         if kind is Choices:
             assert [label for label, _data in buttons_of(calls[0])] == ["Alpha", "Beta"]
+        if kind is Venue:
+            pin, directions = calls
+            assert pin.params["title"] == "Liurong community" and abs(float(pin.params["latitude"]) - 23.131788) < 1e-6
+            assert "Metro Line 1" in directions.params["text"]
+            assert directions.params["reply_markup"]["inline_keyboard"] == [
+                [{"text": "OpenStreetMap", "url": "https://www.openstreetmap.org/?mlat=23.131788&mlon=113.259054"}]]
     assert methods == {
-        Text: ["sendMessage"], Choices: ["sendMessage"], Venue: ["sendVenue"], Poll: ["sendPoll"],
+        Text: ["sendMessage"], Choices: ["sendMessage"], Venue: ["sendVenue", "sendMessage"], Poll: ["sendPoll"],
         Image: ["sendPhoto"], Document: ["sendDocument"], Location: ["sendLocation"], Links: ["sendMessage"],
     }
     # the fake checked every request against the Bot API specification (the fixture asserts no violation)
@@ -159,7 +171,10 @@ async def test_wechat_renders_every_reply_type_or_its_fallback(core) -> None:
                 shown[kind] = answer.text or ""
             await rig.settle()
             assert "【A title】" in shown[Text] and "1. Alpha" in shown[Choices]
-            assert "📍 Liurong community" in shown[Venue] and "uri.amap.com" in shown[Venue]
+            assert "📍 Liurong community" in shown[Venue] and "Metro Line 1" in shown[Venue]
+            assert "OpenStreetMap: https://www.openstreetmap.org/?mlat=23.131788" in shown[Venue]  # its links, one a line
+            amap = render_text([dataclasses.replace(SAMPLES[Venue], links=())])  # without links: one Amap line, in GCJ-02
+            assert "uri.amap.com" in amap and f"{convert(23.131788, 113.2590543, Datum.WGS84, Datum.GCJ02)[1]:.6f}" in amap
             assert "1. Useful" in shown[Poll] and "Reply with the number" in shown[Poll]
             assert "[Picture: map.png]" in shown[Image]
             assert "uri.amap.com" in shown[Location] and f"{BUS_STOP[1]:.6f}" in shown[Location]  # GCJ-02 as stored

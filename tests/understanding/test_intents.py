@@ -75,3 +75,22 @@ def test_free_text_becomes_a_command(text: str, intent: Intent) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "Bogotá", "tell me about care", "todays weather", "streamline", "sessions"])
 def test_other_text_is_no_command(text: str) -> None:
     assert parse(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("venues", Intent("venues")),
+        ("where is my next session?", Intent("where")),
+        ("when should I leave", Intent("where")),
+        ("where is Liurong", Intent("venue", "Liurong")),
+        ("how do I get to the bus point", Intent("venue", "the bus point")),
+        ("venue 5", Intent("venue", "5")),
+        ("会场", Intent("venues")),
+        ("我的下一场在哪？", Intent("where")),
+        ("怎么去六榕", Intent("venue", "六榕")),
+        ("会场 六榕", Intent("venue", "六榕")),
+    ],
+)
+def test_venue_words_in_english_and_chinese(text: str, intent: Intent) -> None:
+    assert parse(text) == intent

@@ -94,3 +94,22 @@ def test_render_numbers_choices_and_shows_venues() -> None:
     ])
     assert "*** Hi ***" in text and "  1. One" in text and "  2. Two" in text
     assert "📍 Hall" in text and "Road 1" in text
+
+
+def test_scripted_venue_cards_in_english_and_in_chinese(tmp_path: Path) -> None:
+    english = run_console(tmp_path, "venues\n5\n1\n", "--at", "2025-06-05T10:00+08:00", "--files", str(tmp_path / "files"))
+    assert english.returncode == 0, english.stderr
+    out = plain(english.stdout)
+    assert "*** Venues ***" in out and "  5. Liurong community, Yuexiu District" in out
+    assert "📍 Liurong community, Yuexiu District\nYuexiu District, Guangzhou\n(23.12880, 113.26180, WGS84)" in out
+    assert "  🔗 Amap: https://uri.amap.com/marker?position=" in out and "  🔗 OpenStreetMap: https://www.openstreetmap.org/" in out
+    assert "*** Show this to your driver ***\n请送我到：\n越秀区六榕社区\n广州市越秀区" in out
+    assert "yuè xiù qū liù róng shè qū" in out
+    assert "[map-liurong.png, " in out  # the QR code, picked by its number, saved where --files says
+    assert (tmp_path / "files" / "map-liurong.png").read_bytes().startswith(b"\x89PNG")
+    chinese = run_console(tmp_path, "会场\n5\n", "--lang", "zh_Hans", "--at", "2025-06-05T10:00+08:00")
+    assert chinese.returncode == 0, chinese.stderr
+    out = plain(chinese.stdout)
+    assert "*** 会场 ***" in out and "📍 越秀区六榕社区\n广州市越秀区" in out
+    assert "  🔗 高德地图: https://uri.amap.com/marker?position=" in out and "  🔗 百度地图: https://api.map.baidu.com/" in out
+    assert "请出示给司机" not in out

@@ -26,12 +26,14 @@ from bot.channels.telegram import (
     html_messages,
     split_text,
 )
-from bot.conversation import Choice, Choices, File, Image, Poll, Reply, Request, Text, UserRef, Venue
+from bot.conversation import Choice, Choices, File, Image, LinkButton, Poll, Reply, Request, Text, UserRef, Venue
+from bot.geo import Datum
 from bot.notify.outbox import Delivery, OutboxItem, Retry, Uncertain
 from bot.router import Context
 from tests.conftest import at, make_core, shared_path
 from tests.formats import day, plain
 from tests.channels.telegram.fake import (
+    DATE,
     TOKEN,
     USER_ID,
     FakeBotAPI,
@@ -41,6 +43,7 @@ from tests.channels.telegram.fake import (
     membership_update,
     message_update,
     text_of,
+    user_json,
 )
 from tests.channels.telegram.fixtures import fake_api, telegram, telegram_settings  # noqa: F401  (fixtures)
 
@@ -199,15 +202,63 @@ async def test_a_navigation_reply_that_cannot_be_edited_is_sent_instead(telegram
 
 async def test_venues_are_pins_and_fall_back_to_text_without_coordinates(telegram: Harness) -> None:
     reply_with(
-        telegram.core, "where",
+        telegram.core, "pins",
         Venue("Liurong <community>", 23.13, 113.26, address="Yuexiu", directions="Metro line 1"),
         Venue("Secret place", None, None, address="to be announced"),
     )
-    calls = await telegram.say("/where")
+    calls = await telegram.say("/pins")
     assert [c.method for c in calls] == ["sendVenue", "sendMessage", "sendMessage"]
     assert calls[0].params["title"] == "Liurong <community>" and float(calls[0].params["latitude"]) == 23.13
     assert "Metro line 1" in calls[1].params["text"]
     assert "Secret place" in calls[2].params["text"] and "to be announced" in calls[2].params["text"]
+
+
+async def test_a_venues_map_links_are_url_buttons_under_its_directions_or_its_pin(telegram: Harness) -> None:
+    amap = LinkButton("Amap", "https://uri.amap.com/marker?position=113.264386,23.129115")
+    osm = LinkButton("OpenStreetMap", "https://www.openstreetmap.org/?mlat=23.131788&mlon=113.259054")
+    reply_with(
+        telegram.core, "pins",
+        Venue("Liurong", 23.1291146, 113.2643859, address="Yuexiu", directions="Metro line 1", datum=Datum.GCJ02, links=(amap, osm)),
+        Venue("Hall", 23.131788, 113.2590543, address="Road 1", links=(osm,)),
+        Venue("Secret place", None, None, address="to be announced", links=(amap,)),
+    )
+    calls = await telegram.say("/pins")
+    assert [c.method for c in calls] == ["sendVenue", "sendMessage", "sendVenue", "sendMessage"]
+    # the pin is WGS-84 for Telegram's map, whatever the venue's datum
+    assert abs(float(calls[0].params["latitude"]) - 23.131788) < 1e-5 and abs(float(calls[0].params["longitude"]) - 113.2590543) < 1e-5
+    keyboard = [[{"text": "Amap", "url": amap.url}], [{"text": "OpenStreetMap", "url": osm.url}]]
+    assert "reply_markup" not in calls[0].params and calls[1].params["reply_markup"]["inline_keyboard"] == keyboard
+    assert calls[2].params["reply_markup"]["inline_keyboard"] == keyboard[1:]  # no directions: the buttons go on the pin
+    assert "Secret place" in calls[3].params["text"] and calls[3].params["reply_markup"]["inline_keyboard"] == keyboard[:1]
+
+
+async def test_a_shared_location_gets_the_nearest_venues_and_tells_where_when_to_leave(telegram: Harness) -> None:
+    near_liurong = {"latitude": 23.1293, "longitude": 113.2618}
+    message = {"message_id": 7, "date": DATE, "chat": {"id": USER_ID, "type": "private", "first_name": "Ana"},
+               "from": user_json(USER_ID, "en"), "location": near_liurong}
+    calls = await telegram.deliver({"update_id": telegram.next_id(), "message": message})
+    (answer,) = calls
+    assert answer.method == "sendMessage" and "Nearest venues" in text_of(calls)
+    assert [data for _label, data in buttons_of(answer)][:2] == ["/venue liurong", "/venue care-centre"]
+    await telegram.say("/bookmark s2-roundtable")  # 11:40 at the care centre, a few hundred metres away
+    shown = text_of(await telegram.say("/where"))
+    assert "Your next session: Stream 2 roundtable" in shown and "on foot: leave by" in shown
+    # a venue picked on Telegram's map comes as a location with a title: answered the same way
+    picked = {**message, "message_id": 8, "location": near_liurong,
+              "venue": {"location": near_liurong, "title": "Liurong Temple", "address": "Liurong Road"}}
+    calls = await telegram.deliver({"update_id": telegram.next_id(), "message": picked})
+    assert "Nearest venues" in text_of(calls)
+
+
+async def test_a_venue_card_in_chinese_through_the_bot_api(telegram: Harness) -> None:
+    calls = await telegram.say("/venue liurong", language="zh-hans")
+    assert [c.method for c in calls] == ["sendVenue", "sendMessage", "sendMessage"]
+    pin, directions, more = calls
+    assert (pin.params["title"], pin.params["address"]) == ("越秀区六榕社区", "广州市越秀区")
+    labels = [b["text"] for row in directions.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["高德地图", "百度地图", "苹果地图", "谷歌地图", "OpenStreetMap"]
+    assert "地铁1号线西门口站" in directions.params["text"]
+    assert [label for label, _data in buttons_of(more)] == ["地图二维码", "所有会场"]
 
 
 async def test_polls_are_native_and_answers_reach_the_core(telegram: Harness, fake_api: FakeBotAPI) -> None:

@@ -208,6 +208,35 @@ ENGLISH: dict[str, list[Step]] = {
         step(Say("reminders off"), "Reminders are off."),
         step(Say("time zone Tokyo"), f"Your zone is now Asia/Tokyo ({gmt('Asia/Tokyo')})."),
     ],
+    # -- venues: the card (a native pin, map links, the driver's block), its QR code, where next ----
+    "venues": [
+        step(Say("/venues"), "Venues", "Liurong community, Yuexiu District", "Bus departure point"),
+        step(Press("/venue liurong"), "Liurong community, Yuexiu District", "Yuexiu District, Guangzhou",
+             "Metro Line 1, Ximenkou station", "Amap", "Baidu Maps", "Apple Maps", "Google Maps", "OpenStreetMap",
+             "Show this to your driver", "请送我到：", "越秀区六榕社区", "yuè xiù qū liù róng shè qū", "QR code of the map",
+             method="sendVenue"),
+        step(Press("/venueqr liurong"), "Scan this with another phone to open the map of Liurong community", method="sendPhoto"),
+    ],
+    "venue": [
+        step(Say("/venue 3"), "Bus departure point", "Site-visit groups leave from here:", method="sendVenue"),
+        step(Say("/venue community"), 'Several venues match "community":', "Community care centre"),
+        step(Press("/venue care-centre"), "Community care centre", "(to be confirmed)", method="sendVenue"),
+        step(Say("/venue atlantis"), 'There is no venue "atlantis". These are the venues:', "Liurong community"),
+        step(Say("where is liurong"), "Liurong community, Yuexiu District", method="sendVenue"),
+    ],
+    "where": [
+        step(Say("/where"), "Where next", "Nothing you chose is coming up.", "My agenda"),
+        step(Say("/join 3"), "You are signed up"),
+        step(Say("where is my next session?"),
+             'The group for "Stream 3 site visit: smart transport control centre" leaves from Bus departure point, '
+             f"main entrance of the delegates' hotel on {d('5')}, {at5('14:50')}.",
+             "It goes to Smart transport control centre", "Share your location", "Bus departure point"),
+    ],
+    "how-to-get-there": [
+        step(Say("/session s2-roundtable"), "Stream 2 roundtable", "How to get there"),
+        step(Press("/directions s2-roundtable"), '"Stream 2 roundtable: a caring and inclusive city for all generations" is at '
+             "Community care centre run by a social organisation, Yuexiu District", "Community care centre"),
+    ],
 }
 
 CHINESE: dict[str, list[Step]] = {
@@ -318,6 +347,17 @@ CHINESE: dict[str, list[Step]] = {
         step(Say("/digest"), "群发消息会在发出时送达你。"),
         step(Say("/digest 08:00"), "每天08:00（Asia/Shanghai）汇总一次"),
         step(Say("/digest off"), "群发消息将在发出时送达你。"),
+    ],
+    "venues": [
+        step(Say("会场"), "会场", "越秀区六榕社区"),
+        step(Press("/venue liurong"), "越秀区六榕社区", "地铁1号线西门口站", "高德地图", "百度地图", "苹果地图", "谷歌地图", "地图二维码",
+             method="sendVenue"),
+        step(Press("/venueqr liurong"), "用另一部手机扫描，即可打开越秀区六榕社区的地图", method="sendPhoto"),
+    ],
+    "where": [
+        step(Say("我的下一场在哪"), "下一场在哪", "你选择的环节中没有即将开始的。"),
+        step(Say("收藏 s2-roundtable"), "已加入你的日程"),
+        step(Say("我的下一场在哪？"), "你的下一场：分论坛二圆桌讨论", "发送你的位置", "越秀区社会组织运营的社区关爱服务中心"),
     ],
     "timezone": [
         step(Say("时区"), f"活动时间采用Asia/Shanghai（{gmt('Asia/Shanghai', ZH)}）。"),

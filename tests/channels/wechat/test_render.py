@@ -30,12 +30,19 @@ def test_venue_has_name_address_and_a_map_link_in_amaps_datum() -> None:
     text = render_text([venue])
     assert text.startswith("📍 Liurong community\nYuexiu District\nMetro line 1\nMap: https://uri.amap.com/marker?")
     lat, lon = convert(23.131788, 113.2590543, Datum.WGS84, Datum.GCJ02)  # Amap takes GCJ-02
-    assert f"position={lon:.6f}%2C{lat:.6f}" in text and "coordinate=gaode" in text
+    assert f"position={lon:.6f},{lat:.6f}" in text and "coordinate=gaode" in text
     assert "position=113.26438" in text  # hundreds of metres east of the WGS-84 point, as Amap draws it
     stored_in_gcj = render_text([Venue("Liurong", 23.1291146, 113.2643859, datum=Datum.GCJ02)])
-    assert "position=113.264386%2C23.129115" in stored_in_gcj  # already GCJ-02: not shifted twice
+    assert "position=113.264386,23.129115" in stored_in_gcj  # already GCJ-02: not shifted twice
     own = render_text([Venue("Hall", None, None, map_url="https://maps.example/hall")])
     assert own == "📍 Hall\nMap: https://maps.example/hall"
+
+
+def test_a_venue_with_map_links_lists_each_link_on_its_own_line_instead_of_one_map_line() -> None:
+    links = (LinkButton("Amap", "https://uri.amap.com/marker?position=1,2"), LinkButton("OpenStreetMap", "https://osm.example/?m=2,1"))
+    venue = Venue("Liurong", 23.131788, 113.2590543, address="Yuexiu", directions="Metro line 1", map_url="https://x", links=links)
+    assert render_text([venue]).split("\n") == [
+        "📍 Liurong", "Yuexiu", "Metro line 1", "Amap: https://uri.amap.com/marker?position=1,2", "OpenStreetMap: https://osm.example/?m=2,1"]
 
 
 def test_the_declared_fallbacks_numbered_polls_links_locations_and_media_notes() -> None:

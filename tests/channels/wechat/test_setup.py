@@ -16,9 +16,10 @@ from bot.channels.wechat import WeChatChannel, build_channel
 from bot.channels.wechat_cli import wechat_menu
 from bot.channels.wechat_menu import MAX_TOP_NAME_BYTES, menu_definition
 from bot.conversation import Location, Request, Text, UserRef
+from bot.geo import Datum
 from bot.router import Context
 from tests.conftest import shared_path
-from tests.channels.wechat.kit import APPID, SECRET, TOKEN, FakeWeChatAPI, Follower, Rig, sign, wechat_rig
+from tests.channels.wechat.kit import APPID, SECRET, TOKEN, FakeWeChatAPI, Follower, Rig, message_xml, sign, wechat_rig
 
 
 def test_build_channel_needs_token_appid_and_secret(core: Core) -> None:
@@ -81,15 +82,15 @@ async def test_menu_uses_existing_commands_and_the_event_language(core: Core) ->
     menu = menu_definition(core.router, core.catalogs.get("en"))
     assert [b.get("key") or b["name"] for b in menu["button"]] == ["/today", "/next", "More"]
     assert [(s["name"], s["key"]) for s in menu["button"][2]["sub_button"]] == [
-        ("My agenda", "/myagenda"), ("Programme", "/programme"), ("Language", "/lang")]
+        ("My agenda", "/myagenda"), ("Venues", "/venues"), ("Programme", "/programme"), ("Language", "/lang")]
 
-    async def venues(req: Request, ctx: Context) -> list[Text]:
-        return [Text("venues")]
+    async def feedback(req: Request, ctx: Context) -> list[Text]:
+        return [Text("feedback")]
 
-    core.router.command("venues")(venues)  # a feature this build does not have yet
+    core.router.command("feedback")(feedback)  # a feature this build does not have yet
     menu = menu_definition(core.router, core.catalogs.get("zh_Hans"))
     assert [(s["name"], s["key"]) for s in menu["button"][2]["sub_button"]] == [
-        ("我的日程", "/myagenda"), ("会场", "/venues"), ("日程", "/programme"), ("语言", "/lang")]
+        ("我的日程", "/myagenda"), ("会场", "/venues"), ("反馈", "/feedback"), ("日程", "/programme"), ("语言", "/lang")]
     assert all(len(b["name"].encode()) <= MAX_TOP_NAME_BYTES for b in menu["button"])
 
 
@@ -105,7 +106,7 @@ async def test_menu_click_runs_the_command_in_its_key(rig: Rig) -> None:
     assert answer.text is not None and answer.text.startswith("【Streams】")
 
 
-async def test_locations_reach_the_core_as_a_location(rig: Rig) -> None:
+async def test_a_location_message_reaches_the_core_as_a_location_in_gcj02(rig: Rig) -> None:
     seen: list[Location] = []
 
     async def where(req: Request, ctx: Context) -> list[Text]:
@@ -114,11 +115,40 @@ async def test_locations_reach_the_core_as_a_location(rig: Rig) -> None:
         return [Text("got it")]
 
     rig.core.router.location(where)
-    alice = rig.follower()
-    sent = await alice.send({"MsgType": "location", "Location_X": "23.134521", "Location_Y": "113.358803", "Scale": "20", "Label": "Tianhe"})
-    reported = await alice.event("LOCATION", Latitude="23.1", Longitude="113.3", Precision="65.0")
-    assert (sent.text, reported.text) == ("got it", "got it")
-    assert seen == [Location(23.134521, 113.358803, "Tianhe"), Location(23.1, 113.3, None)]
+    sent = await rig.follower().send({"MsgType": "location", "Location_X": "23.134521", "Location_Y": "113.358803", "Scale": "20", "Label": "Tianhe"})
+    assert sent.text == "got it"
+    # a place picked on WeChat's (Tencent's) map is in GCJ-02
+    assert seen == [Location(23.134521, 113.358803, "Tianhe", Datum.GCJ02)]
+
+
+async def test_a_location_report_is_kept_for_where_and_answered_success_with_no_reply(rig: Rig) -> None:
+    asked: list[Request] = []
+
+    async def where(req: Request, ctx: Context) -> list[Text]:
+        asked.append(req)
+        return [Text("a reply nobody should see")]
+
+    rig.core.router.location(where)
+    alice = rig.follower("o_alice")
+    await alice.say("hello")  # a follower the bot knows
+    reported = await alice.event("LOCATION", Latitude="23.1372", Longitude="113.3225", Precision="65.0")
+    assert (reported.status, reported.body, reported.text) == (200, "success", None)
+    await rig.settle()
+    assert asked == [] and rig.api.texts_to("o_alice") == []  # no reply, passive or pushed
+    record = await rig.core.users.find(UserRef("wechat", "o_alice"))
+    assert record is not None
+    kept = await rig.core.services.locations.last(record.id)
+    assert kept is not None and kept.reported
+    assert kept.location == Location(23.1372, 113.3225, None, Datum.WGS84)  # the phone's GPS fix
+    # WeChat's retry of the same report (same sender, CreateTime, event) is answered alike and kept once
+    query, body = alice.signed_query(message_xml("o_alice", {"MsgType": "event", "Event": "LOCATION", "Latitude": "23.2",
+                                                              "Longitude": "113.4", "Precision": "5"}, created=alice.created))
+    assert body is not None
+    assert (await alice.post_raw(query, body)).body == "success"
+    assert (await rig.core.services.locations.last(record.id)) == kept
+    # a report from someone who never wrote is answered alike and not kept (there is nobody to keep it for)
+    stranger = await rig.follower("o_stranger").event("LOCATION", Latitude="23.1", Longitude="113.3", Precision="65.0")
+    assert stranger.body == "success" and await rig.core.users.find(UserRef("wechat", "o_stranger")) is None
 
 
 @pytest.mark.parametrize("kind", [{"MsgType": "image", "PicUrl": "http://x/p.jpg", "MediaId": "m1"},
