@@ -107,6 +107,11 @@ class DelegateState:
         rows = await self.db.fetchall("SELECT session_id FROM visit_signups WHERE user_id = ?", (user_id,))
         return {r[0] for r in rows}
 
+    async def signup_times(self, session_id: str) -> dict[int, str]:
+        """Who joined a site visit, and when (UTC ISO-8601)."""
+        rows = await self.db.fetchall("SELECT user_id, created_at FROM visit_signups WHERE session_id = ?", (session_id,))
+        return {r[0]: r[1] for r in rows}
+
     async def signup_counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT session_id, COUNT(*) FROM visit_signups GROUP BY session_id")
         return {r[0]: r[1] for r in rows}
