@@ -154,7 +154,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         db=db, clock=clock, programmes=programmes, users=users, push=push, audience=audience,
         # what a reminder says is a feature's; ``services`` is bound by the time the first one is rendered
         render=lambda user, session, kind, now: render_reminder(services, user, session, kind, now),
-        on_schedule_change=wakeups.rearm,
+        on_schedule_change=wakeups.rearm, rate_of=push.rate,
     )
     campaigns = Campaigns(db, outbox, push)
     delegates = DelegateState(db)

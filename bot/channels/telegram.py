@@ -648,6 +648,11 @@ class TelegramSender:
         self.limiter = limiter or RateLimiter()
         self._failures: dict[str, int] = {}
 
+    @property
+    def rate_per_second(self) -> float:
+        """What the limiter lets through: reminders are planned so that a burst still arrives in time."""
+        return float(self.limiter.per_second)
+
     def _backoff(self, chat: str) -> dt.timedelta:
         count = self._failures[chat] = self._failures.get(chat, 0) + 1
         return dt.timedelta(seconds=min(5 * 2 ** (count - 1), 300))

@@ -550,6 +550,12 @@ class PushPort:
         self.workers[sender.channel] = worker
         return worker
 
+    def rate(self, channel: str) -> float | None:
+        """How many messages a second the channel's sender can send (None: not limited, or not attached)."""
+        worker = self.workers.get(channel)
+        rate = getattr(worker.sender, "rate_per_second", None) if worker is not None else None
+        return float(rate) if rate else None
+
     async def _schedule_changed(self) -> None:
         if self.on_schedule_change is not None:
             await self.on_schedule_change()

@@ -114,7 +114,10 @@ class ReminderEngine:
         audience: Audience,
         render: Renderer,
         on_schedule_change: Callable[[], Awaitable[None]] | None = None,
+        rate_of: Callable[[str], float | None] | None = None,
     ) -> None:
+        self.rate_of = rate_of
+        """Messages a second a channel can send (None: no limit worth planning for), for bursts."""
         self.db = db
         self.clock = clock
         self.programmes = programmes
@@ -233,6 +236,8 @@ class ReminderEngine:
         for uid, stream_id in followed:
             for sid in by_stream.get(stream_id, ()):
                 add(uid, sid)
+        if self.rate_of is not None and schedule:
+            await self._plan_bursts(schedule)
 
         if user_list is None:
             self._by_user = schedule
@@ -249,6 +254,40 @@ class ReminderEngine:
                     self._by_user.pop(uid, None)
             self._compact()
         return ReconcileStats(len(schedule), sum(len(e) for e in schedule.values()))
+
+    async def _plan_bursts(self, schedule: dict[int, dict[str, str]]) -> None:
+        """Move reminders earlier where a channel could not send them all by their due time.
+
+        5,000 followers of one session at Telegram's 30 messages a second take
+        almost three minutes: sent from the lead time on, the last would be
+        late by that much.  Per channel, latest first, each reminder is planned
+        no later than its due time and at least one sending slot before the
+        next one, so every delegate has it by their lead time, and no earlier
+        than the burst needs.
+        """
+        assert self.rate_of is not None
+        ids = sorted(schedule)
+        channels: dict[int, str] = {}
+        for part in _chunks(ids):
+            rows = await self.db.fetchall(f"SELECT id, channel FROM users WHERE id IN ({','.join('?' * len(part))})", tuple(part))
+            channels.update((r[0], r[1]) for r in rows)
+        by_channel: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+        for uid, entries in schedule.items():
+            for sid, due in entries.items():
+                by_channel[channels.get(uid, "")].append((due, uid, sid))
+        for channel, entries in by_channel.items():
+            rate = self.rate_of(channel)
+            if not rate or len(entries) < 2:
+                continue
+            slot = dt.timedelta(seconds=1 / rate)
+            entries.sort(reverse=True)
+            latest: dt.datetime | None = None
+            for due_iso, uid, sid in entries:
+                due = parse_iso(due_iso)
+                planned = due if latest is None or due <= latest - slot else latest - slot
+                if planned != due:
+                    schedule[uid][sid] = iso(planned)
+                latest = planned
 
     def _compact(self) -> None:
         """Drop stale heap entries once they outnumber the live ones."""

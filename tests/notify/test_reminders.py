@@ -343,3 +343,27 @@ async def test_reminders_off_and_on_in_either_language(chat: Chat, off: str, on:
 @pytest.mark.parametrize("text", ["subscribe to stream 2", "follow track 2", "订阅分论坛2", "关注分论坛二", "/subscribe 论坛 二"])
 async def test_a_stream_named_in_either_language(chat: Chat, text: str) -> None:
     assert "You now follow Stream 2" in await chat.say(text)
+
+
+async def test_a_burst_of_reminders_is_planned_backwards_so_the_last_is_not_late(tmp_path: Path) -> None:
+    """100 followers of one stream on a channel that sends 10 a second: the reminders start 9.9 s early."""
+    from tests.notify.helpers import RecordingSender
+
+    core = await make_core(tmp_path, at("2025-06-05T10:00"))
+    try:
+        slow = RecordingSender(channel="slow")
+        slow.rate_per_second = 10  # type: ignore[attr-defined]
+        core.push.attach(slow)
+        for n in range(100):
+            await Chat(core, f"d{n}", channel="slow").say("/subscribe 3")
+        await core.services.reminders.reconcile()
+        dues = []
+        for uid in range(1, 101):
+            dues += [due for sid, due in await core.services.reminders.pending(uid) if sid == "s3-cases"]
+        dues.sort()
+        assert len(dues) == 100
+        assert dues[-1] == at("2025-06-05T13:30")  # the lead time: 15 minutes before 13:45
+        assert dues[0] == at("2025-06-05T13:30") - dt.timedelta(seconds=9.9)
+        assert all(b - a == dt.timedelta(seconds=0.1) for a, b in zip(dues, dues[1:]))
+    finally:
+        await core.close()
