@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import contextlib
 import datetime as dt
 import functools
@@ -569,11 +570,20 @@ FALLBACKS: Final[dict[type, Callable[[Any], tuple[Reply, ...]]]] = {}
 """None needed (a poll that does not fit Telegram's limits is sent as numbered text by its renderer)."""
 
 
+#: A little room below Telegram's limits: what leaves here evenly spaced arrives there a few ms bunched.
+SAFETY: Final = 0.01
+
+
 class RateLimiter:
     """Telegram's flood limits for pushes: 30 messages a second overall, 1 a second per chat.
 
-    ``monotonic`` and ``sleep`` are injectable, so tests run on simulated time.
-    :meth:`pause` holds every send (a 429 ``retry_after``).
+    Sending slots are handed out in the order they are asked for (each
+    :meth:`acquire` reserves the next one, evenly spaced, not in bursts: a
+    burst's messages reach Telegram bunched by the network), so no sender
+    waits behind others that asked later.  A chat's one-second interval
+    delays only that chat.  ``monotonic`` and ``sleep`` are injectable, so
+    tests run on simulated time.  :meth:`pause` holds every send (a 429
+    ``retry_after``).
     """
 
     def __init__(
@@ -585,45 +595,63 @@ class RateLimiter:
     ) -> None:
         self.per_second = per_second
         self.per_chat_interval = per_chat_interval
+        self.spacing = (1 + SAFETY) / per_second
         self.monotonic = monotonic
         self.sleep = sleep
-        self._recent: deque[float] = deque()
+        self._next_free = 0.0
+        self._reserved: list[float] = []
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+        self._next_free = max(self._next_free, self._paused_until)
 
     async def wait_if_paused(self) -> None:
         """Direct answers are not counted, but they too wait out a 429 pause."""
         while (wait := self._paused_until - self.monotonic()) > 0:
             await self.sleep(wait)
 
-    def _wait(self, chat_id: int, now: float) -> float:
-        while self._recent and now - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        waits = [self._paused_until - now]
-        if len(self._recent) >= self.per_second:
-            waits.append(self._recent[0] + 1.0 - now)
+    def _reserve(self, chat_id: int) -> float:
+        """The instant of the next free slot that also keeps ``chat_id``'s interval; taken at once.
+
+        Slots follow one another ``spacing`` apart.  A send that must wait
+        for its chat's interval takes a slot of its own later on, and the
+        slots in between stay free for the others.
+        """
+        now = self.monotonic()
+        earliest = max(now, self._paused_until)
         last = self._last_by_chat.get(chat_id)
-        if last is not None:
-            waits.append(last + self.per_chat_interval - now)
-        return max(waits)
+        chat_ready = last + self.per_chat_interval * (1 + SAFETY) if last is not None else earliest
+        self._reserved = [r for r in self._reserved if r > now - self.spacing]
+        pointer = max(earliest, self._next_free)
+        if chat_ready <= pointer:
+            at = self._clear_of_reserved(pointer)
+            self._next_free = at + self.spacing
+        else:
+            at = self._clear_of_reserved(max(chat_ready, earliest))
+            bisect.insort(self._reserved, at)
+        self._last_by_chat[chat_id] = at
+        return at
+
+    def _clear_of_reserved(self, at: float) -> float:
+        """``at``, or later where it would fall within ``spacing`` of a slot taken out of turn."""
+        for taken in self._reserved:
+            if taken - self.spacing < at < taken + self.spacing:
+                at = taken + self.spacing
+        return at
 
     async def acquire(self, chat_id: int) -> None:
-        """Wait until a message to ``chat_id`` keeps within every limit, then count it.
-
-        No lock is held while waiting, so one chat's 1-second interval never
-        holds up sends to other chats; the check and the count happen with no
-        await between them, so concurrent senders cannot both take the last
-        slot of a second.
-        """
-        while (wait := self._wait(chat_id, self.monotonic())) > 0:
-            await self.sleep(wait)
-        now = self.monotonic()
-        self._recent.append(now)
-        self._last_by_chat[chat_id] = now
+        """Wait for a slot that keeps a message to ``chat_id`` within every limit (reserved now, in order)."""
+        while True:
+            at = self._reserve(chat_id)
+            wait = at - self.monotonic()
+            if wait > 0:
+                await self.sleep(wait)
+            if self.monotonic() >= self._paused_until:
+                break  # a 429 during the wait pushes every reservation after the pause
         if len(self._last_by_chat) > 10_000:
+            now = self.monotonic()
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if now - t < self.per_chat_interval}
 
 
@@ -640,8 +668,9 @@ class TelegramSender:
     """
 
     channel = CHANNEL
-    #: Deliveries in flight at once: enough to keep 30 messages a second going with a slow round trip.
-    concurrency: int = MESSAGES_PER_SECOND
+    #: Deliveries in flight at once: enough to keep 30 messages a second going with a round trip of
+    #: ~250 ms, and no more: those beyond wait in the rate limiter, where a reminder cannot overtake them.
+    concurrency: int = 8
 
     def __init__(self, renderer: Renderer, limiter: RateLimiter | None = None) -> None:
         self.renderer = renderer
@@ -652,6 +681,11 @@ class TelegramSender:
     def rate_per_second(self) -> float:
         """What the limiter lets through: reminders are planned so that a burst still arrives in time."""
         return float(self.limiter.per_second)
+
+    @property
+    def per_person_interval(self) -> float:
+        """Telegram's one message a second per chat: the worker serves others meanwhile."""
+        return self.limiter.per_chat_interval * (1 + SAFETY)
 
     def _backoff(self, chat: str) -> dt.timedelta:
         count = self._failures[chat] = self._failures.get(chat, 0) + 1
@@ -701,7 +735,7 @@ class TelegramSender:
             return Retry(f"network: {type(exc).__name__}", after=after)
         except NetworkError as exc:
             after = self._backoff(user.platform_id)
-            logger.warning("network error pushing (%s); retrying in %s", type(exc).__name__, after)
+            logger.warning("network error pushing (%s: %s); retrying in %s", type(exc).__name__, exc, after)
             return Retry(f"network: {type(exc).__name__}", after=after)
         self._failures.pop(user.platform_id, None)
         return Delivered()

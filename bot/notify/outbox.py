@@ -376,10 +376,14 @@ class Outbox:
             "UPDATE outbox SET status = 'cancelled' WHERE campaign_id = ? AND status = 'pending'", (campaign_id,)
         )
 
-    async def next_due(self, channel: str) -> dt.datetime | None:
-        row = await self.db.fetchone(
-            "SELECT MIN(not_before) FROM outbox WHERE channel = ? AND status = 'pending'", (channel,)
-        )
+    async def next_due(self, channel: str, after: dt.datetime | None = None) -> dt.datetime | None:
+        """When the channel's earliest pending item falls due (only those due after ``after``, if given)."""
+        sql = "SELECT MIN(not_before) FROM outbox WHERE channel = ? AND status = 'pending'"
+        params: tuple[object, ...] = (channel,)
+        if after is not None:
+            sql += " AND not_before > ?"
+            params += (iso(after),)
+        row = await self.db.fetchone(sql, params)
         return parse_iso(row[0]) if row and row[0] else None
 
     async def counts(self, channel: str | None = None) -> dict[str, int]:
@@ -427,6 +431,7 @@ class DeliveryWorker:
         self.batch = batch
         self.on_idle = on_idle
         self._wake = asyncio.Event()
+        self._requery = False
         self._task: asyncio.Task[None] | None = None
         self.busy = False
         """Woken or draining: what is due on this channel is being taken care of."""
@@ -436,8 +441,9 @@ class DeliveryWorker:
         return self.sender.channel
 
     def wake(self) -> None:
-        """Something may be due: look now (in the running task)."""
+        """Something may be due: look now (in the running task); a drain under way reads the due items again."""
         self.busy = self._task is not None
+        self._requery = True
         self._wake.set()
 
     @property
@@ -449,35 +455,71 @@ class DeliveryWorker:
         """Deliver everything due now, claiming each item just before it is sent; how many were attempted.
 
         Up to :attr:`concurrency` items go at once, never two to the same
-        person (their messages keep their order, and one person's rate limit
-        holds up nobody else).  The most urgent due items are read again after
-        each batch, so a reminder that falls due during a broadcast overtakes it.
+        person (their messages keep their order, and one person's one-second
+        interval holds up nobody else).  The due items are read again, most
+        urgent first, whenever the ones read are used up or something new
+        falls due (:meth:`wake`), so a reminder that falls due during a
+        broadcast overtakes it; sends keep flowing while the next are read.
         """
-        attempted = 0
-        batch = max(self.batch, 2 * self.concurrency)
-        while candidates := await self.outbox.due(self.channel, self.clock.now(), batch):
-            attempted += await self._deliver_batch(candidates)
-        return attempted
-
-    async def _deliver_batch(self, candidates: Sequence[OutboxItem]) -> int:
         if self.concurrency == 1:
-            count = 0
-            for candidate in candidates:
-                count += await self._claim_and_deliver(candidate)
-            return count
-        lanes: dict[int, list[OutboxItem]] = {}
-        for candidate in candidates:
-            lanes.setdefault(candidate.user_id, []).append(candidate)
+            return await self._drain_one_by_one()
+        attempted = 0
         slots = asyncio.Semaphore(self.concurrency)
+        in_flight: dict[int, asyncio.Task[int]] = {}  # person -> their delivery under way
+        buffer: list[OutboxItem] = []
+        exhausted = False
+        gap = float(getattr(self.sender, "per_person_interval", 0.0))
+        loop = asyncio.get_running_loop()
+        last_sent: dict[int, float] = {}
 
-        async def lane(items: list[OutboxItem]) -> int:
-            done = 0
-            for candidate in items:
-                async with slots:
-                    done += await self._claim_and_deliver(candidate)
-            return done
+        def ready(c: OutboxItem) -> bool:
+            """Not being served, and not served within the platform's interval per person (a slot would wait it out)."""
+            return c.user_id not in in_flight and loop.time() - last_sent.get(c.user_id, -gap) >= gap
 
-        return sum(await asyncio.gather(*(lane(items) for items in lanes.values())))
+        while True:
+            if self._requery or not buffer:
+                self._requery = False
+                buffer = [c for c in await self.outbox.due(self.channel, self.clock.now(), max(self.batch, 4 * self.concurrency))
+                          if c.user_id not in in_flight]
+                exhausted = not buffer
+            if exhausted:
+                if not in_flight:
+                    return attempted
+                await asyncio.wait(set(in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+                exhausted = False
+                continue
+            candidate = next((c for c in buffer if ready(c)), None)
+            if candidate is None:  # everyone in the buffer is being served, or was just now
+                if in_flight:
+                    await asyncio.wait(set(in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    soonest = min(last_sent.get(c.user_id, 0.0) + gap for c in buffer)
+                    await asyncio.sleep(max(0.0, soonest - loop.time()))
+                continue
+            buffer.remove(candidate)
+            await slots.acquire()
+            task = asyncio.create_task(self._claim_and_deliver(candidate))
+            in_flight[candidate.user_id] = task
+
+            def done(t: asyncio.Task[int], uid: int = candidate.user_id) -> None:
+                slots.release()
+                in_flight.pop(uid, None)
+                last_sent[uid] = loop.time()
+
+            task.add_done_callback(done)
+            attempted += 1
+
+    async def _drain_one_by_one(self) -> int:
+        attempted = 0
+        while True:
+            self._requery = False
+            candidates = await self.outbox.due(self.channel, self.clock.now(), self.batch)
+            if not candidates:
+                return attempted
+            for candidate in candidates:
+                if self._requery:
+                    break  # something new is due: read again, most urgent first
+                attempted += await self._claim_and_deliver(candidate)
 
     async def _claim_and_deliver(self, candidate: OutboxItem) -> int:
         item = await self.outbox.claim(candidate, self.clock.now())
@@ -614,9 +656,11 @@ class PushPort:
     # -- the wake-up path -------------------------------------------------------
 
     async def next_due(self) -> dt.datetime | None:
+        """The next instant a worker must be woken: for a busy one, only items due later (it takes those due now)."""
+        now = self.clock.now()
         dues = [
             d for channel, worker in self.workers.items()
-            if not worker.busy and (d := await self.outbox.next_due(channel)) is not None
+            if (d := await self.outbox.next_due(channel, after=now if worker.busy else None)) is not None
         ]
         return min(dues) if dues else None
 

@@ -76,9 +76,10 @@ class Wakeups:
         if failed:
             self._arm(self.clock.now() + RETRY_AFTER, force=True)
         elif self._scheduler is not None:
-            # what is still due now is being worked on (a worker draining): look again shortly, never spin
+            # something still due now that nobody took: look again in a second, never spin
             due = await self.next_due()
-            self._arm(None if due is None else max(due, self.clock.now() + MIN_INTERVAL))
+            now = self.clock.now()
+            self._arm(None if due is None else due if due > now else now + MIN_INTERVAL)
 
     async def rearm(self) -> None:
         """A schedule changed: wake at the new earliest instant (production only)."""
@@ -117,4 +118,5 @@ class Wakeups:
         scheduler.add_job(
             self.fire_due, "date", run_date=dt.datetime.now(dt.timezone.utc) + delay, id=JOB_ID,
             replace_existing=True, misfire_grace_time=None, coalesce=True,
+            max_instances=4,  # a wake-up while the last one still runs waits for its lock, not skipped with a warning
         )

@@ -17,6 +17,7 @@ queued with :meth:`FakeBotAPI.push_update`.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import html
 import itertools
 import json
@@ -379,6 +380,35 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+class VirtualTime(FakeTime):
+    """Monotonic time shared by concurrent sleepers: :meth:`run` wakes them in order of their deadlines.
+
+    Unlike :class:`FakeTime`, a sleeper does not move the clock for everyone
+    else as it sleeps: time jumps to the earliest deadline once every task is
+    waiting, as it would on a real clock.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + seconds, id(future), future))
+        await future
+
+    async def run(self, *coroutines: Any) -> list[Any]:
+        tasks = [asyncio.ensure_future(c) for c in coroutines]
+        while not all(t.done() for t in tasks):
+            for _ in range(20):  # let every runnable task reach its next sleep
+                await asyncio.sleep(0)
+            if self._sleepers:
+                self.now, _, future = heapq.heappop(self._sleepers)
+                future.set_result(None)
+        return [t.result() for t in tasks]
 
 
 SPEC_FILE = ("data", "telegram-bot-api-10.0.json")
