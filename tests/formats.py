@@ -60,3 +60,9 @@ def offset(zone: ZoneInfo | str, when: str | dt.datetime, tag: str = "en") -> st
     zone = ZoneInfo(zone) if isinstance(zone, str) else zone
     with i18n.use(Localizer(tag)):
         return plain(i18n.format_utc_offset(zone, _instant(when, zone)))
+
+
+def dates(first: str | dt.date, last: str | dt.date, tag: str = "en") -> str:
+    """An event's dates (``format_date_range``): ``dates("2025-06-03", "2025-06-07")``."""
+    with i18n.use(Localizer(tag)):
+        return plain(i18n.format_date_range(_date(first), _date(last)))
