@@ -23,6 +23,7 @@ import functools
 import gettext
 import io
 import logging
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
@@ -65,6 +66,11 @@ class Localizer:
     def display_name(self) -> str:
         """The language in its own name: ``English``, ``Español``, ``简体中文``, ``العربية``."""
         return _display_name(self.tag)
+
+    @property
+    def name_in_text(self) -> str:
+        """The language's own name as it stands inside a sentence: ``español``, ``français``, ``English``."""
+        return self.locale.get_display_name(self.locale) if not self.locale.script else _display_name(self.tag)
 
     @property
     def rtl(self) -> bool:
@@ -446,8 +452,15 @@ def _time_range(start: dt.datetime, end: dt.datetime, zone: ZoneInfo, tag: str) 
 
 
 def format_datetime(value: dt.datetime, zone: ZoneInfo) -> str:
-    """Date and time, e.g. ``Thu, 5 Jun 2025, 09:00``."""
-    return babel_dates.format_datetime(value, format="medium", tzinfo=zone, locale=_babel_locale())
+    """Date and time, e.g. ``Jun 5, 2025, 9:00:00 AM``; on the 24-hour clock where CLDR names the
+    period of the day ("上午"), as for :func:`format_time`."""
+    tag = current().tag
+    locale = _parse_locale(tag)
+    if "B" not in locale.time_formats["medium"].pattern:
+        return babel_dates.format_datetime(value, format="medium", tzinfo=zone, locale=locale)
+    date = babel_dates.format_date(value.astimezone(zone).date(), format="medium", locale=locale)
+    clock = babel_dates.format_datetime(value, _skeleton_pattern("Hms", tag), tzinfo=zone, locale=locale)
+    return str(locale.datetime_formats["medium"]).format(clock, date)
 
 
 def format_utc_offset(zone: ZoneInfo, when: dt.datetime) -> str:
@@ -587,3 +600,20 @@ def format_date_range(first: dt.date, last: dt.date) -> str:
 @functools.lru_cache(maxsize=256)
 def _date_range(first: dt.date, last: dt.date, tag: str) -> str:
     return babel_dates.format_interval(first, last, skeleton="yMMMMd", locale=_parse_locale(tag))
+
+
+#: Chinese punctuation that carries its own space: a space beside it is one too many.
+_FULL_WIDTH = "，。：；！？（）、《》〈〉“”‘’「」『』［］【】——…"
+_SPACE_BY_FULL_WIDTH = re.compile(f"[ \\t]+(?=[{_FULL_WIDTH}])|(?<=[{_FULL_WIDTH}])[ \\t]+")
+
+
+def tidy(text: str) -> str:
+    """Text composed of parts (a time, a title, a venue) as the current language sets it.
+
+    In Chinese, full-width punctuation carries its own space, so a space
+    beside it goes ("10:00 “Civitas Novus”" -> "10:00“Civitas Novus”");
+    other languages' text is unchanged.
+    """
+    if current().locale.language != "zh":
+        return text
+    return _SPACE_BY_FULL_WIDTH.sub("", text)

@@ -27,7 +27,7 @@ async def lang(req: Request, ctx: Context) -> Sequence[Reply]:
             Choice(catalogs.get(tag).display_name + (" ✓" if tag == ctx.locale else ""), f"/lang {tag}")
             for tag in language_order(ctx)
         )
-        current = catalogs.get(ctx.locale).display_name
+        current = catalogs.get(ctx.locale).name_in_text
         return [Choices(_("You are reading {language}. Choose a language:").format(language=current), options,
                         navigation=ctx.via_button, columns=2)]
     tag = catalogs.find(wanted)
@@ -38,7 +38,7 @@ async def lang(req: Request, ctx: Context) -> Sequence[Reply]:
     ctx.services.locales.for_this_run.pop(ctx.user.ref, None)
     ctx.localizer = catalogs.get(tag)
     with i18n.use(ctx.localizer):
-        return [Text(_("From now on I will answer in {language}.").format(language=ctx.localizer.display_name))]
+        return [Text(_("From now on I will answer in {language}.").format(language=ctx.localizer.name_in_text))]
 
 
 def register(router: Router) -> None:

@@ -68,7 +68,7 @@ async def bookmark(req: Request, ctx: Context) -> Sequence[Reply]:
         lines.extend(f"• {session_line(ctx, other)}" for other in clashes)
     if session.start > ctx.now:
         lines.append(lead_text(session, await state(ctx).reminder_settings(ctx.user_id)))
-    note = tbc_note([session, *clashes])
+    note = tbc_note([session, *clashes]) if session.end > ctx.now else ""
     if note:
         lines.append(note)
     options = (Choice(_("My agenda"), "/myagenda"), Choice(_("Remove bookmark"), f"/unbookmark {session.id}"))

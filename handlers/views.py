@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.conversation import Choice, Choices, Text
-from bot.i18n import L_, _, format_day, format_in, format_list, format_time, format_time_range, format_utc_offset, ngettext
+from bot.i18n import L_, _, format_day, format_in, format_list, format_time, format_time_range, format_utc_offset, ngettext, tidy
 from bot.programme import Session, localized
 from bot.programme.model import SessionKind, derived_from
 from bot.router import Context
@@ -149,7 +149,7 @@ def session_line(ctx: Context, s: Session, *, with_day: bool = False, mark: bool
         name = text(ctx, venue.name)
         if not _venue_in_title(title, name):
             line = _("{line} — {venue}").format(line=line, venue=name)
-    return line + (f" {TBC_MARK}" if mark and s.tbc else "")
+    return tidy(line) + (f" {TBC_MARK}" if mark and s.tbc else "")
 
 
 def session_button(ctx: Context, s: Session, *, with_day: bool = False) -> str:
@@ -159,7 +159,7 @@ def session_button(ctx: Context, s: Session, *, with_day: bool = False) -> str:
     when = format_time(s.start, ctx.programme.zone)
     if with_day:
         when = f"{format_day(ctx.agenda.local_date(s.start))} {when}"
-    return f"{when} {title}"
+    return tidy(f"{when} {title}")
 
 
 MEMO_LIMIT = 50_000

@@ -189,7 +189,7 @@ CHINESE: tuple[Step, ...] = (
     # 时区
     Step("时区", ("【时区】", f"活动时间采用Asia/Shanghai时区（{GMT8_ZH}）。")),
     Step("时区 Europe/Madrid", (f"您的时区已设为Europe/Madrid（{MADRID_ZH}）。",)),
-    Step("今天", (f"【{THU_ZH}】", f"1. {span('08:30', '09:30', ZH)}（您当地时间{IN_MADRID_ZH}） 分论坛二：城市案例分享")),
+    Step("今天", (f"【{THU_ZH}】", f"1. {span('08:30', '09:30', ZH)}（您当地时间{IN_MADRID_ZH}）分论坛二：城市案例分享")),
     Step("时区 关闭", ("现在只按活动时区（Asia/Shanghai）显示时间。",)),
     Step("今天", (f"1. {span('08:30', '09:30', ZH)} 分论坛二：城市案例分享",), absent=("您当地时间",)),
     Step("语言", ("1. English", "2. 简体中文", PICK_ZH)),
