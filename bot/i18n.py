@@ -152,12 +152,9 @@ class Catalogs:
         localizers: dict[str, Localizer] = {}
         for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
             tag = po_path.parent.parent.name
-            with po_path.open("rb") as fh:
-                catalog = read_po(fh, locale=tag, domain=DOMAIN)
-            buf = io.BytesIO()
-            write_mo(buf, catalog)
-            buf.seek(0)
-            localizers[tag] = Localizer(tag, Translations(buf, domain=DOMAIN))
+            stat = po_path.stat()
+            compiled = _compiled(str(po_path), tag, stat.st_mtime_ns, stat.st_size)
+            localizers[tag] = Localizer(tag, Translations(io.BytesIO(compiled), domain=DOMAIN))
         localizers.setdefault(SOURCE_LOCALE, Localizer(SOURCE_LOCALE))
         return cls(localizers)
 
@@ -198,6 +195,16 @@ def _names_of(tags: tuple[str, ...]) -> dict[str, str]:
             if language:  # "Chinese" alone: the locale that fits "zh" (Simplified)
                 names.setdefault(_folded(language), _negotiate(code, tags) or tag)
     return names
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(po_path: str, tag: str, mtime_ns: int, size: int) -> bytes:
+    """A catalog compiled to .mo bytes in memory; once per file version (an edited file compiles again)."""
+    with open(po_path, "rb") as fh:
+        catalog = read_po(fh, locale=tag, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    return buf.getvalue()
 
 
 class Locales:
