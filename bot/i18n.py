@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import datetime as dt
+import enum
 import functools
 import gettext
 import io
@@ -71,11 +71,6 @@ class Localizer:
     def name_in_text(self) -> str:
         """The language's own name as it stands inside a sentence: ``español``, ``français``, ``English``."""
         return self.locale.get_display_name(self.locale) if not self.locale.script else _display_name(self.tag)
-
-    @property
-    def rtl(self) -> bool:
-        """Whether the language is written right to left (Arabic)."""
-        return self.locale.character_order == "right-to-left"
 
 
 @functools.lru_cache(maxsize=64)

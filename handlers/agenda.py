@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in, is_traditional, ngettext, to_simplified
+from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in, format_number, is_traditional, ngettext, to_simplified
 from bot.programme import Phase
 from bot.programme.agenda import relative_day
 from bot.router import Context, Router
@@ -172,7 +172,7 @@ async def _search(ctx: Context, query: str, preface: str | None, page: int = 1) 
     body = preface or ""
     if not found:
         return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=query), title=title)]
-    body = (body + "\n" if body else "") + ngettext("{count} session matches.", "{count} sessions match.", len(found)).format(count=len(found))
+    body = (body + "\n" if body else "") + ngettext("{count} session matches.", "{count} sessions match.", len(found)).format(count=format_number(len(found)))
     return [session_list(ctx, found, title=title, body=body, page=page, page_command=f"/search {query}", with_day=True)]
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot import i18n
 from bot.clock import parse_duration
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, format_list, ngettext
+from bot.i18n import N_, _, format_list, format_number, ngettext
 from bot.notify.reminders import Kind, ReminderEngine, lead_for, moment_of
 from bot.programme import Session, Stream
 from bot.router import Context, Router
@@ -35,7 +35,7 @@ def engine(ctx: Context) -> ReminderEngine:
 
 def minutes_text(minutes: int) -> str:
     """A number of minutes on its own, as on a button: "15 minutes"."""
-    return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
+    return ngettext("{count} minute", "{count} minutes", minutes).format(count=format_number(minutes))
 
 
 def lead_text(session: Session, settings: ReminderSettings) -> str:
@@ -45,9 +45,9 @@ def lead_text(session: Session, settings: ReminderSettings) -> str:
     minutes = int(lead_for(session, settings.lead_minutes).total_seconds() // 60)
     if session.site_visit is not None:
         return ngettext("I will remind you {count} minute before the group leaves.",
-                        "I will remind you {count} minutes before the group leaves.", minutes).format(count=minutes)
+                        "I will remind you {count} minutes before the group leaves.", minutes).format(count=format_number(minutes))
     return ngettext("I will remind you {count} minute before it starts.",
-                    "I will remind you {count} minutes before it starts.", minutes).format(count=minutes)
+                    "I will remind you {count} minutes before it starts.", minutes).format(count=format_number(minutes))
 
 
 def settings_text(settings: ReminderSettings) -> str:
@@ -59,7 +59,7 @@ def settings_text(settings: ReminderSettings) -> str:
         )
     return ngettext("Reminders are on: {count} minute before a session starts or a site visit's group leaves.",
                     "Reminders are on: {count} minutes before a session starts or a site visit's group leaves.",
-                    settings.lead_minutes).format(count=settings.lead_minutes)
+                    settings.lead_minutes).format(count=format_number(settings.lead_minutes))
 
 
 # -- streams --------------------------------------------------------------------
@@ -108,7 +108,7 @@ async def subscribe(req: Request, ctx: Context) -> Sequence[Reply]:
     lines = [
         (_("You now follow {stream}.") if added else _("You already follow {stream}.")).format(stream=_stream_name(ctx, stream)),
         ngettext("I will remind you of its {count} coming session.", "I will remind you of its {count} coming sessions.",
-                 len(upcoming)).format(count=len(upcoming))
+                 len(upcoming)).format(count=format_number(len(upcoming)))
         if upcoming else _("This stream has no more sessions, so there is nothing to remind you of."),
     ]
     if upcoming:
@@ -157,7 +157,7 @@ async def reminders(req: Request, ctx: Context) -> Sequence[Reply]:
         if pending:
             sid, due = pending[0]
             session = ctx.agenda.session(sid)
-            lines.append(ngettext("{count} reminder is waiting.", "{count} reminders are waiting.", len(pending)).format(count=len(pending)))
+            lines.append(ngettext("{count} reminder is waiting.", "{count} reminders are waiting.", len(pending)).format(count=format_number(len(pending))))
             if session is not None:
                 title = text(ctx, session.title)
                 if due <= ctx.now:  # due and on its way: no time already past

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.conversation import Choice, Choices, Text
-from bot.i18n import L_, _, format_day, format_in, format_list, format_time, format_time_range, format_utc_offset, ngettext, tidy
+from bot.i18n import L_, _, format_day, format_in, format_list, format_time, format_time_range, format_utc_offset, format_number, ngettext, tidy
 from bot.programme import Session, localized
 from bot.programme.model import SessionKind, derived_from
 from bot.router import Context
@@ -222,7 +222,7 @@ def session_list(
     if pages > 1:
         body = (body + "\n" if body else "") + ngettext(
             "Page {page} of {pages} ({count} session)", "Page {page} of {pages} ({count} sessions)", len(sessions)
-        ).format(page=page, pages=pages, count=len(sessions))
+        ).format(page=format_number(page), pages=format_number(pages), count=format_number(len(sessions)))
         if page_command:
             if page > 1:
                 options.append(Choice(_("◀ Previous page"), f"{page_command} p{page - 1}"))
