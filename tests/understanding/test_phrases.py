@@ -210,3 +210,41 @@ def test_a_broken_file_stops_the_bot_at_start_with_one_line(
     assert cli.main(["console"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"{broken}: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mañana", dt.date(2025, 6, 5)), ("día 3", dt.date(2025, 6, 5)), ("5 de junio", dt.date(2025, 6, 5)), ("jueves", dt.date(2025, 6, 5)),
+        ("demain", dt.date(2025, 6, 5)), ("jour 3", dt.date(2025, 6, 5)), ("5 juin", dt.date(2025, 6, 5)), ("jeudi", dt.date(2025, 6, 5)),
+        ("amanhã", dt.date(2025, 6, 5)), ("dia 3", dt.date(2025, 6, 5)), ("5 de junho", dt.date(2025, 6, 5)), ("quinta", dt.date(2025, 6, 5)),
+        ("завтра", dt.date(2025, 6, 5)), ("день 3", dt.date(2025, 6, 5)), ("5 июня", dt.date(2025, 6, 5)), ("четверг", dt.date(2025, 6, 5)),
+        ("غدا", dt.date(2025, 6, 5)), ("اليوم 3", dt.date(2025, 6, 5)), ("5 يونيو", dt.date(2025, 6, 5)), ("الخميس", dt.date(2025, 6, 5)),
+        ("내일", dt.date(2025, 6, 5)), ("3일 차", dt.date(2025, 6, 5)), ("6월 5일", dt.date(2025, 6, 5)), ("목요일", dt.date(2025, 6, 5)),
+        ("後天", dt.date(2025, 6, 6)), ("第3天", dt.date(2025, 6, 5)), ("6月5號", dt.date(2025, 6, 5)), ("週四", dt.date(2025, 6, 5)),
+        ("5일", None),  # the 5th, or day 5? neither is guessed
+    ],
+)
+def test_each_shipped_language_names_a_day_its_own_way(text: str, expected: dt.date | None) -> None:
+    agenda = Agenda(load_programme(PROGRAMME))
+    tags = ("en", "zh_Hans", "zh_Hant", "es", "fr", "pt", "ar", "ru", "ko")
+    assert agenda.resolve_day(text, dt.date(2025, 6, 4), tags) == expected
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("qué sigue?", Intent("next")), ("¿qué hay hoy?", Intent("today")), ("eje 2", Intent("stream", "2")),
+        ("seguir el eje 2", Intent("subscribe", "eje 2")), ("inscribirme en la visita 3", Intent("join", "3")),
+        ("ensuite", Intent("next")), ("axe 2", Intent("stream", "2")), ("chercher Séoul", Intent("search", "Séoul")),
+        ("m'inscrire à la visite 3", Intent("join", "3")), ("désactiver les rappels", Intent("reminders", "off")),
+        ("próximo", Intent("next")), ("eixo 2", Intent("stream", "2")), ("minha agenda", Intent("myagenda")),
+        ("что дальше", Intent("next")), ("секция 2", Intent("stream", "2")), ("подписаться на секцию 2", Intent("subscribe", "2")),
+        ("напомни 20 минут", Intent("reminders", "20 минут")), ("ما التالي؟", Intent("next")), ("المسار 2", Intent("stream", "2")),
+        ("جدولي", Intent("myagenda")), ("다음 일정", Intent("next")), ("분과 2", Intent("stream", "2")), ("알림 끄기", Intent("reminders", "off")),
+        ("分論壇2", Intent("stream", "2")), ("搜尋 波哥大", Intent("search", "波哥大")), ("關閉提醒", Intent("reminders", "off")),
+        ("idioma español", Intent("lang", "español")), ("langue", Intent("lang")), ("язык", Intent("lang")), ("언어", Intent("lang")),
+    ],
+)
+def test_each_shipped_language_asks_for_commands_in_its_own_words(text: str, intent: Intent) -> None:
+    assert parse(text) == intent
