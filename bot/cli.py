@@ -16,6 +16,7 @@ from bot import logs
 from bot.clock import Clock, ManualClock, OffsetClock, SystemClock, parse_duration, parse_instant
 from bot.config import Settings
 from bot.programme import Programme, ProgrammeError, load_programme
+from bot.programme.loader import translation_problems
 from bot.roles import DEFAULT_INVITE_LIFETIME, MAX_INVITE_LIFETIME, Role, Scope
 from bot.understanding.phrases import PhraseError, phrases
 
@@ -58,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a programme file and report every problem")
     validate.add_argument("path", nargs="?", type=Path, help="programme YAML (default: the shipped one)")
+    validate.add_argument(
+        "--strict", action="store_true",
+        help="also list every text missing in one of the event's languages (exit 1 if any)",
+    )
 
     invite = sub.add_parser(
         "invite", parents=[common],
@@ -134,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         secrets=settings.secret_values(),
     )
     if args.command == "validate":
-        return validate(args.path or settings.programme)
+        return validate(args.path or settings.programme, strict=args.strict)
     # a broken programme or phrases file stops the service before anything starts
     programme = load_or_report(settings.programme)
     if programme is None or not phrases_or_report():
@@ -207,15 +212,29 @@ def phrases_or_report() -> bool:
     return True
 
 
-def validate(path: Path) -> int:
-    """Print a one-line summary (exit 0) or one line per problem (exit 1)."""
+def validate(path: Path, *, strict: bool = False) -> int:
+    """Print a one-line summary (exit 0) or one line per problem (exit 1).
+
+    ``strict``: a text missing in one of the event's languages is a problem
+    too, listed per language, with a count per language at the end.
+    """
     try:
         programme = load_programme(path)
+        missing = translation_problems(path) if strict else []
     except ProgrammeError as exc:
         for problem in exc.problems:
             print(problem)
         return 1
     ev = programme.event
+    if missing:
+        for problem in missing:
+            print(problem)
+        counts: dict[str, int] = {}
+        for problem in missing:
+            language = problem.message.split(":", 1)[0]
+            counts[language] = counts.get(language, 0) + 1
+        print("; ".join(f"{language}: {count} missing" for language, count in counts.items()))
+        return 1
     name = ev.name if isinstance(ev.name, str) else ev.name.get(ev.default_language, next(iter(ev.name.values())))
     print(
         f"{path}: OK: {name} ({ev.start_date} to {ev.end_date}, {ev.timezone}): "

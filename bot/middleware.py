@@ -31,12 +31,22 @@ async def error_middleware(req: Request, ctx: Context, call_next: Next) -> Seque
 
 
 async def user_middleware(req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
-    """Look up (or create) the user and choose the language they read."""
+    """Look up (or create) the user and choose the language they read.
+
+    Without a stored choice or a platform hint, the script of what they write
+    is stored as their hint (:meth:`bot.i18n.Locales.hint_from_text`).
+    Replies in a right-to-left language are :func:`bot.i18n.directed`.
+    """
     services = ctx.services
     ctx.user = await services.users.seen(req.user, req.language_hint, ctx.now, req.display_name)
+    guessed = services.locales.hint_from_text(ctx.user, req.text)
+    if guessed is not None:
+        ctx.user = await services.users.seen(req.user, guessed, ctx.now, req.display_name)
     ctx.localizer = services.catalogs.get(services.locales.for_user(ctx.user))
     with i18n.use(ctx.localizer):
-        return await call_next(req, ctx)
+        replies = await call_next(req, ctx)
+    # /lang may have changed the language: the replies are in the one in force now
+    return i18n.directed_replies(replies, ctx.localizer.tag)  # type: ignore[return-value]
 
 
 class DialogueMiddleware:
@@ -64,6 +74,8 @@ class DialogueMiddleware:
             if numbers is not None and offer is not None and offer.count:
                 picked = self._pick(req, offer, numbers)
                 if picked is None:
+                    if offer.count == 1:
+                        return [Text(_("There is only one choice: answer with 1."))]
                     return [Text(_("Please answer with a number from 1 to {count}.").format(count=offer.count))]
                 req = picked
             elif dialogue.step is not None:

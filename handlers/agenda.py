@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, format_date, format_day
+from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in, format_number, is_traditional, ngettext, to_simplified
 from bot.programme import Phase
 from bot.programme.agenda import relative_day
 from bot.router import Context, Router
@@ -21,8 +21,10 @@ def _phase_notice(ctx: Context) -> str | None:
     name = event_name(ctx)
     if phase is Phase.BEFORE:
         days = (agenda.first_day - ctx.today).days
-        return _("{event} starts on {date} (in {days} days).").format(
-            event=name, date=format_date(agenda.first_day, "full"), days=days
+        if days == 1:
+            return _("{event} starts tomorrow, {date}.").format(event=name, date=format_date(agenda.first_day, "full"))
+        return _("{event} starts on {date} ({relative}).").format(
+            event=name, date=format_date(agenda.first_day, "full"), relative=format_in(dt.timedelta(days=days), "day")
         )
     if phase is Phase.AFTER:
         return _("{event} ended on {date}.").format(event=name, date=format_date(agenda.last_day, "full"))
@@ -45,9 +47,8 @@ def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = N
             body.append(text(ctx, day.note))
     else:
         body.append(
-            _("{date} is not a day of {event} ({first} – {last}).").format(
-                date=format_date(date, "long"), event=event_name(ctx),
-                first=format_date(agenda.first_day, "long"), last=format_date(agenda.last_day, "long"),
+            _("{date} is not a day of {event} ({dates}).").format(
+                date=format_date(date, "long"), event=event_name(ctx), dates=format_date_range(agenda.first_day, agenda.last_day)
             )
         )
     return session_list(
@@ -124,7 +125,7 @@ async def programme(req: Request, ctx: Context) -> Sequence[Reply]:
     """The days of the event, to pick one."""
     ev = ctx.programme.event
     lines = [text(ctx, ev.name)]
-    lines.append(_("{first} – {last}").format(first=format_date(ev.start_date, "long"), last=format_date(ev.end_date, "long")))
+    lines.append(format_date_range(ev.start_date, ev.end_date))
     notice = _phase_notice(ctx)
     if notice:
         lines.append(notice)
@@ -157,13 +158,21 @@ async def search(req: Request, ctx: Context) -> Sequence[Reply]:
     return await _search(ctx, query, None, page)
 
 
-async def _search(ctx: Context, query: str, preface: str | None, page: int = 1) -> Sequence[Reply]:
+def find(ctx: Context, query: str) -> list:
+    """Sessions matching ``query``; Traditional Chinese words also find the Simplified text they convert to."""
     found = ctx.agenda.search(query)
+    if not found and is_traditional(query):
+        found = ctx.agenda.search(to_simplified(query))
+    return found
+
+
+async def _search(ctx: Context, query: str, preface: str | None, page: int = 1) -> Sequence[Reply]:
+    found = find(ctx, query)
     title = _("Search: {query}").format(query=query)
     body = preface or ""
     if not found:
         return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=query), title=title)]
-    body = (body + "\n" if body else "") + _("{count} sessions match.").format(count=len(found))
+    body = (body + "\n" if body else "") + ngettext("{count} session matches.", "{count} sessions match.", len(found)).format(count=format_number(len(found)))
     return [session_list(ctx, found, title=title, body=body, page=page, page_command=f"/search {query}", with_day=True)]
 
 
@@ -177,8 +186,7 @@ async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
     date = ctx.agenda.resolve_day(words, ctx.today, ctx.services.catalogs.tags)
     if date is not None:
         return [day_view(ctx, date)]
-    found = ctx.agenda.search(words)
-    if found:
+    if find(ctx, words):
         return await _search(ctx, words, None)
     return [Text(_("Sorry, I did not understand \"{text}\". Try \"today\", \"next\", \"day 2\", \"stream 1\", \"search\" and a word, or /help.").format(text=words[:100]))]
 

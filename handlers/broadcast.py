@@ -36,7 +36,7 @@ from bot.roles import Role, actor_of
 from bot.router import Context, Router
 from bot.services import Services
 from bot.store.users import UserRecord
-from handlers.views import text
+from handlers.views import channel_name, text
 
 #: The longest version of a broadcast: one Telegram message with its title, two WeChat messages at most.
 MAX_CHARS: Final = 3000
@@ -106,11 +106,6 @@ def audience_text(ctx: Context, spec: AudienceSpec) -> str:
     if spec.kind == "channel":
         return _("everyone on {channel}").format(channel=channel_name(spec.value or ""))
     return _("everyone")
-
-
-def channel_name(channel: str) -> str:
-    names = {"telegram": "Telegram", "wechat": _("WeChat"), "console": _("Console")}
-    return names.get(channel, channel)
 
 
 async def _draft(ctx: Context, token: str) -> Campaign | Reply:
@@ -260,7 +255,7 @@ def preview_lines(ctx: Context, campaign: Campaign, seen: Preview) -> list[str]:
         heading = i18n.ngettext("In {language} ({count} person):", "In {language} ({count} people):", count)
         heading = heading.format(language=catalogs.get(tag).display_name, count=number(ctx, count))
         if used != tag:
-            heading += " " + _("(the {language} text: none was written in theirs)").format(language=catalogs.get(used).display_name)
+            heading = i18n.spaced(heading, _("(the {language} text: none was written in theirs)").format(language=catalogs.get(used).display_name))
         lines.append(heading)
         lines.append(campaign.texts.get(used, ""))
     return lines

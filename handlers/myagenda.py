@@ -7,11 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, format_day
+from bot.i18n import N_, _, format_day, format_list
 from bot.programme import Session
 from bot.router import Context, Router
 from handlers.reminders import engine, lead_text, settings_text, state
-from handlers.views import PAGE_SIZE, session_button, session_line, text
+from handlers.views import PAGE_SIZE, marks_tbc, session_button, session_line, tbc_note, text
 
 
 def busy_from(s: Session) -> dt.datetime:
@@ -37,11 +37,12 @@ async def _not_found(ctx: Context, wanted: str, command: str) -> Reply:
     message = _("There is no session with the id \"{id}\".").format(id=wanted)
     if not matches:
         return Text(message + "\n" + _("Find its id with /search and a word of its title."))
+    mark = marks_tbc(matches)
     options = tuple(
-        Choice(session_line(ctx, s, with_day=True), f"/{command} {s.id}", short=session_button(ctx, s, with_day=True))
+        Choice(session_line(ctx, s, with_day=True, mark=mark), f"/{command} {s.id}", short=session_button(ctx, s, with_day=True))
         for s in matches
     )
-    return Choices(message + "\n" + _("Did you mean one of these?"), options)
+    return Choices("\n".join(x for x in (message, _("Did you mean one of these?"), tbc_note(matches)) if x), options)
 
 
 async def bookmark(req: Request, ctx: Context) -> Sequence[Reply]:
@@ -56,13 +57,20 @@ async def bookmark(req: Request, ctx: Context) -> Sequence[Reply]:
     await engine(ctx).reconcile(users=[ctx.user_id])
     line = session_line(ctx, session, with_day=True)
     lines = [(_("Added to your agenda: {session}") if added else _("Already in your agenda: {session}")).format(session=line)]
+    if session.end <= ctx.now:
+        lines.append(_("This session has already taken place, so there is nothing to remind you of."))
+    elif session.start <= ctx.now:
+        lines.append(_("This session has already started, so there is nothing to remind you of."))
     clashes = [other for other in await my_sessions(ctx) if overlaps(session, other)]
-    if clashes:
+    if clashes and session.end > ctx.now:
         lines.append("")
         lines.append(_("⚠ It overlaps with:"))
         lines.extend(f"• {session_line(ctx, other)}" for other in clashes)
     if session.start > ctx.now:
         lines.append(lead_text(session, await state(ctx).reminder_settings(ctx.user_id)))
+    note = tbc_note([session, *clashes]) if session.end > ctx.now else ""
+    if note:
+        lines.append(note)
     options = (Choice(_("My agenda"), "/myagenda"), Choice(_("Remove bookmark"), f"/unbookmark {session.id}"))
     return [Choices("\n".join(lines), options)]
 
@@ -90,12 +98,17 @@ def _by_day(ctx: Context, sessions: Iterable[Session]) -> list[str]:
     for s in sessions:
         days[ctx.agenda.local_date(s.start)].append(s)
     lines: list[str] = []
+    everything = [s for date in days for s in days[date]]
+    tbc = marks_tbc(everything)
     for date in sorted(days):
         day_sessions = days[date]
         lines.append(format_day(date))  # type: ignore[arg-type]
         for s in day_sessions:
-            mark = " ⚠" if any(overlaps(s, o) for o in day_sessions) else ""
-            lines.append(f"  {session_line(ctx, s)}{mark}")
+            clash = " ⚠" if any(overlaps(s, o) for o in day_sessions) else ""
+            lines.append(f"  {session_line(ctx, s, mark=tbc)}{clash}")
+    note = tbc_note(everything)
+    if note:
+        lines.append(note)
     return lines
 
 
@@ -117,7 +130,7 @@ async def myagenda(req: Request, ctx: Context) -> Sequence[Reply]:
     lines.append("")
     if followed:
         lines.append(_("Streams you follow: {streams}").format(
-            streams=", ".join(_("Stream {number}").format(number=s.number) for s in followed)))
+            streams=format_list(_("Stream {number}").format(number=s.number) for s in followed)))
     lines.append(settings_text(await store.reminder_settings(ctx.user_id)))
     title = _("My agenda")
     if not sessions:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot import i18n
 from bot.clock import parse_duration
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, format_list, format_number, ngettext
 from bot.notify.reminders import Kind, ReminderEngine, lead_for, moment_of
 from bot.programme import Session, Stream
 from bot.router import Context, Router
@@ -18,7 +18,7 @@ from bot.store.users import UserRecord
 from bot.understanding.intents import without_command_word
 from bot.understanding.phrases import phrases
 from handlers.updates import window_line
-from handlers.views import text, time_of, time_range
+from handlers.views import moment, text, time_range
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -35,7 +35,8 @@ def engine(ctx: Context) -> ReminderEngine:
 
 
 def minutes_text(minutes: int) -> str:
-    return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
+    """A number of minutes on its own, as on a button: "15 minutes"."""
+    return ngettext("{count} minute", "{count} minutes", minutes).format(count=format_number(minutes))
 
 
 def lead_text(session: Session, settings: ReminderSettings) -> str:
@@ -44,8 +45,10 @@ def lead_text(session: Session, settings: ReminderSettings) -> str:
         return _("Reminders are off; send /reminders on to get them.")
     minutes = int(lead_for(session, settings.lead_minutes).total_seconds() // 60)
     if session.site_visit is not None:
-        return _("I will remind you {minutes} before the group leaves.").format(minutes=minutes_text(minutes))
-    return _("I will remind you {minutes} before it starts.").format(minutes=minutes_text(minutes))
+        return ngettext("I will remind you {count} minute before the group leaves.",
+                        "I will remind you {count} minutes before the group leaves.", minutes).format(count=format_number(minutes))
+    return ngettext("I will remind you {count} minute before it starts.",
+                    "I will remind you {count} minutes before it starts.", minutes).format(count=format_number(minutes))
 
 
 def settings_text(settings: ReminderSettings) -> str:
@@ -55,9 +58,9 @@ def settings_text(settings: ReminderSettings) -> str:
         return _("Reminders are on: {session} before a session starts, {visit} before a site visit's group leaves.").format(
             session=minutes_text(15), visit=minutes_text(30)
         )
-    return _("Reminders are on: {minutes} before a session starts or a site visit's group leaves.").format(
-        minutes=minutes_text(settings.lead_minutes)
-    )
+    return ngettext("Reminders are on: {count} minute before a session starts or a site visit's group leaves.",
+                    "Reminders are on: {count} minutes before a session starts or a site visit's group leaves.",
+                    settings.lead_minutes).format(count=format_number(settings.lead_minutes))
 
 
 # -- streams --------------------------------------------------------------------
@@ -88,7 +91,7 @@ async def _pick_stream(ctx: Context, command: str, question: str) -> Reply:
 async def _find_stream(ctx: Context, args: str) -> Stream | Reply:
     stream = ctx.agenda.find_stream(stream_token(args))
     if stream is None:
-        numbers = ", ".join(str(s.number) for s in ctx.agenda.streams())
+        numbers = format_list(str(s.number) for s in ctx.agenda.streams())
         return Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=args, numbers=numbers or "—"))
     return stream
 
@@ -106,9 +109,11 @@ async def subscribe(req: Request, ctx: Context) -> Sequence[Reply]:
     lines = [
         (_("You now follow {stream}.") if added else _("You already follow {stream}.")).format(stream=_stream_name(ctx, stream)),
         ngettext("I will remind you of its {count} coming session.", "I will remind you of its {count} coming sessions.",
-                 len(upcoming)).format(count=len(upcoming)),
-        settings_text(await state(ctx).reminder_settings(ctx.user_id)),
+                 len(upcoming)).format(count=format_number(len(upcoming)))
+        if upcoming else _("This stream has no more sessions, so there is nothing to remind you of."),
     ]
+    if upcoming:
+        lines.append(settings_text(await state(ctx).reminder_settings(ctx.user_id)))
     options = (Choice(_("Sessions of this stream"), f"/stream {stream.id}"), Choice(_("Unfollow"), f"/unsubscribe {stream.id}"))
     return [Choices("\n".join(lines), options)]
 
@@ -153,9 +158,13 @@ async def reminders(req: Request, ctx: Context) -> Sequence[Reply]:
         if pending:
             sid, due = pending[0]
             session = ctx.agenda.session(sid)
-            lines.append(ngettext("{count} reminder is waiting.", "{count} reminders are waiting.", len(pending)).format(count=len(pending)))
+            lines.append(ngettext("{count} reminder is waiting.", "{count} reminders are waiting.", len(pending)).format(count=format_number(len(pending))))
             if session is not None:
-                lines.append(_("The next one, for \"{title}\", comes at {time}.").format(title=text(ctx, session.title), time=time_of(ctx, due)))
+                title = text(ctx, session.title)
+                if due <= ctx.now:  # due and on its way: no time already past
+                    lines.append(_("The next one, for \"{title}\", is on its way.").format(title=title))
+                else:
+                    lines.append(_("The next one, for \"{title}\", comes {when}.").format(title=title, when=moment(ctx, due)))
         lines.append(_("Change it with /reminders <minutes>, /reminders off or /reminders on."))
         budget = await window_line(ctx)
         if budget is not None:
@@ -200,15 +209,13 @@ def render_reminder(services: Services, user: UserRecord, session: Session, kind
     localizer = services.locales.localizer(user)
     ctx = Context.create(services, user, localizer, now)
     with i18n.use(localizer):
-        minutes = max(0, round((moment_of(session) - now).total_seconds() / 60))
         lines = [text(ctx, session.title)]
         prog = ctx.programme
         if kind is Kind.VISIT and session.site_visit is not None:
             visit = session.site_visit
             point = prog.venue(visit.meeting_point)
             place = text(ctx, point.name) if point is not None else visit.meeting_point
-            lines.append(_("The group leaves from {place} at {time}, in {minutes}.").format(
-                place=place, time=time_of(ctx, visit.departure), minutes=minutes_text(minutes)))
+            lines.append(_("The group leaves from {place} {when}.").format(place=place, when=moment(ctx, visit.departure)))
             if point is not None and point.address:
                 lines.append(_("Address: {address}").format(address=text(ctx, point.address)))
             if visit.meeting_note:
@@ -218,7 +225,7 @@ def render_reminder(services: Services, user: UserRecord, session: Session, kind
                 lines.append(_("What to bring: {items}").format(items=text(ctx, visit.bring)))
             title = _("Site visit reminder")
         else:
-            lines.append(_("Starts at {time}, in {minutes}.").format(time=time_of(ctx, session.start), minutes=minutes_text(minutes)))
+            lines.append(_("Starts {when}.").format(when=moment(ctx, session.start)))
             venue = prog.venue(session.venue)
             if venue is not None:
                 lines.append(_("Where: {place}").format(place=text(ctx, venue.name)))
@@ -228,7 +235,7 @@ def render_reminder(services: Services, user: UserRecord, session: Session, kind
         if session.tbc:
             lines.append(_("Times and places of this session are still to be confirmed."))
         lines.append(_("Details: /session {id}").format(id=session.id))
-        return [Text("\n".join(lines), title=title)]
+        return i18n.directed_replies([Text("\n".join(lines), title=title)], localizer.tag)  # type: ignore[return-value]
 
 
 def register(router: Router) -> None:

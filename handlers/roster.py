@@ -7,10 +7,10 @@ import io
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Document, Reply, Request, Text
-from bot.i18n import N_, _, format_datetime, ngettext
+from bot.i18n import N_, _, format_day, format_number, ngettext
 from bot.roles import Role, Scope
 from bot.router import Context, Router
-from handlers.views import text
+from handlers.views import channel_name, text, time_of
 
 
 async def roster(req: Request, ctx: Context) -> Sequence[Reply]:
@@ -36,14 +36,15 @@ async def roster(req: Request, ctx: Context) -> Sequence[Reply]:
     count = len(members)
     if visit.capacity:
         head = ngettext("{count} of {capacity} place taken.", "{count} of {capacity} places taken.", visit.capacity).format(
-            count=count, capacity=visit.capacity)
+            count=format_number(count), capacity=format_number(visit.capacity))
     else:
-        head = ngettext("{count} person signed up.", "{count} people signed up.", count).format(count=count)
-    zone = ctx.programme.zone
+        head = ngettext("{count} person signed up.", "{count} people signed up.", count).format(count=format_number(count))
     point = ctx.programme.venue(visit.meeting_point)
     lines = [head, _("The group leaves from {place} at {time}.").format(
-        place=text(ctx, point.name) if point else visit.meeting_point, time=format_datetime(visit.departure, zone))]
-    names = [_("{number}. {name} ({channel})").format(number=n, name=u.display_name or _("(no name given)"), channel=u.channel)
+        place=text(ctx, point.name) if point else visit.meeting_point,
+        time=_("{day}, {time}").format(day=format_day(ctx.agenda.local_date(visit.departure)), time=time_of(ctx, visit.departure)))]
+    names = [_("{number}. {name} ({channel})").format(
+        number=format_number(n), name=u.display_name or _("(no name given)"), channel=channel_name(u.channel))
              for n, u in enumerate(members, 1)]
     body = "\n".join(lines + ([""] + names if names else []))
     sheet = io.StringIO()

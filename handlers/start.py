@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, format_date
+from bot.i18n import N_, _, format_date_range
 from bot.router import Context, Router
 from handlers.roles import is_invitation, redeem, staff_commands
 from handlers.views import event_name, text
@@ -28,10 +28,10 @@ async def start(req: Request, ctx: Context) -> Sequence[Reply]:
     ev = ctx.programme.event
     lines = [
         _("Welcome to {event}!").format(event=text(ctx, ev.name)),
-        _("{first} – {last}").format(first=format_date(ev.start_date, "long"), last=format_date(ev.end_date, "long")),
+        format_date_range(ev.start_date, ev.end_date),
     ]
     if ev.city and not ev.online:
-        lines[-1] += " · " + text(ctx, ev.city)
+        lines[-1] = _("{dates} · {city}").format(dates=lines[-1], city=text(ctx, ev.city))
     if ev.theme:
         lines.append(text(ctx, ev.theme))
     lines.append("")
@@ -48,7 +48,7 @@ async def help_(req: Request, ctx: Context) -> Sequence[Reply]:
         lines.append(_("For staff:"))
         lines.extend(f"/{c.name} — {_(c.description)}" for c in staff)
     lines.append("")
-    lines.append(_("You can also write in plain words: \"today\", \"next\", \"tomorrow\", \"day 3\", \"stream 2\", \"search Seoul\", or in Chinese \"今天\", \"下一个\", \"明天\", \"日程\", \"分论坛2\"."))
+    lines.append(_("You can also write in plain words: \"today\", \"next\", \"tomorrow\", \"day 3\", \"stream 2\", \"my agenda\", \"search Seoul\"."))
     ev = ctx.programme.event
     if ev.contact and ev.contact.email:
         lines.append(_("Questions for the organisers: {email}").format(email=ev.contact.email))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _
+from bot.i18n import N_, _, format_list
 from bot.router import Context, Router
 from handlers.views import event_name, parse_page, session_list, text
 
@@ -33,7 +33,7 @@ async def stream(req: Request, ctx: Context) -> Sequence[Reply]:
         return await streams(req, ctx)
     found = ctx.agenda.find_stream(args)
     if found is None:
-        numbers = ", ".join(str(s.number) for s in ctx.agenda.streams())
+        numbers = format_list(str(s.number) for s in ctx.agenda.streams())
         return [Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=args, numbers=numbers or "—"))]
     body = text(ctx, found.description) if found.description else ""
     if found.facilitator:

@@ -37,7 +37,7 @@ from bot.geo import (
     services_for,
     walking_minutes,
 )
-from bot.i18n import N_, _, format_day
+from bot.i18n import N_, _, format_day, spaced
 from bot.notify.reminders import moment_of
 from bot.programme import Session, Venue
 from bot.programme.model import Transit, TransitMode, exactly
@@ -132,7 +132,7 @@ def distance_text(metres: float) -> str:
 
 def venue_name(ctx: Context, venue: Venue) -> str:
     name = text(ctx, venue.name)
-    return name + " " + _("(to be confirmed)") if venue.tbc else name
+    return spaced(name, _("(to be confirmed)")) if venue.tbc else name
 
 
 def _transit_line(ctx: Context, stop: Transit) -> str:
@@ -144,9 +144,9 @@ def _transit_line(ctx: Context, stop: Transit) -> str:
         parts.append(_("{minutes} on foot").format(minutes=minutes_text(stop.walk_minutes)))
     shown = ", ".join(parts)
     if stop.note:
-        shown += f" ({text(ctx, stop.note)})"
+        shown = _("{text} ({note})").format(text=shown, note=text(ctx, stop.note))
     if stop.tbc:
-        shown += " " + _("(to be confirmed)")
+        shown = spaced(shown, _("(to be confirmed)"))
     return f"{TRANSIT_SIGNS[stop.mode]} {shown}"
 
 
@@ -273,7 +273,7 @@ def driver_block(ctx: Context, venue: Venue) -> Text | None:
         lines.extend(reading(x) for x in (name, address) if x)
     title = _("Show this to your driver")
     if venue.tbc:
-        title += " " + _("(to be confirmed)")
+        title = spaced(title, _("(to be confirmed)"))
     return Text("\n".join(lines), title=title)
 
 
@@ -390,7 +390,7 @@ def travel_advice(ctx: Context, known: KnownLocation | None, place: Venue, arriv
         late = ctx.now + travel - arrive_by
         line = _("You are {distance} away, {how}: leave now.").format(distance=far, how=how)
         if late > dt.timedelta(0):
-            line += " " + _("You may be about {minutes} late.").format(minutes=minutes_text(_minutes(late)))
+            line = spaced(line, _("You may be about {minutes} late.").format(minutes=minutes_text(_minutes(late))))
     else:
         line = _("You are {distance} away, {how}: leave by {time} to be there {early} early.").format(
             distance=far, how=how, time=time_of(ctx, leave), early=minutes_text(_minutes(EARLY)))

@@ -11,33 +11,43 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.conversation import Choice, Choices, Text
-from bot.i18n import _, format_day, format_time, format_time_range, format_utc_offset
+from bot.i18n import L_, _, format_day, format_in, format_list, format_time, format_time_range, format_utc_offset, format_number, ngettext, spaced, tidy
 from bot.programme import Session, localized
-from bot.programme.model import SessionKind
+from bot.programme.model import SessionKind, derived_from
 from bot.router import Context
 
 PAGE_SIZE = 10
 SHORT_LABEL = 40
 
 KIND_NAMES = {
-    SessionKind.PLENARY: lambda: _("Plenary"),
-    SessionKind.PANEL: lambda: _("Panel discussion"),
-    SessionKind.STREAM_SESSION: lambda: _("Stream session"),
-    SessionKind.SITE_VISIT: lambda: _("Site visit"),
-    SessionKind.WORKSHOP: lambda: _("Workshop"),
-    SessionKind.ROUNDTABLE: lambda: _("Roundtable"),
-    SessionKind.PRESENTATION: lambda: _("Presentation"),
-    SessionKind.SEMINAR: lambda: _("Online seminar"),
-    SessionKind.CEREMONY: lambda: _("Ceremony"),
-    SessionKind.SOCIAL: lambda: _("Social event"),
-    SessionKind.LOGISTICS: lambda: _("Logistics"),
-    SessionKind.BREAK: lambda: _("Break"),
+    SessionKind.PLENARY: L_("Plenary"),
+    SessionKind.PANEL: L_("Panel discussion"),
+    SessionKind.STREAM_SESSION: L_("Stream session"),
+    SessionKind.SITE_VISIT: L_("Site visit"),
+    SessionKind.WORKSHOP: L_("Workshop"),
+    SessionKind.ROUNDTABLE: L_("Roundtable"),
+    SessionKind.PRESENTATION: L_("Presentation"),
+    SessionKind.SEMINAR: L_("Online seminar"),
+    SessionKind.CEREMONY: L_("Ceremony"),
+    SessionKind.SOCIAL: L_("Social event"),
+    SessionKind.LOGISTICS: L_("Logistics"),
+    SessionKind.BREAK: L_("Break"),
 }
+"""What sort of item a session is, translated each time it is shown."""
+
+#: Marks a line whose session is still to be confirmed, in a list where others are not.
+TBC_MARK = "*"
 
 
 def text(ctx: Context, value: object) -> str:
     """Programme content in the delegate's language where the file has it."""
     return localized(value, ctx.locale, ctx.programme.event.default_language)
+
+
+def channel_name(channel: str) -> str:
+    """A channel as people call it: "Telegram", "WeChat" (微信), "Console"."""
+    names = {"telegram": "Telegram", "wechat": _("WeChat"), "console": _("Console")}
+    return names.get(channel, channel)
 
 
 def event_name(ctx: Context) -> str:
@@ -53,14 +63,26 @@ def user_zone(ctx: Context) -> ZoneInfo | None:
     return None if zone.key == ctx.programme.zone.key else zone
 
 
+def _own(ctx: Context, instant: dt.datetime, own: ZoneInfo, shown: str) -> str:
+    """The delegate's own time, with their own date where it is another day than the event's."""
+    own_date = instant.astimezone(own).date()
+    if own_date != ctx.agenda.local_date(instant):
+        shown = _("{day}, {time}").format(day=format_day(own_date), time=shown)
+    return shown
+
+
 def time_range(ctx: Context, start: dt.datetime, end: dt.datetime) -> str:
-    """``09:00–10:30``; with the delegate's own zone beside the event's where they differ."""
+    """``09:00–10:30``; with the delegate's own zone beside the event's where they differ.
+
+    Where the delegate's zone puts the session on another date (Pacific/Auckland
+    for an evening in Guangzhou), their own time says that date.
+    """
     zone = ctx.programme.zone
     shown = format_time_range(start, end, zone)
     own = user_zone(ctx)
     if own is not None:
         shown = _("{event_time} ({own_time} your time)").format(
-            event_time=shown, own_time=format_time_range(start, end, own)
+            event_time=shown, own_time=_own(ctx, start, own, format_time_range(start, end, own))
         )
     return shown
 
@@ -70,26 +92,73 @@ def time_of(ctx: Context, instant: dt.datetime) -> str:
     shown = format_time(instant, zone)
     own = user_zone(ctx)
     if own is not None:
-        shown = _("{event_time} ({own_time} your time)").format(event_time=shown, own_time=format_time(instant, own))
+        shown = _("{event_time} ({own_time} your time)").format(
+            event_time=shown, own_time=_own(ctx, instant, own, format_time(instant, own)))
     return shown
 
 
-def tbc_mark(session: Session) -> str:
-    if session.cancelled:
-        return " " + _("(cancelled)")
-    return " " + _("(to be confirmed)") if session.tbc else ""
+def moment(ctx: Context, instant: dt.datetime) -> str:
+    """When something happens, as seen from now: "at 11:40, in 15 minutes", "at 14:00" (today),
+    "tomorrow at 09:00", "on Friday, 6 June at 09:00".
+
+    Never "in 1379 minutes": within the hour it counts minutes, later today
+    it gives the time, and another day is named.
+    """
+    delta = instant - ctx.now
+    time = time_of(ctx, instant)
+    if dt.timedelta(0) <= delta < dt.timedelta(hours=1):
+        minutes = dt.timedelta(minutes=max(1, round(delta.total_seconds() / 60)))
+        return _("at {time}, {relative}").format(time=time, relative=format_in(minutes))
+    days = (ctx.agenda.local_date(instant) - ctx.today).days
+    if days == 0:
+        return _("at {time}").format(time=time)
+    if days == 1:
+        return _("tomorrow at {time}").format(time=time)
+    return _("on {day} at {time}").format(day=format_day(ctx.agenda.local_date(instant)), time=time)
 
 
-def session_line(ctx: Context, s: Session, *, with_day: bool = False) -> str:
-    """One line: time range, title, venue; the day first where lists span days."""
+def tbc_note(sessions: Sequence[Session]) -> str:
+    """Said once for a list: all its sessions are to be confirmed, or those marked are; "" if none."""
+    pending = sum(1 for s in sessions if s.tbc)
+    if not pending:
+        return ""
+    if pending == len(sessions):
+        if len(sessions) == 1:
+            return _("Times and places of this session are still to be confirmed.")
+        return _("Times and places are still to be confirmed.")
+    return _("{mark} Still to be confirmed.").format(mark=TBC_MARK)
+
+
+def marks_tbc(sessions: Sequence[Session]) -> bool:
+    """Whether the lines of a list mark their sessions to be confirmed: only where some are and some are not."""
+    return any(s.tbc for s in sessions) and not all(s.tbc for s in sessions)
+
+
+def _venue_in_title(title: str, venue: str) -> bool:
+    """A title that already names its venue ("Site visit: Liurong community") does not repeat it."""
+    return venue.casefold() in title.casefold()
+
+
+def session_line(ctx: Context, s: Session, *, with_day: bool = False, mark: bool = False) -> str:
+    """One line: time range, title, venue; the day first where lists span days.
+
+    ``mark``: end the line with :data:`TBC_MARK` if the session is to be
+    confirmed (the list says what the mark means, once: :func:`tbc_note`).
+    A cancelled session's line always says so.
+    """
     when = time_range(ctx, s.start, s.end)
     if with_day:
         when = _("{day}, {time}").format(day=format_day(ctx.agenda.local_date(s.start)), time=when)
-    line = _("{when} · {title}").format(when=when, title=text(ctx, s.title))
+    title = text(ctx, s.title)
+    line = _("{when} · {title}").format(when=when, title=title)
     venue = ctx.programme.venue(s.venue)
     if venue is not None:
-        line = _("{line} — {venue}").format(line=line, venue=text(ctx, venue.name))
-    return line + tbc_mark(s)
+        name = text(ctx, venue.name)
+        if not _venue_in_title(title, name):
+            line = _("{line} — {venue}").format(line=line, venue=name)
+    if s.cancelled:  # whether or not the list marks its sessions to be confirmed
+        return spaced(line, _("(cancelled)"))
+    return tidy(line) + (f" {TBC_MARK}" if mark and s.tbc else "")
 
 
 def session_button(ctx: Context, s: Session, *, with_day: bool = False) -> str:
@@ -99,26 +168,41 @@ def session_button(ctx: Context, s: Session, *, with_day: bool = False) -> str:
     when = format_time(s.start, ctx.programme.zone)
     if with_day:
         when = f"{format_day(ctx.agenda.local_date(s.start))} {when}"
-    return f"{when} {title}"
+    return tidy(f"{when} {title}")
 
 
 MEMO_LIMIT = 50_000
 
 
-def session_choice(ctx: Context, s: Session, *, with_day: bool = False) -> Choice:
+def session_choice(ctx: Context, s: Session, *, with_day: bool = False, mark: bool = False) -> Choice:
     """A session as a list entry; memoised per programme version, locale and zone (a hot path)."""
-    key = ("choice", s.id, ctx.locale, ctx.user.timezone if ctx.user else None, with_day)
+    key = ("choice", s.id, ctx.locale, ctx.user.timezone if ctx.user else None, with_day, mark)
     memo = ctx.agenda.memo
     choice = memo.get(key)
     if choice is None:
         if len(memo) >= MEMO_LIMIT:
             memo.clear()
         choice = memo[key] = Choice(
-            session_line(ctx, s, with_day=with_day),
+            session_line(ctx, s, with_day=with_day, mark=mark),
             f"/session {s.id}",
             short=session_button(ctx, s, with_day=with_day),
         )
     return choice  # type: ignore[return-value]
+
+
+def derived_note(ctx: Context, *values: object) -> str:
+    """A note that programme text was converted (Traditional Chinese from Simplified); "" if none was."""
+    for value in values:
+        source = derived_from(text(ctx, value)) if value is not None else None
+        if source is not None:
+            if source == "zh_Hans":
+                return _("Programme texts not written in Traditional Chinese are converted automatically from Simplified Chinese.")
+            return _("Programme texts not written in Simplified Chinese are converted automatically from Traditional Chinese.")
+    return ""
+
+
+def _joined(*parts: str) -> str:
+    return "\n".join(p for p in parts if p)
 
 
 def session_list(
@@ -132,22 +216,28 @@ def session_list(
     with_day: bool = False,
     empty: str | None = None,
 ) -> Choices | Text:
-    """A list of sessions to drill into, ``PAGE_SIZE`` at a time with page buttons."""
+    """A list of sessions to drill into, ``PAGE_SIZE`` at a time with page buttons.
+
+    "To be confirmed" is said once, under the list's heading, not on every line.
+    """
     if not sessions:
         return Text(body + ("\n\n" if body else "") + (empty or _("No sessions.")), title=title)
     pages = max(1, -(-len(sessions) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = sessions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    options = [session_choice(ctx, s, with_day=with_day) for s in shown]
+    mark = marks_tbc(shown)
+    options = [session_choice(ctx, s, with_day=with_day, mark=mark) for s in shown]
+    notes = _joined(tbc_note(shown), derived_note(ctx, *(s.title for s in shown)))
     if pages > 1:
-        body = (body + "\n" if body else "") + _("Page {page} of {pages} ({count} sessions)").format(
-            page=page, pages=pages, count=len(sessions)
-        )
+        body = (body + "\n" if body else "") + ngettext(
+            "Page {page} of {pages} ({count} session)", "Page {page} of {pages} ({count} sessions)", len(sessions)
+        ).format(page=format_number(page), pages=format_number(pages), count=format_number(len(sessions)))
         if page_command:
             if page > 1:
                 options.append(Choice(_("◀ Previous page"), f"{page_command} p{page - 1}"))
             if page < pages:
                 options.append(Choice(_("Next page ▶"), f"{page_command} p{page + 1}"))
+    body = _joined(body, notes)
     return Choices(body or _("Pick a session for details:"), tuple(options), title=title, navigation=ctx.via_button)
 
 
@@ -159,7 +249,7 @@ def session_detail(ctx: Context, s: Session) -> list[str]:
     ]
     if prog.event.online:
         lines.append(_("Times are {zone}.").format(zone=format_utc_offset(prog.zone, s.start)))
-    kind = KIND_NAMES[s.kind]()
+    kind = str(KIND_NAMES[s.kind])
     stream = prog.stream(s.stream) if s.stream else None
     if stream is not None:
         lines.append(_("{kind} · Stream {number}: {title}").format(kind=kind, number=stream.number, title=text(ctx, stream.title)))
@@ -190,7 +280,9 @@ def session_detail(ctx: Context, s: Session) -> list[str]:
         lines.append("")
         lines.append(_("Cities and initiatives:"))
         for p in s.presenters:
-            city = text(ctx, p.city) + (f", {text(ctx, p.country)}" if p.country else "")
+            city = text(ctx, p.city)
+            if p.country:
+                city = _("{city}, {country}").format(city=city, country=text(ctx, p.country))
             lines.append(_("• {city}: {initiative}").format(city=city, initiative=text(ctx, p.initiative)))
     if s.site_visit is not None:
         visit = s.site_visit
@@ -206,7 +298,10 @@ def session_detail(ctx: Context, s: Session) -> list[str]:
         if visit.bring:
             lines.append(_("Bring: {items}").format(items=text(ctx, visit.bring)))
         if visit.hosts:
-            lines.append(_("Hosts: {hosts}").format(hosts=", ".join(text(ctx, h) for h in visit.hosts)))
+            lines.append(_("Hosts: {hosts}").format(hosts=format_list(text(ctx, h) for h in visit.hosts)))
+    note = derived_note(ctx, s.title, s.description)
+    if note:
+        lines += ["", note]
     if s.online is not None:
         meeting = s.online
         lines.append("")
@@ -223,7 +318,12 @@ def session_detail(ctx: Context, s: Session) -> list[str]:
 def _person(ctx: Context, p: object) -> str:
     name = text(ctx, getattr(p, "name"))
     extra = [text(ctx, v) for v in (getattr(p, "role", None), getattr(p, "organisation", None), getattr(p, "city", None)) if v]
-    return f"{name} ({', '.join(extra)})" if extra else name
+    if not extra:
+        return name
+    details = extra[0]
+    for more in extra[1:]:
+        details = _("{first}, {second}").format(first=details, second=more)
+    return _("{name} ({details})").format(name=name, details=details)
 
 
 def parse_page(args: str) -> tuple[str, int]:

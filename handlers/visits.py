@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, format_day
+from bot.i18n import N_, _, format_day, format_number
 from bot.programme import Session
 from bot.router import Context, Router
 from bot.store.delegates import JoinResult
@@ -41,7 +41,7 @@ def _places(s: Session, count: int) -> str:
     capacity = s.site_visit.capacity if s.site_visit else None
     if capacity is None:
         return ""
-    return " · " + _("{taken}/{capacity} places taken").format(taken=count, capacity=capacity)
+    return " · " + _("{taken}/{capacity} places taken").format(taken=format_number(count), capacity=format_number(capacity))
 
 
 async def visits(req: Request, ctx: Context) -> Sequence[Reply]:
@@ -87,7 +87,7 @@ async def join(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("The group for \"{title}\" has already left.").format(title=title))]
     result = await state(ctx).join_visit(ctx.user_id, found.id, visit.capacity, ctx.now)
     if result is JoinResult.FULL:
-        return [Text(_("Sorry, \"{title}\" is full ({capacity} places).").format(title=title, capacity=visit.capacity))]
+        return [Text(_("Sorry, \"{title}\" is full ({capacity} places).").format(title=title, capacity=format_number(visit.capacity)))]
     await engine(ctx).reconcile(users=[ctx.user_id])
     lines = [
         (_("You are signed up for \"{title}\".") if result is JoinResult.JOINED else _("You were already signed up for \"{title}\".")).format(title=title),

@@ -66,3 +66,9 @@ def weekday(value: str | dt.date, tag: str = "en") -> str:
     """A short weekday as the bot writes it (``format_date(..., "EEE")``)."""
     with i18n.use(Localizer(tag)):
         return plain(i18n.format_date(_date(value), "EEE"))
+
+
+def dates(first: str | dt.date, last: str | dt.date, tag: str = "en") -> str:
+    """An event's dates (``format_date_range``): ``dates("2025-06-03", "2025-06-07")``."""
+    with i18n.use(Localizer(tag)):
+        return plain(i18n.format_date_range(_date(first), _date(last)))

@@ -1,4 +1,4 @@
-"""A plain (non-editable) install carries the programme, catalogs, phrases and migrations."""
+"""A plain (non-editable) install carries the programme, the nine catalogs (.po) and phrases, and migrations."""
 
 from __future__ import annotations
 
@@ -19,14 +19,12 @@ def test_wheel_contains_programme_catalogs_and_migrations(tmp_path: Path) -> Non
     expected = {
         "bot/_data/data/programme.yaml",
         "bot/_data/data/examples/seminar-2023.yaml",
-        "bot/_data/locales/en/LC_MESSAGES/messages.po",
-        "bot/_data/locales/zh_Hans/LC_MESSAGES/messages.po",
-        "bot/_data/locales/en/phrases.toml",
-        "bot/_data/locales/zh_Hans/phrases.toml",
         "bot/store/migrations/0001_initial.sql",
         "handlers/__init__.py",
         "bot/cli.py",
     }
+    for tag in ("en", "zh_Hans", "zh_Hant", "es", "fr", "pt", "ar", "ru", "ko"):
+        expected |= {f"bot/_data/locales/{tag}/LC_MESSAGES/messages.po", f"bot/_data/locales/{tag}/phrases.toml"}
     assert expected <= names, sorted(expected - names)
     for migration in (ROOT / "bot" / "store" / "migrations").glob("*.sql"):
         assert f"bot/store/migrations/{migration.name}" in names

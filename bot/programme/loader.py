@@ -18,13 +18,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.geo import Datum, in_datums_range
-from bot.programme.model import Programme, Session, Venue
+from bot.programme.model import (
+    Contact,
+    Day,
+    Event,
+    Organiser,
+    Presenter,
+    Programme,
+    Session,
+    SiteVisit,
+    Speaker,
+    Stream,
+    Transit,
+    Venue,
+    has_text_in,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -302,3 +316,64 @@ def _check_session(
             yield here + ("site_visit", "meeting_point"), f"site visit {s.id!r} meets at unknown venue {visit.meeting_point!r}"
         if visit.departure > s.start:
             yield here + ("site_visit", "departure"), f"site visit {s.id!r} departs after it starts"
+
+
+#: The fields that are translated, per part of the programme (``validate --strict`` checks them).
+#: Names of people (a speaker's ``name``, a presenter's ``speaker``) are the same in every language.
+TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
+    Event: ("name", "short_name", "theme", "description", "city"),
+    Organiser: ("name",),
+    Contact: ("note",),
+    Day: ("title", "note"),
+    Stream: ("title", "description"),
+    Venue: ("name", "address", "district", "directions", "entrance", "floor", "accessibility"),
+    Transit: ("line", "station", "exit", "note"),
+    Session: ("title", "description"),
+    Speaker: ("role", "organisation", "city"),
+    Presenter: ("city", "country", "initiative"),
+    SiteVisit: ("meeting_note", "bring", "hosts"),
+}
+
+
+def translation_problems(path: str | Path) -> list[Problem]:
+    """What ``validate --strict`` adds: every text without a version in one of the event's languages.
+
+    One problem per text and language, ``PATH:LINE:COLUMN: zh_Hans: sessions[3].title
+    has no text in this language (en is shown)``, sorted by language.  A
+    language that can be derived (Traditional Chinese from Simplified) is
+    not missing.  Raises :class:`ProgrammeError` if the file is not valid.
+    """
+    path = Path(path)
+    programme = load_programme(path)
+    doc = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
+    locate = _Locator(doc, str(path))
+    ev = programme.event
+    found: list[tuple[str, Problem]] = []
+    for loc, value in _translated_texts(programme, ()):
+        for language in ev.languages:
+            if has_text_in(value, language, ev.default_language) is False:
+                shown = ev.default_language if isinstance(value, str) or ev.default_language in value else next(iter(value))
+                message = f"{language}: {_dotted(loc)} has no text in this language ({shown} is shown)"
+                found.append((language, locate(loc, message)))
+    return [problem for _language, problem in sorted(found, key=lambda item: (item[0], item[1]))]
+
+
+def _translated_texts(node: Any, loc: Loc) -> Iterable[tuple[Loc, Any]]:
+    """(location, value) of every translated text in a part of the programme, in file order."""
+    if isinstance(node, tuple):
+        for i, item in enumerate(node):
+            yield from _translated_texts(item, loc + (i,))
+        return
+    if not isinstance(node, BaseModel):
+        return
+    translated = TRANSLATED_FIELDS.get(type(node), ())
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if name in translated:
+            if isinstance(value, tuple):
+                for i, item in enumerate(value):
+                    yield loc + (name, i), item
+            elif value is not None:
+                yield loc + (name,), value
+        elif isinstance(value, (BaseModel, tuple)):
+            yield from _translated_texts(value, loc + (name,))

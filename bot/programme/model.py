@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -297,11 +298,69 @@ class Programme(_Frozen):
         return venue.local_language or self.event.local_language
 
 
+class Derived(str):
+    """Text converted from another language's text (Traditional Chinese from Simplified), not written so.
+
+    ``source`` is the tag it was converted from; :func:`derived_from` tells.
+    """
+
+    source: str
+
+    def __new__(cls, text: str, source: str) -> Derived:
+        made = super().__new__(cls, text)
+        made.source = source
+        return made
+
+
+#: Languages whose text can be derived from another's where the file has none:
+#: the target tag -> (the source tag, how to convert).  Chinese only, with OpenCC.
+def _to_traditional(text: str) -> str:
+    from bot.i18n import to_traditional
+
+    return to_traditional(text)
+
+
+def _to_simplified(text: str) -> str:
+    from bot.i18n import to_simplified
+
+    return to_simplified(text)
+
+
+DERIVED_LANGUAGES: dict[str, tuple[str, Any]] = {
+    "zh_Hant": ("zh_Hans", _to_traditional),
+    "zh_Hans": ("zh_Hant", _to_simplified),
+}
+
+
+_WIDE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+#: A space YAML's line folding put between two Chinese characters or signs (``>-`` blocks).
+_FOLDED_SPACE = re.compile(f"(?<=[{_WIDE}])[ \t\n]+(?=[{_WIDE}])")
+
+
+def _unfolded(text: str) -> str:
+    """Chinese text without the spaces of YAML's line folding: "公共服务、 惠及" -> "公共服务、惠及"."""
+    return _FOLDED_SPACE.sub("", text) if text.isascii() is False else text
+
+
 def localized(value: Any, locale: str | None, default: str = "en") -> str:
+    """Pick the best text of a :data:`LocalizedText` for ``locale`` (see :func:`_pick`).
+
+    Chinese text loses the spaces YAML's line folding put between its characters.
+    """
+    text = _pick(value, locale, default)
+    unfolded = _unfolded(text)
+    if unfolded is text or unfolded == text:
+        return text
+    return Derived(unfolded, text.source) if isinstance(text, Derived) else unfolded
+
+
+def _pick(value: Any, locale: str | None, default: str) -> str:
     """Pick the best text of a :data:`LocalizedText` for ``locale``.
 
-    The exact tag first (``zh_Hans``), then its language (``zh``), then any tag
-    of the same language, then the event default, then the first given.
+    The exact tag first (``zh_Hans``); then, for Traditional Chinese, the
+    Simplified text converted (a :class:`Derived`; and the other way round);
+    then its language (``zh``), then any tag of the same language, then the
+    event default, then the first given.
     """
     if value is None:
         return ""
@@ -310,6 +369,10 @@ def localized(value: Any, locale: str | None, default: str = "en") -> str:
     if locale:
         if locale in value:
             return value[locale]
+        derivation = DERIVED_LANGUAGES.get(locale)
+        if derivation is not None and derivation[0] in value:
+            source, convert = derivation
+            return Derived(convert(value[source]), source)
         lang = locale.split("_")[0]
         if lang in value:
             return value[lang]
@@ -334,3 +397,25 @@ def exactly(value: Any, tag: str | None) -> str | None:
         return value[tag]
     lang = tag.split("_")[0]
     return next((text for key, text in value.items() if key.split("_")[0] == lang), None)
+
+
+def derived_from(text: str) -> str | None:
+    """The language ``text`` was converted from, if :func:`localized` derived it; else ``None``."""
+    return text.source if isinstance(text, Derived) else None
+
+
+def has_text_in(value: Any, language: str, default: str) -> bool | str:
+    """Whether a :data:`LocalizedText` has ``language``'s text: ``True``, ``False``, or the tag it can be derived from.
+
+    A plain string is in the event's ``default`` language.
+    """
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return language == default
+    if language in value:
+        return True
+    derivation = DERIVED_LANGUAGES.get(language)
+    if derivation is not None and derivation[0] in value:
+        return derivation[0]
+    return False

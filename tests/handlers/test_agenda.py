@@ -143,7 +143,7 @@ async def test_lang_lists_languages_and_rejects_unknown_ones(chat: Chat) -> None
     assert "do not speak" in await chat.say("/lang klingon")
 
 
-@pytest.mark.parametrize("hint, tag", [("zh-hans", "zh_Hans"), ("zh-CN", "zh_Hans"), ("en-GB", "en"), ("pt-br", "en")])
+@pytest.mark.parametrize("hint, tag", [("zh-hans", "zh_Hans"), ("zh-CN", "zh_Hans"), ("en-GB", "en"), ("pt-br", "pt"), ("zh-TW", "zh_Hant")])
 async def test_platform_language_is_the_first_guess(core, hint: str, tag: str) -> None:
     assert day("2025-06-05", tag) in await Chat(core, user=f"u-{hint}", language=hint).say("today")
 
@@ -151,7 +151,7 @@ async def test_platform_language_is_the_first_guess(core, hint: str, tag: str) -
 async def test_before_the_event_the_bot_says_so_and_still_answers(tmp_path: Path) -> None:
     core = await make_core(tmp_path, at("2025-05-20T12:00"))
     try:
-        chat = Chat(core)
+        chat = Chat(core, language="en")  # an English reader, also when typing "明天"
         out = await chat.say("today")
         assert "starts on" in out and "in 14 days" in out
         assert "starts on" in await chat.say("next")

@@ -59,7 +59,7 @@ async def test_the_dialogue_asks_the_text_then_the_audience_then_shows_a_preview
     boss = await organiser(core)
     assert "Send the message as delegates should read it." in await boss.say("/broadcast")
     out = await boss.say("The Stream 2 roundtable moves to room B.\n[zh]\n分论坛二圆桌讨论改在B厅。")
-    assert "Written in: English, 中文 (简体)" in out
+    assert "Written in: English, 简体中文" in out
     cid = int(payloads(boss)[0].split()[2])
     await boss.press(f"/broadcast to {cid} stream")
     assert f"/broadcast to {cid} stream:s2" in payloads(boss)
@@ -115,7 +115,7 @@ async def test_the_preview_counts_per_channel_and_the_wechat_followers_out_of_re
     assert "To everyone: 7 people." in preview
     assert "Telegram 1 · test 4 · WeChat 2" in preview  # the core's test chats are on a channel named "test"
     assert "1 WeChat follower cannot be reached now" in preview
-    assert "In 中文 (简体) (3 people): (the English text: none was written in theirs)" in preview
+    assert "In 简体中文 (3 people): (the English text: none was written in theirs)" in preview
 
 
 async def test_each_recipient_reads_their_language_or_the_events_and_confirming_twice_sends_once(core) -> None:

@@ -124,6 +124,7 @@ async def test_time_zone_accepts_a_city_and_refuses_an_unknown_name_clearly(chat
 
 @pytest.mark.parametrize("clear", ["/timezone off", "time zone clear", "时区 关闭", "时区默认"])
 async def test_own_time_zone_is_cleared_in_either_language(chat: Chat, core, clear: str) -> None:
+    chat.language = "en"  # an English reader typing either language's words
     assert "Europe/Madrid" in await chat.say("时区 Europe/Madrid")
     assert "event's zone only" in await chat.say(clear)
     user = await core.users.find(chat.ref)
@@ -132,10 +133,10 @@ async def test_own_time_zone_is_cleared_in_either_language(chat: Chat, core, cle
 
 async def test_my_agenda_and_visits_answer_in_chinese(core) -> None:
     chat = Chat(core, language="zh-CN")
-    assert "你的日程还是空的" in await chat.say("我的日程")
-    assert "发送 /join 加考察序号报名" in await chat.say("参观")
-    assert "你已关注" in await chat.say("订阅分论坛2")
-    assert "你关注的分论坛：分论坛2" in await chat.say("我的日程")
+    assert "您的日程还是空的" in await chat.say("我的日程")
+    assert "发送 /join 加考察序号即可报名" in await chat.say("参观")
+    assert "您已关注" in await chat.say("订阅分论坛2")
+    assert "您关注的分论坛：分论坛2" in await chat.say("我的日程")
 
 
 @pytest.mark.parametrize(

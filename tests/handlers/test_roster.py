@@ -26,7 +26,7 @@ async def test_the_roster_lists_who_joined_with_a_csv_for_the_bus_captain(core) 
     await boss.say("/roster s3-visit-transport")
     text, document = boss.replies
     assert isinstance(text, Text) and isinstance(document, Document)
-    assert "2 people signed up." in text.body and "1. Ana (test)" in text.body and "2. Li (wechat)" in text.body
+    assert "2 people signed up." in text.body and "1. Ana (test)" in text.body and "2. Li (WeChat)" in text.body
     rows = list(csv.reader(io.StringIO(document.data.decode("utf-8-sig"))))
     assert rows[0] == ["number", "name", "channel", "language", "joined_at"]
     assert [r[1:3] for r in rows[1:]] == [["Ana", "test"], ["Li", "wechat"]]

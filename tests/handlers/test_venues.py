@@ -115,7 +115,7 @@ async def test_a_chinese_card_has_chinese_labels_and_no_block_for_the_driver(cor
     assert isinstance(pin, VenueReply) and isinstance(more, Choices)
     assert (pin.name, pin.address) == ("越秀区六榕社区", "广州市越秀区")
     assert [b.label for b in pin.links] == ["高德地图", "百度地图", "苹果地图", "谷歌地图", "OpenStreetMap"]
-    assert "🚇 地铁1号线西门口站 （待定）" in out and "♿ 无障碍：" in out and "地图标记的是大致区域" in out
+    assert "🚇 地铁1号线西门口站（待定）" in out and "♿ 无障碍：" in out and "地图标记的是大致区域" in out
     assert "请出示给司机" not in out and "yuè" not in out
     assert [c.label for c in more.options] == ["地图二维码", "所有会场"]
     assert await li.say("会场") == await li.say("/venues")
@@ -322,11 +322,11 @@ async def test_where_in_chinese(core: Core) -> None:
     await li.say("收藏 s3-cases")
     await share(core, li, *north_of(PLENARY_HALL, 1000))
     out = await li.say("我的下一场在哪")
-    assert "你的下一场：分论坛三：城市案例分享" in out
+    assert "您的下一场：分论坛三：城市案例分享" in out
     assert "“分论坛三：城市案例分享”在代表酒店主会场举行" in out
     with i18n.use(core.catalogs.get("zh_Hans")):
         far = plain(distance_text(1000))
-    assert f"你距离该地{far}，步行约" in out and "前出发，以便提前5分钟到达。" in out
+    assert f"您距离该地{far}，步行约" in out and "前出发，以便提前5分钟到达。" in out
 
 
 # -- "How to get there" under every session and site visit -------------------------------------

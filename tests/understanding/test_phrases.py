@@ -15,43 +15,47 @@ from bot.understanding.intents import Intent, parse, without_command_word
 from bot.understanding.phrases import PhraseError, Word, load, phrases
 from tests.conftest import PROGRAMME
 
-SPANISH = """\
+ITALIAN = """\
 spaces_between_words = true
 sentence_end = ["?", "!"]
 
 [commands]
-today = ["hoy"]
-"day tomorrow" = ["mañana"]
-next = ["siguiente", "qué sigue"]
+today = ["oggi"]
+"day tomorrow" = ["domani"]
+next = ["prossimo", "cosa segue"]
 
 [command_words]
 stream = ["sala"]
 
 [days]
-numbered = ["día {n}"]
-dates = ["{day} de {month_name}"]
+numbered = ["giorno {n}"]
+dates = ["{day} {month_name}"]
 
 [days.relative]
-hoy = 0
-"mañana" = 1
-"pasado mañana" = 2
+oggi = 0
+domani = 1
+dopodomani = 2
 """
 
 
 def test_the_shipped_files_load_and_merge() -> None:
     words = phrases()
-    assert [p.parent.name for p in words.sources] == ["en", "zh_Hans"]
+    assert [p.parent.name for p in words.sources] == ["ar", "en", "es", "fr", "ko", "pt", "ru", "zh_Hans", "zh_Hant"]
     assert words.commands["today"] == ("today", "")
     assert words.commands["明天"] == ("day", "tomorrow")
     assert words.commands["what's next"] == ("next", "")
+    assert words.commands["hoy"] == words.commands["hoje"] == words.commands["сегодня"] == ("today", "")
+    assert words.commands["오늘"] == words.commands["اليوم"] == words.commands["aujourd'hui"] == ("today", "")
     assert Word("stream", spaced=True) in words.command_words["stream"]
     assert Word("分论坛", spaced=False) in words.command_words["stream"]
-    assert words.relative_days["tomorrow"] == words.relative_days["明天"] == 1
+    assert Word("分論壇", spaced=False) in words.command_words["stream"]
+    assert words.relative_days["tomorrow"] == words.relative_days["明天"] == words.relative_days["mañana"] == 1
+    assert words.relative_days["завтра"] == words.relative_days["내일"] == words.relative_days["demain"] == 1
     assert words.weekdays["星期天"] == 6
-    assert words.numbers["二"] == "2"
-    assert {"off", "关闭"} <= words.reminders_off
+    assert words.numbers["二"] == words.numbers["dos"] == words.numbers["deux"] == words.numbers["два"] == "2"
+    assert {"off", "关闭", "desactivar", "выкл", "끄기"} <= words.reminders_off
     assert {"clear", "取消"} <= words.timezone_clear
-    assert set(words.minute_words) == {"min", "分钟"}
+    assert {"min", "分钟", "分鐘", "minutos", "минут", "دقيقة", "분"} <= set(words.minute_words)
 
 
 def test_phrases_are_read_once() -> None:
@@ -68,43 +72,43 @@ def locales(tmp_path: Path) -> Path:
 
 
 def test_a_new_language_is_a_new_file(locales: Path) -> None:
-    (locales / "es").mkdir()
-    (locales / "es" / "phrases.toml").write_text(SPANISH, encoding="utf-8")
+    (locales / "it").mkdir()
+    (locales / "it" / "phrases.toml").write_text(ITALIAN, encoding="utf-8")
     words = load(locales)
-    assert [p.parent.name for p in words.sources] == ["en", "es", "zh_Hans"]
-    assert words.commands["mañana"] == ("day", "tomorrow")
+    assert [p.parent.name for p in words.sources] == ["ar", "en", "es", "fr", "it", "ko", "pt", "ru", "zh_Hans", "zh_Hant"]
+    assert words.commands["domani"] == ("day", "tomorrow")
     assert words.commands["today"] == ("today", "")
-    assert words.relative_days["mañana"] == 1
+    assert words.relative_days["domani"] == 1
     assert Word("sala", spaced=True) in words.command_words["stream"]
 
 
 def test_parse_understands_a_new_language_with_no_code_change(locales: Path) -> None:
-    (locales / "es").mkdir()
-    (locales / "es" / "phrases.toml").write_text(SPANISH, encoding="utf-8")
+    (locales / "it").mkdir()
+    (locales / "it" / "phrases.toml").write_text(ITALIAN, encoding="utf-8")
     words = load(locales)
-    assert parse("hoy", words) == Intent("today")
-    assert parse("Mañana!", words) == Intent("day", "tomorrow")
-    assert parse("siguiente", words) == Intent("next")
-    assert parse("qué sigue?", words) == Intent("next")
+    assert parse("oggi", words) == Intent("today")
+    assert parse("Domani!", words) == Intent("day", "tomorrow")
+    assert parse("prossimo", words) == Intent("next")
+    assert parse("cosa segue?", words) == Intent("next")
     assert parse("sala 2", words) == Intent("stream", "2")
     assert parse("salamanca", words) is None
     assert without_command_word("stream", "sala 3", words) == "3"
-    # the shipped languages are still understood, and the shipped set knows no Spanish
-    assert parse("today", words) == parse("今天", words) == Intent("today")
-    assert parse("hoy") is None
-    assert parse("Día 2", words) == Intent("day", "Día 2")
+    # the shipped languages are still understood, and the shipped set knows no Italian
+    assert parse("today", words) == parse("今天", words) == parse("hoy", words) == Intent("today")
+    assert parse("oggi") is None
+    assert parse("Giorno 2", words) == Intent("day", "Giorno 2")
 
 
 def test_days_are_read_in_a_new_language_with_no_code_change(locales: Path) -> None:
-    (locales / "es").mkdir()
-    (locales / "es" / "phrases.toml").write_text(SPANISH, encoding="utf-8")
+    (locales / "it").mkdir()
+    (locales / "it" / "phrases.toml").write_text(ITALIAN, encoding="utf-8")
     words, agenda, today = load(locales), Agenda(load_programme(PROGRAMME)), dt.date(2025, 6, 4)
-    assert agenda.resolve_day("pasado mañana", today, ("en", "es"), words) == dt.date(2025, 6, 6)
-    assert agenda.resolve_day("Dia 3", today, ("en", "es"), words) == dt.date(2025, 6, 5)
-    assert agenda.resolve_day("5 de junio", today, ("en", "es"), words) == dt.date(2025, 6, 5)
-    assert agenda.resolve_day("jueves", today, ("en", "es"), words) == dt.date(2025, 6, 5)  # CLDR's name
-    assert agenda.resolve_day("明天", today, ("en", "es"), words) == dt.date(2025, 6, 5)
-    assert agenda.resolve_day("pasado mañana", today, ("en", "es")) is None
+    assert agenda.resolve_day("dopodomani", today, ("en", "it"), words) == dt.date(2025, 6, 6)
+    assert agenda.resolve_day("Giorno 3", today, ("en", "it"), words) == dt.date(2025, 6, 5)
+    assert agenda.resolve_day("5 giugno", today, ("en", "it"), words) == dt.date(2025, 6, 5)
+    assert agenda.resolve_day("giovedì", today, ("en", "it"), words) == dt.date(2025, 6, 5)  # CLDR's name
+    assert agenda.resolve_day("明天", today, ("en", "it"), words) == dt.date(2025, 6, 5)
+    assert agenda.resolve_day("dopodomani", today, ("en", "it")) is None
 
 
 @pytest.mark.parametrize(
@@ -206,3 +210,41 @@ def test_a_broken_file_stops_the_bot_at_start_with_one_line(
     assert cli.main(["console"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"{broken}: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mañana", dt.date(2025, 6, 5)), ("día 3", dt.date(2025, 6, 5)), ("5 de junio", dt.date(2025, 6, 5)), ("jueves", dt.date(2025, 6, 5)),
+        ("demain", dt.date(2025, 6, 5)), ("jour 3", dt.date(2025, 6, 5)), ("5 juin", dt.date(2025, 6, 5)), ("jeudi", dt.date(2025, 6, 5)),
+        ("amanhã", dt.date(2025, 6, 5)), ("dia 3", dt.date(2025, 6, 5)), ("5 de junho", dt.date(2025, 6, 5)), ("quinta", dt.date(2025, 6, 5)),
+        ("завтра", dt.date(2025, 6, 5)), ("день 3", dt.date(2025, 6, 5)), ("5 июня", dt.date(2025, 6, 5)), ("четверг", dt.date(2025, 6, 5)),
+        ("غدا", dt.date(2025, 6, 5)), ("اليوم 3", dt.date(2025, 6, 5)), ("5 يونيو", dt.date(2025, 6, 5)), ("الخميس", dt.date(2025, 6, 5)),
+        ("내일", dt.date(2025, 6, 5)), ("3일 차", dt.date(2025, 6, 5)), ("6월 5일", dt.date(2025, 6, 5)), ("목요일", dt.date(2025, 6, 5)),
+        ("後天", dt.date(2025, 6, 6)), ("第3天", dt.date(2025, 6, 5)), ("6月5號", dt.date(2025, 6, 5)), ("週四", dt.date(2025, 6, 5)),
+        ("5일", None),  # the 5th, or day 5? neither is guessed
+    ],
+)
+def test_each_shipped_language_names_a_day_its_own_way(text: str, expected: dt.date | None) -> None:
+    agenda = Agenda(load_programme(PROGRAMME))
+    tags = ("en", "zh_Hans", "zh_Hant", "es", "fr", "pt", "ar", "ru", "ko")
+    assert agenda.resolve_day(text, dt.date(2025, 6, 4), tags) == expected
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("qué sigue?", Intent("next")), ("¿qué hay hoy?", Intent("today")), ("eje 2", Intent("stream", "2")),
+        ("seguir el eje 2", Intent("subscribe", "eje 2")), ("inscribirme en la visita 3", Intent("join", "3")),
+        ("ensuite", Intent("next")), ("axe 2", Intent("stream", "2")), ("chercher Séoul", Intent("search", "Séoul")),
+        ("m'inscrire à la visite 3", Intent("join", "3")), ("désactiver les rappels", Intent("reminders", "off")),
+        ("próximo", Intent("next")), ("eixo 2", Intent("stream", "2")), ("minha agenda", Intent("myagenda")),
+        ("что дальше", Intent("next")), ("секция 2", Intent("stream", "2")), ("подписаться на секцию 2", Intent("subscribe", "2")),
+        ("напомни 20 минут", Intent("reminders", "20 минут")), ("ما التالي؟", Intent("next")), ("المسار 2", Intent("stream", "2")),
+        ("جدولي", Intent("myagenda")), ("다음 일정", Intent("next")), ("분과 2", Intent("stream", "2")), ("알림 끄기", Intent("reminders", "off")),
+        ("分論壇2", Intent("stream", "2")), ("搜尋 波哥大", Intent("search", "波哥大")), ("關閉提醒", Intent("reminders", "off")),
+        ("idioma español", Intent("lang", "español")), ("langue", Intent("lang")), ("язык", Intent("lang")), ("언어", Intent("lang")),
+    ],
+)
+def test_each_shipped_language_asks_for_commands_in_its_own_words(text: str, intent: Intent) -> None:
+    assert parse(text) == intent

@@ -72,7 +72,8 @@ async def test_start_sets_the_webhook_with_its_secret_and_publishes_menus(telegr
     assert hooks and hooks[0].params["url"] == "https://bot.example.org/telegram"
     assert hooks[0].params["secret_token"] == "test-secret_0123"
     menus = fake_api.sent("setMyCommands")
-    assert {c.params.get("language_code") for c in menus} == {None, "en", "zh"}
+    # one menu per catalog language (Telegram knows two-letter codes: zh_Hans and zh_Hant share "zh") and a default
+    assert {c.params.get("language_code") for c in menus} == {None, "en", "zh", "es", "fr", "pt", "ar", "ru", "ko"}
 
 
 async def test_command_menus_are_translated_per_language(telegram: Harness, fake_api: FakeBotAPI) -> None:
@@ -293,7 +294,10 @@ async def test_images_and_files_are_uploaded(telegram: Harness) -> None:
 # -- language --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "expected"), [("zh-hans", "zh_Hans"), ("zh-CN", "zh_Hans"), ("pt-br", "en"), (None, "en")])
+@pytest.mark.parametrize(("code", "expected"), [
+    ("zh-hans", "zh_Hans"), ("zh-CN", "zh_Hans"), ("zh-TW", "zh_Hant"), ("zh-hant", "zh_Hant"), ("pt-br", "pt"),
+    ("es-419", "es"), ("ko", "ko"), ("ar", "ar"), ("ru", "ru"), ("fr", "fr"), ("de", "en"), (None, "en"),
+])
 async def test_the_first_language_comes_from_the_telegram_language_code(telegram: Harness, code: str | None, expected: str) -> None:
     await telegram.say("/help", language=code)
     record = await telegram.core.users.find(UserRef("telegram", str(USER_ID)))

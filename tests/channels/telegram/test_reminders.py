@@ -98,7 +98,7 @@ async def test_a_session_bookmarked_with_its_button_is_reminded_in_chinese(teleg
     detail = await telegram.say("详情 s2-roundtable", language="zh-hans")
     (data,) = [d for label, d in buttons_of(detail[0]) if label == "收藏"]
     pressed = await telegram.press(data, message_id=detail[0].result["message_id"], language="zh-hans")
-    assert "已加入你的日程" in pressed[-1].params["text"]
+    assert "已加入您的日程" in pressed[-1].params["text"]
     fake_api.clear()
 
     await set_clock(telegram.core, "2025-06-05T11:25")
@@ -107,7 +107,7 @@ async def test_a_session_bookmarked_with_its_button_is_reminded_in_chinese(teleg
     assert int(message.params["chat_id"]) == USER_ID
     text = message.params["text"]
     assert text.startswith("<b>提醒</b>\n分论坛二圆桌讨论：建设全龄友好的关爱型包容城市\n")
-    assert "\n15分钟后开始（11:40）。\n" in text
+    assert "\n将于11:40（15分钟后）开始。\n" in text
     assert text.endswith("\n详情：/session s2-roundtable")
 
     await tick_and_deliver(telegram.core)

@@ -46,11 +46,11 @@ async def test_a_session_bookmarked_by_number_is_reminded_in_the_followers_langu
     detail = await li.say("详情 s2-roundtable")
     assert detail.text is not None and "1. 收藏" in detail.text
     added = await li.say("1")
-    assert added.text is not None and added.text.startswith("已加入你的日程：")
+    assert added.text is not None and added.text.startswith("已加入您的日程：")
 
     await rig.core.clock.set(at("2025-06-05T11:25"))  # type: ignore[attr-defined]
     await tick_and_deliver(rig)
     (text,) = rig.api.texts_to("o_li")
     assert text.startswith("【提醒】\n分论坛二圆桌讨论：建设全龄友好的关爱型包容城市\n")
-    assert f"\n15分钟后开始（{time('2025-06-05T11:40', 'zh_Hans')}）。\n" in plain(text)
+    assert f"\n将于{time('2025-06-05T11:40', 'zh_Hans')}（15分钟后）开始。\n" in plain(text)
     assert text.endswith("\n详情：/session s2-roundtable")
