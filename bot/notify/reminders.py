@@ -43,6 +43,8 @@ DEFAULT_LEAD: Final = dt.timedelta(minutes=15)
 DEFAULT_VISIT_LEAD: Final = dt.timedelta(minutes=30)
 FIRE_BATCH: Final = 500
 SQL_CHUNK: Final = 500  # ids per IN (...) list, well under SQLite's variable limit
+#: How far ahead of its due time the last reminder of a burst goes: the send's round trip and the worker's wake-up.
+BURST_MARGIN: Final = dt.timedelta(seconds=1)
 
 
 class Kind(str, enum.Enum):
@@ -263,7 +265,8 @@ class ReminderEngine:
         late by that much.  Per channel, latest first, each reminder is planned
         no later than its due time and at least one sending slot before the
         next one, so every delegate has it by their lead time, and no earlier
-        than the burst needs.
+        than the burst needs.  The last of a burst goes :data:`BURST_MARGIN`
+        ahead, so its send's round trip does not make it late.
         """
         assert self.rate_of is not None
         ids = sorted(schedule)
@@ -281,10 +284,16 @@ class ReminderEngine:
                 continue
             slot = dt.timedelta(seconds=1 / rate)
             entries.sort(reverse=True)
+            dues = [parse_iso(e[0]) for e in entries]
             latest: dt.datetime | None = None
-            for due_iso, uid, sid in entries:
-                due = parse_iso(due_iso)
-                planned = due if latest is None or due <= latest - slot else latest - slot
+            for k, (_due_iso, uid, sid) in enumerate(entries):
+                due = dues[k]
+                if latest is not None and due > latest - slot:
+                    planned = latest - slot  # behind the next one, in the burst
+                elif k + 1 < len(entries) and dues[k + 1] > due - slot:
+                    planned = due - BURST_MARGIN  # the last of a burst: ahead by a round trip and a wake-up
+                else:
+                    planned = due
                 if planned != due:
                     schedule[uid][sid] = iso(planned)
                 latest = planned
