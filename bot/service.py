@@ -112,6 +112,11 @@ def build_channels(ports: ChannelPorts, web_app: web.Application) -> list[Channe
 async def run_service(
     settings: Settings, clock: Clock, stop: asyncio.Event | None = None, *, programme: Programme | None = None
 ) -> int:
+    gaps = settings.channel_gaps()
+    if gaps:
+        for gap in gaps:
+            print(f"delegate-bot: {gap}", file=sys.stderr)
+        return 2
     core = await build_core(settings, clock, programme=programme)
     web_app = web.Application(client_max_size=64 * 1024)
     channels = build_channels(core.ports(), web_app)
