@@ -7,8 +7,11 @@ nothing of the object that wires it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +39,8 @@ from bot.store.delegates import DelegateState
 from bot.store.wechat import WeChatStore
 from bot.store.locations import LastLocations
 from bot.web.files import FileLinks
+from bot.web.health import Contacts, Health
+from bot.web.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -65,18 +70,63 @@ class Core:
     services: Services
     wakeups: Wakeups
     files: FileLinks
+    metrics: Metrics = field(default_factory=Metrics)
+    contacts: Contacts | None = None
+    """Each channel's last contact with its platform (for /healthz)."""
     components: list[Component] = field(default_factory=list)
     """Started in order by :meth:`start`, stopped in reverse by :meth:`close`."""
     _started: list[Component] = field(default_factory=list)
+    _answering: int = 0
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     def locale_for(self, user: UserRecord | None) -> str:
         return self.locales.for_user(user)
 
+    def __post_init__(self) -> None:
+        if self.contacts is None:
+            self.contacts = Contacts(self.clock.now)
+
     async def answer(self, request: Request) -> Answer:
-        """Answer one request: the replies, who they are for and in which language."""
-        ctx = Context.create(self.services)
-        replies = await self.router.handle(request, ctx)
+        """Answer one request: the replies, who they are for and in which language (timed and counted)."""
+        started = time.perf_counter()
+        self._answering += 1
+        self._idle.clear()
+        try:
+            ctx = Context.create(self.services)
+            replies = await self.router.handle(request, ctx)
+        finally:
+            self._answering -= 1
+            if not self._answering:
+                self._idle.set()
+        self.metrics.answered(request, ctx.command.name if ctx.command else None, time.perf_counter() - started)
         return Answer(replies, ctx.user, ctx.localizer)
+
+    async def settle(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for the answers being worked out; how many are still unfinished."""
+        if self._answering:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._idle.wait()
+        return self._answering
+
+    async def wind_down(self, grace: float) -> None:
+        """The first half of a graceful stop: no more timed work; answers and sends under way get ``grace`` s.
+
+        Items of the outbox not yet claimed stay pending; :meth:`close` does the rest.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        await self.wakeups.stop()
+        unfinished = await self.settle(grace)
+        if unfinished:
+            logger.warning("%d answer(s) still being worked out after %.0f s", unfinished, grace)
+        await self.push.stop(max(0.0, deadline - loop.time()))
+
+    @property
+    def health(self) -> Health:
+        """What /healthz checks: the database, the wake-up timer and delivery workers, each channel's contacts."""
+        assert self.contacts is not None
+        return Health(self.db, self.wakeups, self.push, self.contacts, self.clock.now)
 
     async def handle(self, request: Request) -> list[Reply]:
         return (await self.answer(request)).replies
@@ -97,6 +147,8 @@ class Core:
             event_zone=lambda: self.programmes.programme.zone,
             files=self.files,
             report_location=self.report_location,
+            metrics=self.metrics,
+            contacts=self.contacts,  # type: ignore[arg-type]
         )
 
     async def report_location(self, user: UserRef, location: Location) -> bool:
@@ -143,6 +195,8 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     outbox = Outbox(db, on_deactivate=users.forget)
     await outbox.recover_interrupted()
     push = PushPort(outbox, clock)
+    metrics = Metrics()
+    push.observe = metrics.delivered
     wakeups = Wakeups(clock)
     push.on_schedule_change = wakeups.rearm
     router = Router()
@@ -200,7 +254,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     core = Core(
         settings=settings, clock=clock, db=db, programmes=programmes, catalogs=catalogs, locales=locales,
         users=users, outbox=outbox, push=push, router=router, services=services, wakeups=wakeups,
-        files=FileLinks(db, clock, settings.public_url), components=[wakeups, push],
+        files=FileLinks(db, clock, settings.public_url), metrics=metrics, components=[wakeups, push],
     )
     logger.info(
         "core ready: programme %s (%d sessions), database %s",

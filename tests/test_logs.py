@@ -50,6 +50,8 @@ def free_port() -> int:
 
 
 def settings_for(tmp_path: Path, **env: str) -> Settings:
+    """Settings for a run, its web server on a free port (parallel test runs share the machine)."""
+    env.setdefault("http_port", str(free_port()))
     return Settings.from_env({f"BOT_{k.upper()}": v for k, v in env.items()}, programme=PROGRAMME, db=tmp_path / "run.sqlite3")
 
 

@@ -72,7 +72,7 @@ from telegram.constants import (
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.channels import ChannelStartError
 
@@ -907,6 +907,11 @@ class TelegramChannel:
             await self.stop()
             raise
 
+    async def stop_input(self) -> None:
+        """Stop fetching updates (a graceful stop); those already fetched are handled by :meth:`stop`."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+
     async def stop(self) -> None:
         """Stop polling, then PTB; safe to call on a channel that did not finish starting."""
         if self.app.updater is not None and self.app.updater.running:
@@ -1067,6 +1072,50 @@ class TelegramChannel:
             await self._answer(int(row[1]), replies)
 
 
+#: Long polling brings an answer from Telegram every few seconds: none for this long is worth a look (/healthz).
+POLL_CONTACT: Final = dt.timedelta(minutes=1)
+#: HTTP answers that mean Telegram is not reachable as configured (the token refused, no such Bot API path).
+_NOT_REACHED: Final = frozenset({401, 404})
+
+
+class ContactRecordingRequest(BaseRequest):
+    """PTB's request path with each answer noted for /healthz: any answer from Telegram is contact, an error is not."""
+
+    def __init__(self, inner: BaseRequest, ok: Callable[[], None], failed: Callable[[str], None]) -> None:
+        self.inner = inner
+        self._ok = ok
+        self._failed = failed
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE, write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE, pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        try:
+            code, payload = await self.inner.do_request(
+                url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
+                connect_timeout=connect_timeout, pool_timeout=pool_timeout,
+            )
+        except Exception as exc:
+            self._failed(type(exc).__name__)
+            raise
+        if code >= 500 or code in _NOT_REACHED:
+            self._failed(f"HTTP {code}")
+        else:
+            self._ok()
+        return code, payload
+
+
 async def bot_username(settings: Settings) -> str | None:
     """The bot's @username from Telegram (getMe), or None where Telegram cannot tell (logged)."""
     if not settings.telegram_token:
@@ -1089,13 +1138,22 @@ def build_application(
     api_url: str | None = None,
     webhook: bool = False,
     request: BaseRequest | None = None,
+    contact: tuple[Callable[[], None], Callable[[str], None]] | None = None,
 ) -> Application:
-    """A PTB application for the manual lifecycle (no ``run_polling``)."""
+    """A PTB application for the manual lifecycle (no ``run_polling``).
+
+    ``contact`` (ok, failed) is told of every Bot API answer or error.
+    """
     builder = ApplicationBuilder().token(token)
     if api_url:
         base = api_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-    if request is not None:
+    if contact is not None:
+        # PTB's own defaults: a pool of 256 connections for calls, one for getUpdates
+        calls = ContactRecordingRequest(request or HTTPXRequest(connection_pool_size=256), *contact)
+        polls = calls if request is not None else ContactRecordingRequest(HTTPXRequest(connection_pool_size=1), *contact)
+        builder = builder.request(calls).get_updates_request(polls)
+    elif request is not None:
         builder = builder.request(request).get_updates_request(request)
     if webhook:
         builder = builder.updater(None)
@@ -1116,7 +1174,12 @@ def build_channel(ports: ChannelPorts, web_app: web.Application, *, request: Bas
     if webhook_url and not secret:
         secret = secrets.token_urlsafe(32)
         logger.info("BOT_TELEGRAM_WEBHOOK_SECRET is unset: using a random secret for this run")
-    app = build_application(settings.telegram_token, api_url=settings.telegram_api_url, webhook=bool(webhook_url), request=request)
+    contacts = ports.contacts
+    contacts.channel(CHANNEL, expect_every=None if webhook_url else POLL_CONTACT)
+    app = build_application(
+        settings.telegram_token, api_url=settings.telegram_api_url, webhook=bool(webhook_url), request=request,
+        contact=(lambda: contacts.ok(CHANNEL), lambda reason: contacts.failed(CHANNEL, reason)),
+    )
     channel = TelegramChannel(ports, app, webhook_url=webhook_url, webhook_secret=secret)
     if webhook_url:
         web_app.router.add_post(urlsplit(webhook_url).path or DEFAULT_WEBHOOK_PATH, channel.webhook)

@@ -202,6 +202,9 @@ class WeChatChannel:
         #: one wechatpy crypto per channel, the key decoded once
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.api = WeChatAPI(appid, secret, ports.clock, base_url=api_url)
+        contacts = ports.contacts
+        contacts.channel(CHANNEL)
+        self.api.on_contact = lambda failure: contacts.ok(CHANNEL) if failure is None else contacts.failed(CHANNEL, failure)
         self.store = WeChatStore(ports.db)
         self.sender = WeChatSender(ports, self.api, self.store, template_id)
         self.worker = ports.push.attach(self.sender)
@@ -262,6 +265,7 @@ class WeChatChannel:
         except BadCallback as exc:
             logger.warning("refused a WeChat callback: %s (%s)", exc.status, exc.reason)
             return web.Response(status=exc.status, text=exc.reason)
+        self.ports.contacts.ok(CHANNEL)  # a signed callback: WeChat reaches the bot
         if inbound.request is None and not inbound.welcome and not inbound.unsubscribe:
             claim = await self.store.claim(inbound.key, inbound.openid, self.ports.clock.now(), opens_window=inbound.opens_window)
             if inbound.report is not None and claim.new:

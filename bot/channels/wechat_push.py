@@ -44,7 +44,7 @@ from bot.channels.wechat_render import MAX_TEXT_BYTES, render_parts, render_text
 from bot.conversation import Document, Image, LinkButton, Links, Reply, Text, UserRef
 from bot.notify.outbox import Defer, Delivered, Delivery, Failed, Held, Outcome, OutboxItem, Retry
 from bot.ports import ChannelPorts
-from bot.store.wechat import WeChatStore
+from bot.store.wechat import Budget, WeChatStore, Window
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,17 @@ async def documents_as_links(ports: ChannelPorts, replies: Sequence[Reply]) -> l
     return out
 
 
+def _open(window: Window | None, now: dt.datetime, budget: Budget) -> bool:
+    """Whether the follower's window is open by time (what it still allows aside)."""
+    if window is None:
+        return False
+
+    def within(at: dt.datetime | None, span: dt.timedelta) -> bool:
+        return at is not None and dt.timedelta(0) <= now - at < span
+
+    return within(window.last_message_at, budget.window) or within(window.last_event_at, budget.event_window)
+
+
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -142,7 +153,7 @@ class WeChatSender:
         companions: list[OutboxItem] = []
         if delivery.progress == 0 and remaining > 0 and len(units) == 1 and isinstance(units[0], str):
             companions, units, lead = await self._merge(delivery, lead, localizer)
-        outcome = await self._deliver(delivery, user, lead, units, remaining, localizer)
+        outcome = await self._deliver(delivery, user, lead, units, remaining, localizer, window_open=_open(window, now, budget))
         await self._settle(companions, outcome, now)
         return outcome
 
@@ -174,7 +185,8 @@ class WeChatSender:
             await outbox.record(companion, Defer(now, "released") if isinstance(outcome, Retry) else outcome, now)
 
     async def _deliver(
-        self, delivery: Delivery, user: UserRef, replies: list[Reply], units: list[Unit], remaining: int, localizer: i18n.Localizer
+        self, delivery: Delivery, user: UserRef, replies: list[Reply], units: list[Unit], remaining: int, localizer: i18n.Localizer,
+        *, window_open: bool = True,
     ) -> Outcome:
         with i18n.use(localizer):
             title = next((t for r in replies if (t := getattr(r, "title", None))), None) or self._event_name()
@@ -190,6 +202,7 @@ class WeChatSender:
         left = len(units) - sent
         if remaining < left:
             reason = "outside the customer-service window" if remaining == 0 and sent == 0 else "the follower's customer-service budget is spent"
+            self.ports.metrics.wechat_refused("quota" if window_open else "window", "bot")
             return await self._template(user, title, rest(), reason, sent=sent)
         if remaining == left and isinstance(units[-1], str) and len((units[-1] + "\n\n" + invite).encode("utf-8")) <= MAX_TEXT_BYTES:
             units = [*units[:-1], units[-1] + "\n\n" + invite]  # the window's last message asks for a reply, which renews it
@@ -202,6 +215,7 @@ class WeChatSender:
                     await self.api.send_image(user.platform_id, media_id)
             except WeChatAPIError as exc:
                 if exc.errcode in WINDOW_ERRORS:
+                    self.ports.metrics.wechat_refused("window" if exc.errcode == ERR_OUT_OF_WINDOW else "quota", "wechat")
                     await self.store.window_exhausted(user.platform_id, self.ports.clock.now())
                     reason = f"customer-service message refused (errcode {exc.errcode})"
                     return await self._template(user, title, rest(), reason, sent=sent)

@@ -424,15 +424,21 @@ class DeliveryWorker:
         *,
         batch: int = BATCH,
         on_idle: Callable[[], Awaitable[None]] | None = None,
+        observe: Callable[[str, OutboxItem, Outcome, dt.datetime], None] | None = None,
     ) -> None:
         self.outbox = outbox
         self.sender = sender
         self.clock = clock
         self.batch = batch
         self.on_idle = on_idle
+        self.observe = observe
+        """Told every outcome, after it is recorded (the metrics)."""
         self._wake = asyncio.Event()
         self._requery = False
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        """Stopping: no item is claimed any more; those in flight finish (see :meth:`stop`)."""
+        self._deliveries: set[asyncio.Task[int]] = set()
         self.busy = False
         """Woken or draining: what is due on this channel is being taken care of."""
 
@@ -477,6 +483,10 @@ class DeliveryWorker:
             return c.user_id not in in_flight and loop.time() - last_sent.get(c.user_id, -gap) >= gap
 
         while True:
+            if self._closing:  # stopping: claim nothing more, let what is in flight finish
+                if in_flight:
+                    await asyncio.wait(set(in_flight.values()))
+                return attempted
             if self._requery or not buffer:
                 self._requery = False
                 buffer = [c for c in await self.outbox.due(self.channel, self.clock.now(), max(self.batch, 4 * self.concurrency))
@@ -500,10 +510,12 @@ class DeliveryWorker:
             await slots.acquire()
             task = asyncio.create_task(self._claim_and_deliver(candidate))
             in_flight[candidate.user_id] = task
+            self._deliveries.add(task)
 
             def done(t: asyncio.Task[int], uid: int = candidate.user_id) -> None:
                 slots.release()
                 in_flight.pop(uid, None)
+                self._deliveries.discard(t)
                 last_sent[uid] = loop.time()
 
             task.add_done_callback(done)
@@ -517,11 +529,15 @@ class DeliveryWorker:
             if not candidates:
                 return attempted
             for candidate in candidates:
+                if self._closing:
+                    return attempted
                 if self._requery:
                     break  # something new is due: read again, most urgent first
                 attempted += await self._claim_and_deliver(candidate)
 
     async def _claim_and_deliver(self, candidate: OutboxItem) -> int:
+        if self._closing:
+            return 0  # it stays pending for the next start
         item = await self.outbox.claim(candidate, self.clock.now())
         if item is None:
             return 0  # cancelled (or taken, or merged into another) since it was read
@@ -539,13 +555,18 @@ class DeliveryWorker:
         except Exception as exc:  # a sender bug must not stop deliveries to others
             logger.exception("sender %s raised on outbox item %s", self.channel, item.id)
             outcome = Retry(f"{type(exc).__name__}")
-        await outbox.record(item, outcome, self.clock.now())
+        now = self.clock.now()
+        await outbox.record(item, outcome, now)
+        if self.observe is not None:
+            self.observe(self.channel, item, outcome, now)
         return outcome
 
     async def run(self) -> None:
-        while True:
+        while not self._closing:
             await self._wake.wait()
             self._wake.clear()
+            if self._closing:
+                break
             self.busy = True
             try:
                 await self.drain()
@@ -558,18 +579,42 @@ class DeliveryWorker:
             if self.on_idle is not None:
                 await self.on_idle()
 
+    @property
+    def alive(self) -> bool:
+        """Started and still running (the health check)."""
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self.run(), name=f"outbox-{self.channel}")
             self.wake()  # what fell due while the service was down
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-            self.busy = False
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop delivering: claim nothing more, give the deliveries in flight ``grace`` seconds, then cancel them.
+
+        Items not yet claimed stay ``pending`` for the next start; one cancelled
+        in flight keeps its claim, and the next start counts it ``uncertain``
+        (it may have arrived), never resending it blindly.
+        """
+        if self._task is None:
+            return
+        self._closing = True
+        self._wake.set()
+        if grace > 0:
+            await asyncio.wait({self._task, *self._deliveries}, timeout=grace)
+        interrupted = sum(1 for t in self._deliveries if not t.done())
+        stuck = [t for t in (self._task, *self._deliveries) if not t.done()]
+        for task in stuck:
+            task.cancel()
+        if interrupted:
+            logger.warning("%s: %d delivery(ies) still in flight after %.0f s were interrupted", self.channel, interrupted, grace)
+        for task in stuck:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._task = None
+        self._deliveries.clear()
+        self._closing = False
+        self.busy = False
 
 
 class PushPort:
@@ -586,9 +631,11 @@ class PushPort:
         self.workers: dict[str, DeliveryWorker] = {}
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
         """Told when an item was pushed for later, or a worker is idle again (the wake-up path re-arms)."""
+        self.observe: Callable[[str, OutboxItem, Outcome, dt.datetime], None] | None = None
+        """Told every delivery's outcome (the metrics); given to each worker attached after it is set."""
 
     def attach(self, sender: Sender) -> DeliveryWorker:
-        worker = DeliveryWorker(self.outbox, sender, self.clock, on_idle=self._schedule_changed)
+        worker = DeliveryWorker(self.outbox, sender, self.clock, on_idle=self._schedule_changed, observe=self.observe)
         self.workers[sender.channel] = worker
         return worker
 
@@ -675,6 +722,6 @@ class PushPort:
         for worker in self.workers.values():
             worker.start()
 
-    async def stop(self) -> None:
-        for worker in self.workers.values():
-            await worker.stop()
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop every worker; deliveries in flight get ``grace`` seconds in all to finish."""
+        await asyncio.gather(*(worker.stop(grace) for worker in self.workers.values()))
