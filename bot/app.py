@@ -28,6 +28,7 @@ from bot.notify.outbox import Outbox, PushPort
 from bot.notify.reminders import ReminderEngine
 from bot.notify.wakeups import Wakeups
 from bot.ports import Answer, ChannelPorts
+from bot.privacy import Caches, DialoguesCache, Privacy, UsersCache
 from bot.programme import Programme, ProgrammeHolder, localized
 from bot.resources import resource_dir
 from bot.roles import AuditLog, Roles, permission_guard, static_grants
@@ -149,6 +150,7 @@ class Core:
             report_location=self.report_location,
             metrics=self.metrics,
             contacts=self.contacts,  # type: ignore[arg-type]
+            caches=self.services.privacy.caches,
         )
 
     async def report_location(self, user: UserRef, location: Location) -> bool:
@@ -224,12 +226,17 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         render=lambda user, found, programme: render_notice(services, user, found, programme),
         quiet=dt.timedelta(minutes=settings.notice_quiet_minutes),
     )
+    caches = Caches()
+    caches.add(UsersCache(users))
+    caches.add(DialoguesCache(dialogues))
+    privacy = Privacy(db, users, dialogues, clock, programmes, settings.retention_days, caches)
+    privacy.on_forgotten.append(lambda uid: reminders.reconcile(users=[uid]))
     services = Services(
         settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
         locales=locales, delegates=delegates, audience=audience, reminders=reminders,
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
         campaigns=campaigns, broadcasts=broadcasts, campaign_monitor=monitor, wakeups=wakeups,
-        wechat_windows=wechat_windows, changes=changes, locations=LastLocations(db),
+        wechat_windows=wechat_windows, changes=changes, locations=LastLocations(db), privacy=privacy,
     )
     programmes.on_change(reminders.on_programme_change)
 
@@ -242,6 +249,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     wakeups.add(push)
     wakeups.add(monitor)
     wakeups.add(changes)
+    wakeups.add(privacy)  # the retention purge, after the event
 
     router.use(error_middleware)
     router.use(user_middleware)

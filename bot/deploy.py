@@ -33,8 +33,9 @@ def template_path() -> Path:
     return resource_dir("data") / "templates" / PROGRAMME_NAME
 
 
-def init(directory: Path, *, minimal: bool = False, force: bool = False, source: Path | None = None, out: TextIO = sys.stdout) -> int:
+def init(directory: Path, *, minimal: bool = False, force: bool = False, source: Path | None = None, out: TextIO | None = None) -> int:
     """Write ``programme.yaml`` and ``delegate-bot.toml`` into ``directory``; 0, or 1 without writing anything."""
+    out = out or sys.stdout
     origin = source or (template_path() if minimal else resource_dir("data") / PROGRAMME_NAME)
     programme, config = directory / PROGRAMME_NAME, directory / CONFIG_NAME
     existing = [p for p in (programme, config) if p.exists()]
@@ -119,8 +120,9 @@ def _commented(option: Option, examples: dict[str, object], defaults: dict[str, 
 # -- check-config -----------------------------------------------------------------
 
 
-def check_config(config: Path | None = None, out: TextIO = sys.stdout, env: dict[str, str] | None = None, **overrides: object) -> int:
+def check_config(config: Path | None = None, out: TextIO | None = None, env: dict[str, str] | None = None, **overrides: object) -> int:
     """Print what is configured, missing and wrong; 0 if the bot can start like this, else 1."""
+    out = out or sys.stdout
     report = inspect(env, config, **overrides)
     problems = list(report.problems) + list(report.unknown)
     if report.config_file is not None:

@@ -278,6 +278,16 @@ class SqliteDialogues:
             await self.db.execute("DELETE FROM dialogues WHERE channel = ? AND platform_id = ?", (key.channel, key.platform_id))
             self._cache.pop(key, None)
 
+    def drop_cached(self, user: UserRef | None) -> None:
+        """Forget what memory holds of one conversation (or of all), unwritten offers included: the rows are gone."""
+        if user is None:
+            self._cache.clear()
+            self._dirty.clear()
+            return
+        key = DialogueKey.of(user)
+        self._cache.pop(key, None)
+        self._dirty.pop(key, None)
+
     async def close(self) -> None:
         """Write what is not written yet (before the database closes)."""
         if self._flusher is not None and not self._flusher.done():

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.clock import SystemClock
+from bot.privacy import Caches
 from bot.web.health import Contacts
 from bot.web.metrics import Metrics
 
@@ -65,6 +66,8 @@ class ChannelPorts:
     """Counters a channel adds to (WeChat's window and quota refusals); never a personal label."""
     contacts: Contacts = field(default_factory=lambda: Contacts(SystemClock().now))
     """Where a channel notes each successful (or failed) contact with its platform, for /healthz."""
+    caches: Caches = field(default_factory=Caches)
+    """Where a channel registers what it keeps of people in memory, so /forget and the purge clear it."""
 
     async def handle(self, request: Request) -> list[Reply]:
         return (await self.answer(request)).replies

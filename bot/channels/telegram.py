@@ -229,6 +229,8 @@ class CallbackCodec:
         self.now = now
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._cache_size = cache_size
+        #: (token, chat) pairs already recorded in ``telegram_callback_chats``
+        self._shown: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     @staticmethod
     def fits(payload: str) -> bool:
@@ -269,6 +271,29 @@ class CallbackCodec:
             for token, payload, _created in new:
                 self._remember(token, payload)
         return out
+
+    async def shown_to(self, tokens: Iterable[str], chat_id: int | str) -> None:
+        """Record that buttons with these stored payloads went to ``chat_id`` (so /forget finds them)."""
+        chat = str(chat_id)
+        new = [(t, chat) for t in dict.fromkeys(tokens) if (t, chat) not in self._shown]
+        if not new:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO telegram_callback_chats (token, chat_id) VALUES (?, ?) ON CONFLICT DO NOTHING", new)
+        for pair in new:
+            self._shown[pair] = None
+        while len(self._shown) > self._cache_size:
+            self._shown.popitem(last=False)
+
+    def forget_chat(self, chat_id: str | None) -> None:
+        """Drop what memory holds of a chat's buttons (None: of every chat); payloads may hold its words."""
+        self._cache.clear()
+        if chat_id is None:
+            self._shown.clear()
+        else:
+            for pair in [p for p in self._shown if p[1] == chat_id]:
+                del self._shown[pair]
 
     async def decode(self, data: str) -> str | None:
         """The payload behind callback data; None for a token this bot never issued."""
@@ -372,6 +397,10 @@ class Renderer:
     def bot(self) -> Any:
         return self.app.bot
 
+    def forget_markups(self) -> None:
+        """Drop the serialised keyboards (their payloads may hold a delegate's words)."""
+        self._markups.clear()
+
     async def call(self, endpoint: str, data: dict[str, Any]) -> Any:
         """One Bot API call through PTB's request path; Telegram's answer as parsed JSON.
 
@@ -384,10 +413,22 @@ class Renderer:
         """
         return await self.bot._post(endpoint, data)  # noqa: SLF001 - see the docstring
 
-    async def markup(self, keyboard: Keyboard) -> str | None:
-        """The inline keyboard as Bot API JSON, built and serialised once per distinct keyboard."""
+    async def markup(self, keyboard: Keyboard, chat_id: int | None = None) -> str | None:
+        """The inline keyboard as Bot API JSON, built and serialised once per distinct keyboard.
+
+        With ``chat_id``, buttons whose payloads are stored are recorded as that chat's.
+        """
         if not keyboard.rows:
             return None
+        if chat_id is not None:
+            stored = [CallbackCodec.token(p) for row in keyboard.rows for _label, p in row if not CallbackCodec.fits(p)]
+            if stored:
+                markup = await self._markup(keyboard)
+                await self.callbacks.shown_to(stored, chat_id)
+                return markup
+        return await self._markup(keyboard)
+
+    async def _markup(self, keyboard: Keyboard) -> str | None:
         cached = self._markups.get(keyboard.rows)
         if cached is not None:
             self._markups.move_to_end(keyboard.rows)
@@ -437,7 +478,7 @@ class Renderer:
 
     async def _send_choices(self, chat_id: int, reply: Choices, gate: Gate) -> None:
         keyboard = layout(reply)
-        await self._text(chat_id, _with_lines(reply.body, keyboard), reply.title, await self.markup(keyboard), gate)
+        await self._text(chat_id, _with_lines(reply.body, keyboard), reply.title, await self.markup(keyboard, chat_id), gate)
 
     async def _send_photo(self, chat_id: int, reply: Image, gate: Gate) -> None:
         if await gate():
@@ -489,7 +530,7 @@ class Renderer:
         try:
             await self.call("editMessageText", {
                 "chat_id": message.chat_id, "message_id": message.message_id, "text": messages[0],
-                "parse_mode": ParseMode.HTML, "reply_markup": await self.markup(keyboard),
+                "parse_mode": ParseMode.HTML, "reply_markup": await self.markup(keyboard, message.chat_id),
             })
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -603,6 +644,13 @@ class RateLimiter:
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
 
+    def forget(self, chat_id: int | None) -> None:
+        """Drop a chat's last send time (None: every chat's)."""
+        if chat_id is None:
+            self._last_by_chat.clear()
+        else:
+            self._last_by_chat.pop(chat_id, None)
+
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
         self._next_free = max(self._next_free, self._paused_until)
@@ -686,6 +734,16 @@ class TelegramSender:
     def per_person_interval(self) -> float:
         """Telegram's one message a second per chat: the worker serves others meanwhile."""
         return self.limiter.per_chat_interval * (1 + SAFETY)
+
+    def forget_chat(self, chat: str | None) -> None:
+        """Drop what is kept of one chat (None: all): its failure count and its place in the rate limiter."""
+        if chat is None:
+            self._failures.clear()
+            self.limiter.forget(None)
+            return
+        self._failures.pop(chat, None)
+        with contextlib.suppress(ValueError):
+            self.limiter.forget(int(chat))
 
     def _backoff(self, chat: str) -> dt.timedelta:
         count = self._failures[chat] = self._failures.get(chat, 0) + 1
@@ -870,6 +928,22 @@ class TelegramChannel:
         self.sender = TelegramSender(self.renderer)
         app.add_handler(TypeHandler(Update, self._on_update))
         app.add_error_handler(self._on_error)
+        ports.caches.add(self)
+
+    # -- what memory holds of a person (bot.privacy.PersonalCache) ------------
+
+    def forget_person(self, ref: UserRef, user_id: int | None) -> None:
+        """/forget: a chat's buttons, its pace in the rate limiter, its failure count."""
+        if ref.channel != CHANNEL:
+            return
+        self.callbacks.forget_chat(ref.platform_id)
+        self.renderer.forget_markups()
+        self.sender.forget_chat(ref.platform_id)
+
+    def forget_everyone(self) -> None:
+        self.callbacks.forget_chat(None)
+        self.renderer.forget_markups()
+        self.sender.forget_chat(None)
 
     # -- lifecycle -----------------------------------------------------------
 

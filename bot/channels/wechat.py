@@ -130,6 +130,7 @@ class _Answer:
 
 @dataclass
 class _Inflight:
+    openid: str = ""
     task: asyncio.Task[_Answer] | None = None
     late: bool = False
     rest_pushed: bool = False
@@ -213,6 +214,17 @@ class WeChatChannel:
         self.stop_grace = stop_grace
         self._inflight: OrderedDict[str, _Inflight] = OrderedDict()
         self.callbacks_received = 0
+        ports.caches.add(self)
+
+    def forget_person(self, ref: UserRef, user_id: int | None) -> None:
+        """/forget: the replies kept for a follower's retries (the one being answered finishes)."""
+        if ref.channel != CHANNEL:
+            return
+        for key in [k for k, e in self._inflight.items() if e.openid == ref.platform_id]:
+            del self._inflight[key]
+
+    def forget_everyone(self) -> None:
+        self._inflight.clear()
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(ROUTE, self.verify)
@@ -403,7 +415,7 @@ class WeChatChannel:
         entry = self._inflight.get(inbound.key)
         if entry is None:
             self._prune()
-            entry = _Inflight()
+            entry = _Inflight(openid=inbound.openid)
             entry.task = asyncio.create_task(self._process(inbound, entry), name=f"wechat-{inbound.kind}")
             entry.task.add_done_callback(lambda _t, e=entry: self._expire(e))
             self._inflight[inbound.key] = entry
@@ -439,7 +451,8 @@ class WeChatChannel:
                 return _Answer([_("Sorry, I was interrupted while answering that. Please send it again.")])
         try:
             answer = await self._ask_core(inbound)
-            replies = await documents_as_links(ports, answer.replies) if answer is not None else []
+            owner = answer.user.id if answer is not None and answer.user is not None else None
+            replies = await documents_as_links(ports, answer.replies, owner=owner) if answer is not None else []
             if answer is not None and answer.user is not None and inbound.opens_window:
                 replies = await self._with_held(answer, replies)
             parts = self._render(answer, replies)
@@ -484,7 +497,7 @@ class WeChatChannel:
                 "{count} update while you were away:", "{count} updates while you were away:", len(held)
             ).format(count=len(held))
         logger.info("%d held push(es) delivered at the top of a reply", len(held))
-        return [Text(header), *await documents_as_links(self.ports, kept), *replies]
+        return [Text(header), *await documents_as_links(self.ports, kept, owner=answer.user.id), *replies]
 
     async def _language(self, openid: str) -> str | None:
         """The new follower's WeChat language, where the API tells it; else None (the event's default)."""

@@ -80,12 +80,12 @@ def units_of(replies: Sequence[Reply]) -> list[Unit]:
     return units
 
 
-async def documents_as_links(ports: ChannelPorts, replies: Sequence[Reply]) -> list[Reply]:
-    """Each document as a link the bot's web server serves (where it has a public address)."""
+async def documents_as_links(ports: ChannelPorts, replies: Sequence[Reply], owner: int | None = None) -> list[Reply]:
+    """Each document as a link the bot's web server serves (where it has a public address), kept as ``owner``'s."""
     out: list[Reply] = []
     for reply in replies:
         if isinstance(reply, Document):
-            url = await ports.files.link(reply.data, reply.filename, reply.mime_type)
+            url = await ports.files.link(reply.data, reply.filename, reply.mime_type, owner=owner)
             if url is not None:
                 body = reply.caption or ""
                 out.append(Links(body, (LinkButton(f"📎 {reply.filename}", url),)))
@@ -147,7 +147,7 @@ class WeChatSender:
         budget = self.ports.settings.wechat_budget
         remaining = window.remaining(now, budget) if window is not None else 0
         localizer = self.ports.locales.localizer(record)
-        lead = await documents_as_links(self.ports, delivery.replies)
+        lead = await documents_as_links(self.ports, delivery.replies, owner=delivery.item.user_id)
         with i18n.use(localizer):
             units = units_of(lead)
         companions: list[OutboxItem] = []
@@ -163,7 +163,7 @@ class WeChatSender:
         now = self.ports.clock.now()
         merged, taken, spare = list(lead), [], []
         for companion in await outbox.companions(delivery.item, now):
-            extra = [r for r in await documents_as_links(self.ports, companion.replies) if not (isinstance(r, Text) and r.transient)]
+            extra = [r for r in await documents_as_links(self.ports, companion.replies, owner=companion.user_id) if not (isinstance(r, Text) and r.transient)]
             with i18n.use(localizer):
                 fits = len(units_of(merged + extra)) == 1 and not any(isinstance(u, Image) for u in units_of(extra))
             if fits:

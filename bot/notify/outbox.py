@@ -577,7 +577,12 @@ class DeliveryWorker:
             finally:
                 self.busy = self._wake.is_set()
             if self.on_idle is not None:
-                await self.on_idle()
+                try:
+                    await self.on_idle()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # re-arming failed (a locked database): the next wake-up arms again
+                    logger.exception("re-arming after delivering %s outbox items failed", self.channel)
 
     @property
     def alive(self) -> bool:

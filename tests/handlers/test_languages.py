@@ -147,6 +147,12 @@ CONVERSATION: tuple[Row, ...] = (
     row("/digest 25:99", Text),
     row("/digest off", Text),
     row("/cancel", Text),
+    row("/privacy", Text),
+    row("/mydata", Document),
+    row("/forget", Choices, "/forget no"),
+    row("2", Text),
+    row("/forget", Choices, "/forget no"),
+    row("1", Text),
     row("/frobnicate", Text),
 )
 #: What only staff may do: played by an organiser of each language.
