@@ -239,6 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.WARNING if args.command in _QUIET else settings.log_level_number,
         secrets=settings.secret_values(), json_lines=settings.log_format == "json",
     )
+    for unknown in settings.unknown:
+        # a typo'd variable is otherwise silently a default (a token "missing" that was set)
+        logger.warning("%s; it is ignored (delegate-bot check-config lists every setting)", unknown)
     if args.command == "validate":
         path = args.path or settings.programme
         print(programme_note(path, settings), file=sys.stderr)

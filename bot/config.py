@@ -165,6 +165,8 @@ class Settings:
     """The TOML file read, if any."""
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     """Where each setting that is not a default came from: ``BOT_X``, the file's key, or the command line."""
+    unknown: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """Variables and keys that are no setting (typos), each with the one it looks like: ``run`` warns of them."""
 
     _SECRETS = frozenset(o.name for o in OPTIONS if o.secret)
 
@@ -215,7 +217,7 @@ class Settings:
         """The settings for a log line, with secrets shown only as set or unset."""
         out = {}
         for f in fields(self):
-            if f.name.startswith("_") or f.name == "origins":
+            if f.name.startswith("_") or f.name in ("origins", "unknown"):
                 continue
             value = getattr(self, f.name)
             out[f.name] = ("set" if value else "unset") if f.name in self._SECRETS else str(value)
@@ -342,7 +344,7 @@ def inspect(env: Mapping[str, str] | None = None, config: Path | None = None, **
     values.setdefault("db", default_db_path())
     settings: Settings | None = None
     if not problems:
-        settings = Settings(**values, config_file=path, origins=origins)  # type: ignore[arg-type]
+        settings = Settings(**values, config_file=path, origins=origins, unknown=tuple(unknown))  # type: ignore[arg-type]
         try:
             settings.role_grants()
         except ValueError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 import subprocess
 import sys
@@ -256,3 +257,25 @@ def test_a_bad_setting_stops_every_command_with_its_name(monkeypatch, capsys) ->
     err = capsys.readouterr().err
     assert "BOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'LOUD'" in err
     assert "delegate-bot check-config" in err
+
+
+def test_in_a_clone_the_note_says_the_edited_programme_is_not_the_one_in_use(tmp_path: Path, monkeypatch) -> None:
+    from bot.resources import default_programme
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "programme.yaml").write_text(PROGRAMME.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.load({})
+    note = cli.programme_note(settings.programme, settings)
+    assert note.startswith(f"programme: {default_programme().resolve()} (the shipped example")
+    assert "to use" in note and "--programme data/programme.yaml" in note
+
+
+def test_every_command_warns_of_a_variable_that_is_no_setting(monkeypatch, caplog, capsys) -> None:
+    monkeypatch.setenv("BOT_TELEGRAM_TOKN", "123:secret")
+    with caplog.at_level(logging.WARNING):
+        assert cli.main(["validate", str(PROGRAMME)]) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["BOT_TELEGRAM_TOKN is not a setting (did you mean BOT_TELEGRAM_TOKEN?); "
+                        "it is ignored (delegate-bot check-config lists every setting)"]
+    assert "123:secret" not in caplog.text + capsys.readouterr().err
