@@ -602,6 +602,9 @@ class RateLimiter:
         self._reserved: list[float] = []
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
+        #: when the last ``per_second`` messages actually left, and each chat's last one
+        self._left: deque[float] = deque(maxlen=per_second)
+        self._left_by_chat: dict[int, float] = {}
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
@@ -642,7 +645,13 @@ class RateLimiter:
         return at
 
     async def acquire(self, chat_id: int) -> None:
-        """Wait for a slot that keeps a message to ``chat_id`` within every limit (reserved now, in order)."""
+        """Wait for a slot that keeps a message to ``chat_id`` within every limit (reserved now, in order).
+
+        A busy event loop wakes a sender late, so the slots' even spacing is
+        checked again against the instants messages actually left: no more
+        than ``per_second`` in any second, and the chat's interval since its
+        last message, whatever the lateness of the one before.
+        """
         while True:
             at = self._reserve(chat_id)
             wait = at - self.monotonic()
@@ -650,6 +659,22 @@ class RateLimiter:
                 await self.sleep(wait)
             if self.monotonic() >= self._paused_until:
                 break  # a 429 during the wait pushes every reservation after the pause
+        while True:
+            now = self.monotonic()
+            wait = 0.0
+            if len(self._left) >= self.per_second:
+                wait = self._left[-self.per_second] + 1.0 + SAFETY - now
+            last = self._left_by_chat.get(chat_id)
+            if last is not None:
+                wait = max(wait, last + self.per_chat_interval + SAFETY - now)
+            if wait <= 0:
+                break
+            await self.sleep(wait)
+        now = self.monotonic()
+        self._left.append(now)
+        self._left_by_chat[chat_id] = now
+        if len(self._left_by_chat) > 10_000:
+            self._left_by_chat = {c: t for c, t in self._left_by_chat.items() if now - t < self.per_chat_interval + SAFETY}
         if len(self._last_by_chat) > 10_000:
             now = self.monotonic()
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if now - t < self.per_chat_interval}

@@ -14,7 +14,11 @@ priority (reminders ahead of broadcasts), then due time, and for each one:
 
 An item whose replies go out as several messages keeps how many went in
 ``progress`` (the row, not memory), so a retry resumes after them.  On start,
-items a crash left ``sending`` become ``uncertain``, counted and logged.
+items a crash left ``sending`` are counted and logged: a reminder, a
+change notice or the rest of a direct answer is sent again (a missed
+reminder is worse than a second one; the count says how many may be
+duplicates), a broadcast's item becomes ``uncertain`` and is not resent
+(its report says how many were in flight).
 Items may belong to a campaign (a broadcast, a notice), whose counts by
 outcome make its delivery report.
 """
@@ -42,6 +46,7 @@ MAX_ATTEMPTS: Final = 8
 #: pushed in the middle of a broadcast goes out within one batch.
 BATCH: Final = 20
 UNCERTAIN_AFTER_CRASH: Final = "interrupted while sending (a crash or kill); it may have arrived, so it is not resent"
+RESENT_AFTER_CRASH: Final = "interrupted while sending (a crash or kill); sent again, it may arrive twice"
 #: How the reason of a failure that made the delegate unreachable (blocked the bot, unfollowed) begins.
 UNREACHABLE: Final = "unreachable: "
 
@@ -193,6 +198,8 @@ class Outbox:
         """Told the id of a delegate this outbox marked unreachable (user caches forget them)."""
         self.uncertain_at_start = 0
         """How many items the last crash left in flight (see :meth:`recover_interrupted`)."""
+        self.resent_at_start = 0
+        """Of those, how many are sent again (reminders, notices, direct answers): at most that many duplicates."""
 
     async def enqueue(
         self,
@@ -353,14 +360,30 @@ class Outbox:
             self.on_deactivate(item.user_id)
 
     async def recover_interrupted(self) -> int:
-        """Items a crash left ``sending`` may have gone out: mark them uncertain (not resent), and count them."""
-        count = await self.db.execute(
-            "UPDATE outbox SET status = 'uncertain', last_error = ? WHERE status = 'sending'", (UNCERTAIN_AFTER_CRASH,)
-        )
-        self.uncertain_at_start = count
-        if count:
-            logger.warning("%d outbox item(s) were in flight when the bot stopped; marked uncertain, not resent", count)
-        return count
+        """Items a crash left ``sending``: time-critical ones go again, a broadcast's become uncertain.
+
+        Returns how many were in flight.  Reminders, change notices and the
+        rest of direct answers (priority ahead of broadcasts) are pending again,
+        from the progress they had: at most one message each may arrive twice.
+        A broadcast's items are marked uncertain and counted in its report.
+        """
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE outbox SET status = 'pending', last_error = ? WHERE status = 'sending' AND priority < ?",
+                (RESENT_AFTER_CRASH, int(Priority.BROADCAST)),
+            )
+            resent = cur.rowcount
+            cur = await conn.execute(
+                "UPDATE outbox SET status = 'uncertain', last_error = ? WHERE status = 'sending'", (UNCERTAIN_AFTER_CRASH,)
+            )
+            uncertain = cur.rowcount
+        self.uncertain_at_start = resent + uncertain
+        self.resent_at_start = resent
+        if resent:
+            logger.warning("%d reminder(s) or notice(s) were in flight when the bot stopped; sent again (each may arrive twice)", resent)
+        if uncertain:
+            logger.warning("%d broadcast message(s) were in flight when the bot stopped; marked uncertain, not resent", uncertain)
+        return resent + uncertain
 
     async def cancel(self, user_id: int, key_prefix: str) -> int:
         """Cancel this user's pending items whose dedupe key starts with ``key_prefix``."""

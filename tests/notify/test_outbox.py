@@ -88,11 +88,11 @@ CHILD = textwrap.dedent(
 )
 
 
-async def test_a_drain_killed_after_3_of_100_sends_delivers_the_other_97_after_restart(tmp_path: Path, db: Database) -> None:
+async def test_a_broadcast_drain_killed_after_3_of_100_sends_delivers_the_other_97_after_restart(tmp_path: Path, db: Database) -> None:
     ids = await people(db, 100)
     port = PushPort(Outbox(db), ManualClock(NOW))
     for i, uid in enumerate(ids):
-        await port.push(uid, "test", [Text(f"notice {i}")], dedupe_key="notice:1")
+        await port.push(uid, "test", [Text(f"notice {i}")], dedupe_key="notice:1", priority=Priority.BROADCAST)
     arrived = tmp_path / "arrived.txt"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(tmp_path / "outbox.sqlite3"), str(arrived)],

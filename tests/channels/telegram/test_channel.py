@@ -410,6 +410,29 @@ async def test_a_429_mid_item_resumes_without_repeating_what_was_sent(telegram: 
     assert texts == ["first part", "second part", "second part"]  # the refused one, then its retry; never the first twice
 
 
+async def test_a_push_whose_answer_times_out_arrived_once_and_is_not_sent_again(core: Core, fake_api: FakeBotAPI) -> None:
+    """Through real HTTP: Telegram got the message but its answer never came; no blind resend, counted uncertain."""
+    from telegram.request import HTTPXRequest
+
+    core.settings = telegram_settings(core, fake_api)
+    channel = build_channel(core.ports(), web.Application(), request=HTTPXRequest(read_timeout=0.3, connect_timeout=2))
+    assert channel is not None
+    time = FakeTime()
+    channel.sender.limiter = RateLimiter(monotonic=time.monotonic, sleep=time.sleep)
+    await channel.start()
+    try:
+        item = await push(core, Text("The bus leaves at 09:00"))
+        fake_api.hang_next("sendMessage")
+        await core.push.drain()
+        row = await outbox_row(core, item)
+        assert row["status"] == "uncertain" and "may have arrived" in row["last_error"]
+        await core.clock.advance(dt.timedelta(hours=1))
+        await core.push.drain()
+        assert len(fake_api.sent("sendMessage")) == 1  # the delegate has it once
+    finally:
+        await channel.stop()
+
+
 async def test_a_blocked_delegate_is_marked_inactive_and_not_retried(telegram: Harness, fake_api: FakeBotAPI) -> None:
     item = await push(telegram.core, Text("Announcement"))
     fake_api.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")

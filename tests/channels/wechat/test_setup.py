@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def vectors() -> dict:
 
 async def test_official_account_vector_verifies_decrypts_and_gets_an_encrypted_reply(core: Core, fake_api: FakeWeChatAPI) -> None:
     v = vectors()["official_account_sample"]
+    await core.clock.set(dt.datetime.fromtimestamp(int(v["timestamp"]), dt.timezone.utc))  # when WeChat signed it
     async with wechat_rig(core, fake_api, token=v["token"], appid=v["appid"], aes_key=v["encoding_aes_key"]) as r:
         query = {"signature": v["signature"], "timestamp": v["timestamp"], "nonce": v["nonce"],
                  "encrypt_type": "aes", "msg_signature": v["msg_signature"]}
