@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.conversation import Location, Reply, Request, UserRef
 from bot.i18n import Catalogs, Locales
 from bot.dialogues import SqliteDialogues
-from bot.middleware import DialogueMiddleware, error_middleware, user_middleware
+from bot.middleware import DialogueMiddleware, FloodGuard, error_middleware, user_middleware
 from bot.notify.broadcasts import Broadcasts, CampaignMonitor
 from bot.notify.campaigns import Campaigns
 from bot.notify.changes import ChangeNotifier
@@ -75,7 +75,7 @@ class Core:
     async def answer(self, request: Request) -> Answer:
         """Answer one request: the replies, who they are for and in which language."""
         ctx = Context.create(self.services)
-        replies = await self.router.handle(request, ctx)
+        replies = await self.router.handle(request.cleaned(), ctx)
         return Answer(replies, ctx.user, ctx.localizer)
 
     async def handle(self, request: Request) -> list[Reply]:
@@ -191,6 +191,8 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
 
     router.use(error_middleware)
     router.use(user_middleware)
+    if settings.flood_burst:
+        router.use(FloodGuard(burst=settings.flood_burst, rate=settings.flood_per_minute / 60))
     router.use(DialogueMiddleware(dialogues))
     router.guard(permission_guard)
     register_all(router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in, format_number, is_traditional, ngettext, to_simplified
 from bot.programme import Phase
 from bot.programme.agenda import relative_day
@@ -112,7 +112,7 @@ async def day(req: Request, ctx: Context) -> Sequence[Reply]:
     if date is None:
         return [
             Choices(
-                _("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=args),
+                _("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=echo(args)),
                 _days_choices(ctx),
             )
         ]
@@ -139,7 +139,7 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Which session? Send /session followed by its id, or search with /search."))]
     found = ctx.agenda.session(args)
     if found is None:
-        return await _search(ctx, args, _("There is no session with the id \"{id}\".").format(id=args))
+        return await _search(ctx, args, _("There is no session with the id \"{id}\".").format(id=echo(args)))
     options = [Choice(_("Day of this session"), f"/day {ctx.agenda.local_date(found.start).isoformat()}")]
     if found.stream:
         stream = ctx.programme.stream(found.stream)
@@ -168,10 +168,10 @@ def find(ctx: Context, query: str) -> list:
 
 async def _search(ctx: Context, query: str, preface: str | None, page: int = 1) -> Sequence[Reply]:
     found = find(ctx, query)
-    title = _("Search: {query}").format(query=query)
+    title = _("Search: {query}").format(query=echo(query))
     body = preface or ""
     if not found:
-        return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=query), title=title)]
+        return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=echo(query)), title=title)]
     body = (body + "\n" if body else "") + ngettext("{count} session matches.", "{count} sessions match.", len(found)).format(count=format_number(len(found)))
     return [session_list(ctx, found, title=title, body=body, page=page, page_command=f"/search {query}", with_day=True)]
 
@@ -188,7 +188,7 @@ async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
         return [day_view(ctx, date)]
     if find(ctx, words):
         return await _search(ctx, words, None)
-    return [Text(_("Sorry, I did not understand \"{text}\". Try \"today\", \"next\", \"day 2\", \"stream 1\", \"search\" and a word, or /help.").format(text=words[:100]))]
+    return [Text(_("Sorry, I did not understand \"{text}\". Try \"today\", \"next\", \"day 2\", \"stream 1\", \"search\" and a word, or /help.").format(text=echo(words)))]
 
 
 def register(router: Router) -> None:

@@ -509,7 +509,7 @@ class WeChatChannel:
         with contextlib.suppress(Exception):
             record = await self.ports.users.find(UserRef(CHANNEL, inbound.openid))
         with i18n.use(self.ports.locales.localizer(record)):
-            return [_("Sorry, something went wrong on my side while answering that. Please send it again in a moment.")]
+            return [_("Sorry, something went wrong on my side. Please try again in a moment.")]
 
     async def _ask_core(self, inbound: Inbound) -> Answer | None:
         ports = self.ports

@@ -316,7 +316,7 @@ async def play(chat: Chat, tag: str, rows: tuple[Row, ...]) -> list[str]:
 
 async def organisers_core(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {"BOT_ORGANISERS": ",".join(f"test:org-{tag}" for tag in HINTS)}
-    settings = Settings.from_env(env, programme=PROGRAMME, db=tmp_path / "bot.sqlite3")
+    settings = Settings.from_env(env, programme=PROGRAMME, db=tmp_path / "bot.sqlite3", flood_burst=0)
     return await build_core(settings, ManualClock(at("2025-06-05T10:00")), programme=shipped(PROGRAMME))
 
 
