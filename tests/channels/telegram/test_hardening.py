@@ -78,3 +78,18 @@ async def test_a_flooder_in_long_polling_is_slowed_down_and_holds_up_nobody(tmp_
     sent = fake_api.sent("sendMessage")
     # handled one after the other, the other delegate would come after all eleven
     assert sent.index(answers(other)[0]) < sent.index(to_flooder[-1])
+
+
+async def test_a_webhook_update_while_the_database_is_locked_elsewhere_is_answered_not_lost(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    """Another process holds the write lock past SQLite's busy timeout: the update waits, then has its effect once."""
+    from tests.channels.wechat.test_hardening import hold_write_lock, short_busy_timeout
+
+    core = telegram.core
+    await telegram.say("/start")
+    await short_busy_timeout(core.db)
+    hold_write_lock(core.db.path, 0.6)
+    calls = await telegram.say("/bookmark s3-cases")
+    assert "Stream 3" in text_of([c for c in calls if c.method == "sendMessage"])
+    rows = await core.db.fetchall("SELECT session_id FROM bookmarks")
+    assert [r[0] for r in rows] == ["s3-cases"]
+    assert core.db.lock_retries > 0
