@@ -42,6 +42,8 @@ from bot.store.db import Database, iso, parse_iso
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS: Final = 8
+#: On shutdown, sends under way get this long to finish before they are cancelled (their claim stays).
+STOP_GRACE: Final = 5.0
 #: Due items looked at per query; after each such batch the worker looks again, so a reminder
 #: pushed in the middle of a broadcast goes out within one batch.
 BATCH: Final = 20
@@ -456,6 +458,8 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._requery = False
         self._task: asyncio.Task[None] | None = None
+        #: sends under way in the drain's concurrent tasks (stop() lets them finish)
+        self._deliveries: set[asyncio.Task[int]] = set()
         self.busy = False
         """Woken or draining: what is due on this channel is being taken care of."""
 
@@ -523,10 +527,12 @@ class DeliveryWorker:
             await slots.acquire()
             task = asyncio.create_task(self._claim_and_deliver(candidate))
             in_flight[candidate.user_id] = task
+            self._deliveries.add(task)
 
             def done(t: asyncio.Task[int], uid: int = candidate.user_id) -> None:
                 slots.release()
                 in_flight.pop(uid, None)
+                self._deliveries.discard(t)
                 last_sent[uid] = loop.time()
 
             task.add_done_callback(done)
@@ -586,13 +592,29 @@ class DeliveryWorker:
             self._task = asyncio.create_task(self.run(), name=f"outbox-{self.channel}")
             self.wake()  # what fell due while the service was down
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Take no new item; let the sends under way finish for up to ``grace`` seconds, then cancel the rest.
+
+        A send cancelled here keeps its claim: the next start sends it again
+        (a reminder) or counts it uncertain (a broadcast), never silently drops it.
+        """
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
             self.busy = False
+        if self._deliveries:
+            _done, stuck = await asyncio.wait(set(self._deliveries), timeout=grace) if grace > 0 else (set(), set(self._deliveries))
+            for task in stuck:
+                task.cancel()
+            if stuck:
+                await asyncio.wait(stuck)
+                logger.info("%d send(s) still under way were stopped; the next start takes them up", len(stuck))
+            for task in _done | stuck:
+                if not task.cancelled() and task.exception() is not None:
+                    logger.error("an outbox send failed while stopping", exc_info=task.exception())
+            self._deliveries.clear()
 
 
 class PushPort:
