@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     casts.add_argument("id", nargs="?", type=int, help="one broadcast, with the reasons of its failures")
 
     sub.add_parser("reload", parents=[common], help="validate the programme and have the running bot load it (and announce changes)")
+
+    from bot.importers.cli import add_parser as add_import
+
+    add_import(sub, common)
     return parser
 
 
@@ -133,13 +137,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"delegate-bot: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload"}
+    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload", "import"}
     logs.configure(
         logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
         secrets=settings.secret_values(),
     )
     if args.command == "validate":
         return validate(args.path or settings.programme, strict=args.strict)
+    if args.command == "import":  # before the programme is read: the import may be what makes it
+        from bot.importers import cli as importing
+
+        return importing.run(settings, args)
     # a broken programme or phrases file stops the service before anything starts
     programme = load_or_report(settings.programme)
     if programme is None or not phrases_or_report():
