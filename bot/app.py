@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.calendars import Calendars
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Location, Reply, Request, UserRef
@@ -176,6 +177,8 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
         campaigns=campaigns, broadcasts=broadcasts, campaign_monitor=monitor, wakeups=wakeups,
         wechat_windows=wechat_windows, changes=changes, locations=LastLocations(db),
+        calendars=Calendars(db=db, clock=clock, programmes=programmes, delegates=delegates, users=users,
+                            locales=locales, public_url=settings.public_url),
     )
     programmes.on_change(reminders.on_programme_change)
 
@@ -184,6 +187,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
 
     programmes.on_change(staff_follows_the_programme)
     programmes.on_change(changes.programme_changed)
+    programmes.on_change(services.calendars.on_programme_change)
     wakeups.add(reminders)
     wakeups.add(push)
     wakeups.add(monitor)
@@ -197,6 +201,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     router.guard(permission_guard)
     register_all(router)
     await reminders.reconcile()
+    await services.calendars.sync()
     await changes.start()  # the first start records what delegates know; later ones notice edits made meanwhile
 
     core = Core(

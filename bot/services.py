@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.calendars import Calendars
     from bot.clock import Clock
     from bot.config import Settings
     from bot.dialogues import DialogueStore
@@ -60,3 +61,5 @@ class Services:
     changes: ChangeNotifier
     locations: LastLocations
     """The last place each delegate shared or their phone reported (for /where)."""
+    calendars: Calendars
+    """Calendar files and subscription feeds (agenda, whole programme), and sessions' revisions."""

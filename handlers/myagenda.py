@@ -14,6 +14,10 @@ from handlers.reminders import engine, lead_text, settings_text, state
 from handlers.views import PAGE_SIZE, marks_tbc, session_button, session_line, tbc_note, text
 
 
+#: ``/myagenda ics`` (a file format's name, the same in every language).
+ICS_WORDS = frozenset({"ics", ".ics", "ical", "icalendar"})
+
+
 def busy_from(s: Session) -> dt.datetime:
     """A site visit takes the delegate from its departure, not only from its start."""
     return min(s.start, s.site_visit.departure) if s.site_visit is not None else s.start
@@ -114,8 +118,12 @@ def _by_day(ctx: Context, sessions: Iterable[Session]) -> list[str]:
 
 async def myagenda(req: Request, ctx: Context) -> Sequence[Reply]:
     """My bookmarked sessions and joined visits, by day (``/myagenda 2`` for one day)."""
-    sessions = await my_sessions(ctx)
     wanted = req.args.strip()
+    if wanted.casefold() in ICS_WORDS:  # /myagenda ics: the agenda as a calendar file
+        from handlers.calendar import agenda_document
+
+        return await agenda_document(ctx)
+    sessions = await my_sessions(ctx)
     if wanted:
         date = ctx.agenda.resolve_day(wanted, ctx.today, ctx.services.catalogs.tags)
         if date is None:

@@ -28,6 +28,7 @@ from bot.programme.model import (
     Contact,
     Day,
     Event,
+    Link,
     Organiser,
     Presenter,
     Programme,
@@ -332,6 +333,7 @@ TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
     Speaker: ("role", "organisation", "city"),
     Presenter: ("city", "country", "initiative"),
     SiteVisit: ("meeting_note", "bring", "hosts"),
+    Link: ("title",),
 }
 
 

@@ -234,6 +234,33 @@ class SiteVisit(_Frozen):
     hosts: tuple[LocalizedText, ...] = ()
 
 
+def _web_address(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ValueError("must be a web address (https://...)")
+    return value
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
+
+
+class Link(_Frozen):
+    """A web page that goes with a session: its slides, its code, a paper, a video."""
+
+    url: WebAddress
+    title: LocalizedText | None = None
+    kind: str | None = None
+    """What it is, as the source calls it (``slides``, ``video``, ``code``); free text."""
+
+
+class Recording(_Frozen):
+    """Whether a session is recorded, under which licence, and where to watch it."""
+
+    optout: bool = False
+    """The speakers asked not to be recorded."""
+    license: str | None = None
+    url: WebAddress | None = None
+
+
 class Session(_Frozen):
     id: Identifier
     title: LocalizedText
@@ -252,6 +279,10 @@ class Session(_Frozen):
     cancelled: bool = False
     """Called off: it stays in the programme (bookmarks keep their meaning) and delegates are told."""
     language: str | None = None
+    url: WebAddress | None = None
+    """The session's own page (on the conference's website)."""
+    links: tuple[Link, ...] = ()
+    recording: Recording | None = None
 
 
 class StaffRole(str, enum.Enum):

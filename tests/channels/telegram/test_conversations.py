@@ -130,6 +130,11 @@ ENGLISH: dict[str, list[Step]] = {
              f"{span('15:00', '16:00')} · Stream 3 site visit", "Streams you follow: Stream 3"),
         step(Press("/session s3-visit-transport"), "smart transport control centre", "Leave this visit"),
     ],
+    "calendar": [
+        step(Say("/bookmark opening"), "Added to your agenda"),
+        step(Say("/calendar"), "Calendar subscriptions need the bot's web address", "Download my agenda (.ics)"),
+        step(Press("/myagenda ics"), method="sendDocument"),
+    ],
     "subscribe": [
         step(Say("/subscribe 2"), "You now follow Stream 2", "I will remind you of its 1 coming session.", "Unfollow"),
         step(Press("/unsubscribe s2"), "You no longer follow Stream 2", "Sessions you bookmarked or visits you joined are still reminded."),
