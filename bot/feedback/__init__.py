@@ -1,0 +1,1 @@
+"""Session feedback: questionnaires from the programme, prompts, answers, results, charts and CSV."""
