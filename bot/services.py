@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
     from bot.dialogues import DialogueStore
+    from bot.feedback import Feedback
     from bot.i18n import Catalogs, Locales
     from bot.notify.broadcasts import Broadcasts, CampaignMonitor
     from bot.notify.campaigns import Campaigns
@@ -60,3 +61,5 @@ class Services:
     changes: ChangeNotifier
     locations: LastLocations
     """The last place each delegate shared or their phone reported (for /where)."""
+    feedback: Feedback
+    """Session feedback: questionnaires' answers, prompts, live results."""

@@ -11,7 +11,9 @@ chart label needs and weigh about 4.5 MB together:
   (with Latin-1 and Latin Extended-A), Greek, Cyrillic, general
   punctuation, arrows, shapes, CJK symbols and full-width forms, every Han
   character of GB 2312 (6,763) and of Big5 level 1 (5,401), Hangul
-  compatibility jamo and the 2,350 syllables of KS X 1001.  The ``locl``
+  compatibility jamo and the 2,350 syllables of KS X 1001, and every Han
+  character and Hangul syllable of the bot's catalogs, phrases and shipped
+  programmes (run it again after adding a translation).  The ``locl``
   lookups of Simplified Chinese, Traditional Chinese and Korean are kept
   with their glyphs, so a label shown with ``language="zh-Hans"`` takes the
   mainland forms and ``"ko"`` the Korean ones; Japanese and Hong Kong
@@ -72,12 +74,26 @@ def _han(codes: set[int]) -> set[int]:
     return {c for c in codes if 0x3400 <= c <= 0x9FFF or 0xF900 <= c <= 0xFAFF}
 
 
+#: The project's own texts: every character of the catalogs and the shipped programmes is kept too.
+ROOT = Path(__file__).resolve().parent.parent
+OWN_TEXTS = ("locales/*/LC_MESSAGES/messages.po", "locales/*/phrases.toml", "data/*.yaml", "data/examples/*.yaml")
+
+
+def own_characters() -> set[int]:
+    """Han and Hangul characters the bot's own texts use (回饋 is not in Big5 level 1, say)."""
+    out = set()
+    for pattern in OWN_TEXTS:
+        for path in ROOT.glob(pattern):
+            out |= {ord(c) for c in path.read_text(encoding="utf-8")}
+    return _han(out) | {c for c in out if 0xAC00 <= c <= 0xD7A3}
+
+
 def cjk_characters() -> set[int]:
     gb2312 = _han(_decoded("gb2312", range(0xA1, 0xF8), range(0xA1, 0xFF)))
     big5_level1 = _han(_decoded("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]))
     hangul = {c for c in _decoded("euc_kr", range(0xB0, 0xC9), range(0xA1, 0xFF)) if 0xAC00 <= c <= 0xD7A3}
     base = {c for low, high in BASE_RANGES for c in range(low, high + 1)}
-    return base | gb2312 | big5_level1 | hangul
+    return base | gb2312 | big5_level1 | hangul | own_characters()
 
 
 def _options(features: list[str]) -> subset.Options:

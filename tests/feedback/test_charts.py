@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 import warnings
 
 import pytest
@@ -106,3 +107,16 @@ def test_the_fonts_ship_with_their_licence() -> None:
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence
     for name in charts.FONT_FILES:
         assert (FONT_DIR / name).stat().st_size > 100_000
+
+
+def test_every_letter_of_the_catalogs_phrases_and_shipped_programmes_is_in_the_fonts() -> None:
+    """What charts label bars with comes from these files: a translation adding a rarer character (回饋) must rebuild the fonts."""
+    from tests.conftest import ROOT
+
+    text = "".join(
+        path.read_text(encoding="utf-8")
+        for pattern in ("locales/*/LC_MESSAGES/messages.po", "locales/*/phrases.toml", "data/*.yaml", "data/examples/*.yaml")
+        for path in ROOT.glob(pattern)
+    )
+    letters = {ch for ch in set(text) if unicodedata.category(ch).startswith("L")}
+    assert missing_glyphs("".join(letters)) == set(), "run tools/chart_fonts.py (see its docstring)"
