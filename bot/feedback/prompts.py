@@ -79,6 +79,19 @@ class FeedbackPrompter:
         self._lock = asyncio.Lock()
         self._done: set[str] | None = None  # sessions whose round finished (loaded on first use)
         self._opened: dict[str, dt.datetime] = {}  # opened by hand: due then
+        self._rounds: tuple[object, list[tuple[dt.datetime, Session, Questionnaire]]] | None = None
+        """Every session's round and its time, for one programme version (next_due runs on every re-arm)."""
+
+    def _all_rounds(self) -> list[tuple[dt.datetime, Session, Questionnaire]]:
+        programme = self.programmes.programme
+        if self._rounds is None or self._rounds[0] is not programme:
+            rounds = []
+            for session in programme.sessions:
+                q = questionnaire(programme, session)
+                if q is not None:
+                    rounds.append((prompt_at(session, q), session, q))
+            self._rounds = (programme, rounds)
+        return self._rounds[1]
 
     async def _finished(self) -> set[str]:
         if self._done is None:
@@ -90,15 +103,10 @@ class FeedbackPrompter:
         """Rounds not yet sent that are still worth sending, with their due instants."""
         done = await self._finished()
         now = self.clock.now()
-        programme = self.programmes.programme
         out = []
-        for session in programme.sessions:
+        for due, session, q in self._all_rounds():
             if session.id in done or now > session.end + LATE_GRACE:
                 continue
-            q = questionnaire(programme, session)
-            if q is None:
-                continue
-            due = prompt_at(session, q)
             opened = self._opened.get(session.id)
             if opened is not None and opened < due:
                 due = opened
