@@ -1,4 +1,4 @@
-"""``delegate-bot``: run, console, validate, wechat-menu, invite, roles, audit."""
+"""``delegate-bot``: run, console, validate, wechat-menu, invite, roles, audit, broadcast, reload, feedback."""
 
 from __future__ import annotations
 
@@ -106,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.importers.cli import add_parser as add_import
 
     add_import(sub, common)
+
+    feedback = sub.add_parser("feedback", parents=[common], help="session feedback: export the answers as CSV, or a summary")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
+    export = feedback_sub.add_parser("export", parents=[again], help="every answer as CSV (one row per answer)")
+    export.add_argument("--session", help="one session's id (default: every session)")
+    export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    summary = feedback_sub.add_parser("summary", parents=[again], help="sessions by average rating, lowest-rated questions, comments")
+    summary.add_argument("--chart", type=Path, help="also save the chart of average ratings as a PNG file")
     return parser
 
 
@@ -141,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"delegate-bot: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload", "import", "export-ics"}
+    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload", "import", "export-ics", "feedback"}
     logs.configure(
         logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
         secrets=settings.secret_values(),
@@ -170,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_service(settings, clock, programme=programme))
     if args.command in {"invite", "roles", "audit", "broadcast", "broadcasts"}:
         return asyncio.run(_admin(settings, args, programme))
+    if args.command == "feedback":
+        from bot.feedback import admin as feedback_admin
+
+        if args.feedback_command == "export":
+            return asyncio.run(feedback_admin.export(settings, programme, args.session, args.out))
+        return asyncio.run(feedback_admin.summary(settings, programme, args.chart))
     if args.command == "reload":
         from bot import admin
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
     from bot.dialogues import DialogueStore
+    from bot.feedback import Feedback
     from bot.i18n import Catalogs, Locales
     from bot.notify.broadcasts import Broadcasts, CampaignMonitor
     from bot.notify.campaigns import Campaigns
@@ -63,3 +64,5 @@ class Services:
     """The last place each delegate shared or their phone reported (for /where)."""
     calendars: Calendars
     """Calendar files and subscription feeds (agenda, whole programme), and sessions' revisions."""
+    feedback: Feedback
+    """Session feedback: questionnaires' answers, prompts, live results."""

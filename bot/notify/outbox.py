@@ -198,6 +198,8 @@ class Outbox:
         self.db = db
         self.on_deactivate = on_deactivate
         """Told the id of a delegate this outbox marked unreachable (user caches forget them)."""
+        self.on_delivered: Callable[[OutboxItem], Awaitable[None]] | None = None
+        """Told of each item recorded as delivered (a pushed question's numbered choices become what numbers answer)."""
         self.uncertain_at_start = 0
         """How many items the last crash left in flight (see :meth:`recover_interrupted`)."""
         self.resent_at_start = 0
@@ -360,6 +362,13 @@ class Outbox:
                     await conn.execute("UPDATE users SET active = 0 WHERE id = ?", (item.user_id,))
         if isinstance(outcome, Failed) and outcome.deactivate and self.on_deactivate is not None:
             self.on_deactivate(item.user_id)
+        if isinstance(outcome, Delivered) and self.on_delivered is not None:
+            try:
+                await self.on_delivered(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the item went out; what follows it must not make it look failed
+                logger.exception("after delivering outbox item %s", item.id)
 
     async def recover_interrupted(self) -> int:
         """Items a crash left ``sending``: time-critical ones go again, a broadcast's become uncertain.
