@@ -2,7 +2,7 @@
 
 Labels are session titles, questions and options in the reader's language.
 The fonts are subsets of Noto Sans CJK and Noto Sans Arabic shipped in
-``fonts/`` (see ``tools/chart_fonts.py``): Latin, Cyrillic, Greek, Chinese
+``fonts/`` (see ``bot/feedback/fonts/subset.py``): Latin, Cyrillic, Greek, Chinese
 (the Simplified and the Traditional forms, chosen by the chart's language
 through the font's ``locl`` lookups), Korean and Arabic.  matplotlib 3.11
 shapes text with libraqm, so Arabic letters join and read right to left;

@@ -119,4 +119,4 @@ def test_every_letter_of_the_catalogs_phrases_and_shipped_programmes_is_in_the_f
         for path in ROOT.glob(pattern)
     )
     letters = {ch for ch in set(text) if unicodedata.category(ch).startswith("L")}
-    assert missing_glyphs("".join(letters)) == set(), "run tools/chart_fonts.py (see its docstring)"
+    assert missing_glyphs("".join(letters)) == set(), "run bot/feedback/fonts/subset.py (see its docstring)"

@@ -32,7 +32,7 @@ Python that has fontTools::
     pip download --no-deps -d /tmp/src cvttf-notosanscjk-regular==1.0
     (cd /tmp/src && unzip -o cvttf_NotoSansCJK_Regular-1.0-py3-none-any.whl)
     (cd /tmp/src && npm pack @fontsource/noto-sans-arabic@5.3.0 && tar xzf fontsource-noto-sans-arabic-5.3.0.tgz)
-    python tools/chart_fonts.py /tmp/src/cvttf_NotoSansCJK_Regular/NotoSansCJKtc-Regular.otf \
+    python bot/feedback/fonts/subset.py /tmp/src/cvttf_NotoSansCJK_Regular/NotoSansCJKtc-Regular.otf \
         /tmp/src/package/files/noto-sans-arabic-arabic-400-normal.woff bot/feedback/fonts
 """
 
