@@ -1,4 +1,4 @@
-"""``delegate-bot``: run, console, validate, init, check-config, backup, restore, and the staff's commands."""
+"""``delegate-bot``: run, console, validate, init, check-config, backup, restore, import, export-ics, feedback, and the staff's commands."""
 
 from __future__ import annotations
 
@@ -81,6 +81,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "broadcasts": ("recent broadcasts and their delivery figures", "Recent broadcasts and their delivery figures, or one with its failures."),
     "reload": ("validate the programme and have the running bot load it",
                "Validate the programme and have the running bot load it (and announce changes to those concerned)."),
+    "export-ics": ("write the whole programme as an iCalendar (.ics) file",
+                   "Write the whole programme as an iCalendar file, in one language, for calendar programs and the organisers' site."),
+    "import": ("convert a frab/Pentabarf, c3voc or pretalx export into a programme file",
+               "Convert a frab/Pentabarf schedule.xml, c3voc schedule.json or pretalx export into a programme file, with an "
+               "id map beside it so a re-import keeps delegates' bookmarks; --watch follows the export."),
+    "feedback": ("session feedback: export the answers as CSV, or a summary",
+                 "Session feedback for the organisers: every answer as CSV (export), or sessions by average rating with "
+                 "response rates, the lowest-rated questions and the comments (summary)."),
 }
 
 
@@ -182,6 +190,23 @@ def build_parser() -> argparse.ArgumentParser:
     casts.add_argument("id", nargs="?", type=int, help="one broadcast, with the reasons of its failures")
 
     command("reload")
+
+    export = command("export-ics")
+    export.add_argument("--out", type=Path, help="the file to write (default: the standard output)")
+    export.add_argument("--lang", help="the language of titles and texts (default: the event's)")
+
+    from bot.importers.cli import add_parser as add_import
+
+    add_import(sub, common)
+    sub.choices["import"].description = COMMANDS["import"][1]
+
+    feedback = command("feedback")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
+    export = feedback_sub.add_parser("export", parents=[again], help="every answer as CSV (one row per answer)")
+    export.add_argument("--session", help="one session's id (default: every session)")
+    export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    summary = feedback_sub.add_parser("summary", parents=[again], help="sessions by average rating, lowest-rated questions, comments")
+    summary.add_argument("--chart", type=Path, help="also save the chart of average ratings as a PNG file")
     return parser
 
 
@@ -212,7 +237,7 @@ def _lifetime(text: str) -> dt.timedelta:
 #: Commands whose output is their own: only warnings are logged.
 _QUIET: Final = frozenset({
     "console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload",
-    "init", "check-config", "healthcheck", "backup", "restore",
+    "init", "check-config", "healthcheck", "backup", "restore", "import", "export-ics", "feedback",
 })
 
 
@@ -256,6 +281,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "backup":
             return backup.backup(settings, args.path)
         return backup.restore(settings, args.path, yes=args.yes)
+    if args.command == "import":  # before the programme is read: the import may be what makes it
+        from bot.importers import cli as importing
+
+        return importing.run(settings, args)
     # a broken programme or phrases file stops the service before anything starts
     programme = load_or_report(settings.programme)
     if programme is None or not phrases_or_report():
@@ -277,10 +306,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_service(settings, clock, programme=programme))
     if args.command in {"invite", "roles", "audit", "broadcast", "broadcasts"}:
         return asyncio.run(_admin(settings, args, programme))
+    if args.command == "feedback":
+        from bot.feedback import admin as feedback_admin
+
+        if args.feedback_command == "export":
+            return asyncio.run(feedback_admin.export(settings, programme, args.session, args.out))
+        return asyncio.run(feedback_admin.summary(settings, programme, args.chart))
     if args.command == "reload":
         from bot import admin
 
         return admin.reload(settings)
+    if args.command == "export-ics":
+        return export_ics(settings, programme, args.out, args.lang)
     if args.command == "wechat-menu":
         from bot.channels.wechat_cli import wechat_menu
 
@@ -323,6 +360,37 @@ async def _admin(settings: Settings, args: argparse.Namespace, programme: Progra
     if args.roles_command == "revoke":
         return await admin.revoke_role(settings, programme, args.grant_id)
     return await admin.list_roles(settings, programme)
+
+
+def export_ics(settings: Settings, programme: Programme, out: Path | None, lang: str | None) -> int:
+    """``delegate-bot export-ics``: every session, in the event's zone, with stable UIDs (no database needed)."""
+    from bot import i18n, ics
+    from bot.i18n import Catalogs
+    from bot.programme import localized
+    from bot.resources import resource_dir
+
+    catalogs = Catalogs.load(resource_dir("locales"))
+    tag = catalogs.negotiate(lang or programme.event.default_language) or i18n.SOURCE_LOCALE
+    if lang and catalogs.negotiate(lang) is None:
+        print(f"unknown language {lang!r}; available: {', '.join(catalogs.tags)}", file=sys.stderr)
+        return 2
+    event = programme.event
+    with i18n.use(catalogs.get(tag)):
+        data = ics.calendar(
+            programme, sorted(programme.sessions, key=lambda s: (s.start, s.id)), locale=tag,
+            name=localized(event.short_name or event.name, tag, event.default_language), stamp=dt.datetime.now(dt.timezone.utc),
+        )
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"delegate-bot: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"{out}: {len(programme.sessions)} sessions, {event.timezone}", file=sys.stderr)
+    return 0
 
 
 def load_or_report(path: Path) -> Programme | None:

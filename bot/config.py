@@ -105,6 +105,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("wechat_event_messages", "limits.wechat_event_messages", "int", "customer-service messages after a menu click, follow or scan", bounds=(0, 100)),
     Option("wechat_event_seconds", "limits.wechat_event_seconds", "int", "... within this many seconds", bounds=(1, 3600)),
     Option("notice_quiet_minutes", "limits.notice_quiet_minutes", "int", "programme edits this close together make one change notice", bounds=(0, 240)),
+    Option("flood_burst", "limits.flood_burst", "int", "messages one person may send at once before being asked to slow down (0: no flood control)", bounds=(0, 1000)),
+    Option("flood_per_minute", "limits.flood_per_minute", "int", "... and how many a minute are read from them after that", bounds=(1, 6000)),
     Option("shutdown_seconds", "limits.shutdown_seconds", "int", "on SIGTERM, how long answers and sends under way may take to finish", bounds=(0, 300)),
     Option("retention_days", "privacy.retention_days", "int", "delete delegates' data this many days after the event ends (off: keep)", bounds=(0, 3650), optional_int=True),
 )
@@ -167,6 +169,10 @@ class Settings:
     """Where each setting that is not a default came from: ``BOT_X``, the file's key, or the command line."""
     unknown: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """Variables and keys that are no setting (typos), each with the one it looks like: ``run`` warns of them."""
+    flood_burst: int = 20
+    """Messages one person may send at once before the bot asks them to slow down (0: no flood control)."""
+    flood_per_minute: int = 30
+    """... and how many a minute it reads from them after that."""
 
     _SECRETS = frozenset(o.name for o in OPTIONS if o.secret)
 

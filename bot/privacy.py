@@ -11,11 +11,16 @@ parameters ``:user_id`` (the ``users`` row), ``:channel`` and
 and ``:actor`` (``channel:platform_id``, as the audit log writes it).  The
 rules run in the order of :data:`TABLES` (``users`` last), in one transaction.
 
-A new table with personal data is one more entry, e.g. feedback answers
-whose figures are kept for statistics once the people are forgotten::
+A new table with personal data is one more entry, e.g. feedback prompts
+whose counts are kept for statistics once the people are forgotten::
 
-    Personal("feedback_answers", "a delegate's answers to session questionnaires",
-             Rule("user_id = :user_id", forget=DELETE, retention=Detach({"user_id": "NULL"}))),
+    Personal("feedback_prompts", "which delegates were asked about a session",
+             Rule("user_id = :user_id", forget=Detach({"user_id": "NULL"}), retention=Detach({"user_id": "NULL"}),
+                  everyone="user_id IS NOT NULL")),
+
+A rule whose rows another table's rule detaches (an anonymous answer, whose
+response loses its ``user_id``) says ``forget=KEEP``: its rows are the
+person's export, and nothing of the person is left in them once detached.
 
 What the bot keeps in memory about a person (the users cache, conversation
 state, a channel's rate limiter and button cache) is registered as a
@@ -79,7 +84,7 @@ class Rule:
     """Which rows of a table are a person's (``where``), and what becomes of them."""
 
     where: str
-    forget: Delete | Detach = DELETE
+    forget: Action = DELETE
     retention: Action = DELETE
     everyone: str = "1"
     """For the retention purge: the rows that are anyone's (``where`` for every person at once)."""
@@ -162,6 +167,26 @@ TABLES: Final[tuple[Entry, ...]] = (
              Rule("target = :actor", forget=Detach({"target": f"'{FORGOTTEN}'"})),
              Rule("length(:platform_id) >= 6 AND instr(detail, :platform_id) > 0",
                   forget=Detach({"detail": f"replace(detail, :platform_id, '{FORGOTTEN}')"}))),
+    # feedback (bot/feedback): answers before the responses, which find them; statistics stay, detached
+    Personal("feedback_answers", "a delegate's answers to session questionnaires (ratings, choices, comments)",
+             Rule("response_id IN (SELECT id FROM feedback_responses WHERE user_id = :user_id AND named = 1)",
+                  forget=DELETE, retention=KEEP),
+             Rule("response_id IN (SELECT id FROM feedback_responses WHERE user_id = :user_id AND named = 0)",
+                  forget=KEEP, retention=KEEP)),
+    Personal("feedback_responses", "whose questionnaire of a session it is (named answers: the facilitators see the name)",
+             Rule("user_id = :user_id AND named = 1", forget=DELETE, retention=Detach({"user_id": "NULL"}),
+                  everyone="user_id IS NOT NULL AND named = 1"),
+             Rule("user_id = :user_id AND named = 0", forget=Detach({"user_id": "NULL"}), retention=Detach({"user_id": "NULL"}),
+                  everyone="user_id IS NOT NULL AND named = 0")),
+    Personal("feedback_prompts", "which delegates were asked about a session (for the response rate)",
+             Rule(_USER, forget=Detach({"user_id": "NULL"}), retention=Detach({"user_id": "NULL"}), everyone="user_id IS NOT NULL")),
+    Personal("feedback_watchers", "facilitators following a session's results live", Rule(_USER)),
+    Personal("feedback_polls", "the facilitator who opened or closed a session's poll by hand",
+             _actor_rule("opened_by"), _actor_rule("closed_by")),
+    NoPersonalData("feedback_rounds", "when a session's prompts went out, in which campaign, how many: counts"),
+    # calendars (bot/calendars.py)
+    Personal("calendar_feeds", "the secret address of the delegate's calendar feed (it opens their agenda)", Rule(_USER)),
+    NoPersonalData("calendar_revisions", "each session's revision as calendars see it: programme content"),
     NoPersonalData("telegram_updates", "ids of Telegram updates already handled, and when: no person in them"),
     NoPersonalData("programme_baseline", "what delegates were last told about each session: programme content"),
     NoPersonalData("notice_state", "when the next change notice is due"),
@@ -320,7 +345,7 @@ class Privacy:
                 for rule in table.rules:
                     if isinstance(rule.forget, Delete):
                         await conn.execute(f"DELETE FROM {table.name} WHERE {rule.where}", params)
-                    else:
+                    elif isinstance(rule.forget, Detach):
                         await conn.execute(f"UPDATE {table.name} SET {_set(rule.forget.columns)} WHERE {rule.where}", params)
             changed = conn.total_changes - before
         from bot.dialogues import DialogueKey

@@ -3,8 +3,9 @@
 The scenario gives three people data in every table that can hold a
 person's: Alice on Telegram (choices, a location, a role granted to her, an
 invitation she redeemed, a broadcast she wrote, pushes, a document, long
-buttons, a poll, an edited message, refused and audited commands), Carol on
-WeChat (her callbacks and window), and Bob, who stays.  After Alice and
+buttons, a poll, an edited message, refused and audited commands, named and
+anonymous feedback, a poll she opened, a live-results watch, a calendar
+feed), Carol on WeChat (her callbacks and window), and Bob, who stays.  After Alice and
 Carol are forgotten, no table holds their ids, their names or their words,
 and Bob's data is intact.
 """
@@ -34,7 +35,8 @@ ALICE_NAME = "Zanzibar-Alice"
 ALICE_WORDS = "Kampala-unusual-words"
 #: Columns that name a person in some table: a table that has one must say how it is covered.
 PERSON_COLUMNS = {"user_id", "platform_id", "chat_id", "openid", "actor", "created_by", "granted_by", "revoked_by",
-                  "redeemed_platform_id", "report_to", "display_name", "target", "detail", "payload"}
+                  "redeemed_platform_id", "report_to", "display_name", "target", "detail", "payload", "opened_by",
+                  "closed_by"}
 
 
 async def tables_of(db: Database) -> set[str]:
@@ -45,6 +47,10 @@ async def tables_of(db: Database) -> set[str]:
 async def row(db: Database, sql: str, params: tuple = ()) -> tuple | None:
     found = await db.fetchone(sql, params)
     return tuple(found) if found is not None else None
+
+
+async def rows(db: Database, sql: str) -> list[tuple]:
+    return [tuple(r) for r in await db.fetchall(sql)]
 
 
 async def columns_of(db: Database, table: str) -> list[str]:
@@ -139,6 +145,18 @@ async def populate(core: Core) -> None:
     await store.flush()
     await store.spend(CAROL.platform_id)
     await say(core, CAROL, "/bookmark opening", "Carol")
+    # feedback: a named answer with her words, an anonymous one, prompts, a poll she opened, a live watch; and Bob's
+    feedback = services.feedback.store
+    await feedback.asked("s2-cases", [alice.id], now, "push")
+    await feedback.answer("s2-cases", alice.id, "useful", "text", f"{ALICE_WORDS} in a named comment", named=True, now=now)
+    await feedback.answer("s2-panel", alice.id, "overall", "rating", 4, named=False, now=now)
+    bob = await core.users.find(BOB)
+    assert bob is not None
+    await feedback.answer("s2-panel", bob.id, "overall", "rating", 2, named=False, now=now)
+    await feedback.open("s2-cases", actor_of(ALICE), now)
+    await feedback.close("s2-panel", actor_of(ALICE), now)
+    await feedback.watch("s2-cases", alice.id, now + dt.timedelta(hours=2), "x", now)
+    await services.calendars.token(alice.id)
 
 
 def needles() -> tuple[str, ...]:
@@ -173,10 +191,14 @@ async def test_mydata_has_a_persons_rows_from_every_kind_of_table(core: Core) ->
     tables = data["tables"]
     expected = {"users", "bookmarks", "stream_subscriptions", "visit_signups", "reminder_settings", "last_locations",
                 "outbox", "files", "dialogues", "role_grants", "invitations", "campaigns", "audit_log",
-                "telegram_callbacks", "telegram_callback_chats", "telegram_edits", "telegram_polls"}
+                "telegram_callbacks", "telegram_callback_chats", "telegram_edits", "telegram_polls",
+                "feedback_answers", "feedback_responses", "feedback_prompts", "feedback_watchers", "feedback_polls",
+                "calendar_feeds"}
     assert expected <= set(tables), expected - set(tables)
     assert tables["users"][0]["display_name"] == ALICE_NAME and tables["users"][0]["timezone"] == "Europe/Madrid"
     assert tables["files"][0]["data"] == "<2 bytes>"
+    assert {r["session_id"] for r in tables["feedback_responses"]} == {"s2-cases", "s2-panel"}
+    assert len(tables["feedback_answers"]) == 2  # both, the anonymous one too: it is hers until she is forgotten
     assert all(row["user_id"] == tables["users"][0]["id"] for row in tables["bookmarks"])
     assert not any(CAROL.platform_id in json.dumps(rows) or "444555666" == json.dumps(rows) for rows in tables.values())
     carol = json.loads((await core.handle(Request(user=CAROL, text="/mydata")))[1].data)  # type: ignore[union-attr]
@@ -200,7 +222,10 @@ async def test_forget_leaves_nothing_of_the_person_in_any_table_and_keeps_the_ot
     before = await mentions(core.db, gone)
     assert {"users.display_name", "wechat_inbound.openid", "wechat_window.openid", "telegram_callbacks.payload",
             "audit_log.actor", "role_grants.platform_id", "invitations.redeemed_platform_id", "campaigns.created_by",
-            "telegram_polls.chat_id", "outbox.payload", "files.user_id", "last_locations.user_id"} <= set(before), before
+            "telegram_polls.chat_id", "outbox.payload", "files.user_id", "last_locations.user_id",
+            "feedback_responses.user_id", "feedback_prompts.user_id", "feedback_watchers.user_id", "feedback_answers.value",
+            "feedback_polls.opened_by", "feedback_polls.closed_by", "calendar_feeds.user_id"} <= set(before), before
+    prompts = await row(core.db, "SELECT COUNT(*) FROM feedback_prompts")
     assert "deleted" in await forget(core, ALICE)
     assert "deleted" in await forget(core, CAROL)
     assert await mentions(core.db, gone) == []
@@ -209,6 +234,11 @@ async def test_forget_leaves_nothing_of_the_person_in_any_table_and_keeps_the_ot
     assert {g.role for g in await core.services.roles.grants_of(BOB)} == {Role.ORGANISER, Role.MODERATOR}
     assert await row(core.db, "SELECT granted_by FROM role_grants WHERE role = 'moderator'") == ("forgotten",)
     assert await row(core.db, "SELECT COUNT(*) FROM campaigns") == (1,)  # the broadcast stays, without its author
+    # her anonymous rating stays for the statistics, nobody's; her named comment is gone; Bob's rating is his
+    assert await rows(core.db, "SELECT r.session_id, r.user_id, a.value FROM feedback_responses r "
+                                  "JOIN feedback_answers a ON a.response_id = r.id ORDER BY a.value") == [
+        ("s2-panel", bob.id, "2"), ("s2-panel", None, "4")]
+    assert await row(core.db, "SELECT COUNT(*) FROM feedback_prompts") == prompts  # who was asked: counted, nobody's
     # her conversation state and the users cache are gone too: she starts afresh
     assert core.users._recent.get(ALICE) is None
     assert (await core.services.dialogues.load(DialogueKey.of(ALICE), core.clock.now())).offer is None
@@ -256,23 +286,11 @@ async def test_forget_clears_what_channels_keep_in_memory(core: Core) -> None:
 # -- retention ------------------------------------------------------------------------------
 
 
-FEEDBACK = Personal(
-    "feedback_answers", "a delegate's answers (a table of another feature, declared as it would be)",
-    Rule("user_id = :user_id", forget=DELETE, retention=Detach({"user_id": "NULL"})),
-)
-
-
 async def test_retention_purges_everyone_after_the_event_and_keeps_statistics_detached(tmp_path: Path) -> None:
     core = await make_core(tmp_path, at("2025-06-05T10:00"))
     try:
-        await core.db.execute("CREATE TABLE feedback_answers (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id) "
-                              "ON DELETE SET NULL, session_id TEXT, score INTEGER)")
         privacy: Privacy = core.services.privacy
-        privacy.tables = (*TABLES, FEEDBACK)
         await populate(core)
-        alice = await core.users.find(ALICE)
-        assert alice is not None
-        await core.db.execute("INSERT INTO feedback_answers (user_id, session_id, score) VALUES (?, 'panel', 5)", (alice.id,))
         purge = purge_after(core.programmes.programme, 30)
         assert purge == dt.datetime(2025, 7, 8, tzinfo=core.programmes.programme.zone)  # 30 days after 7 June ends
         assert await privacy.next_due() == purge
@@ -282,10 +300,18 @@ async def test_retention_purges_everyone_after_the_event_and_keeps_statistics_de
         await core.clock.set(purge)  # type: ignore[attr-defined]
         await core.wakeups.fire_due()
         for table in ("users", "bookmarks", "outbox", "files", "dialogues", "wechat_inbound", "wechat_window", "role_grants",
-                      "invitations", "audit_log", "telegram_callbacks", "telegram_callback_chats", "last_locations"):
+                      "invitations", "audit_log", "telegram_callbacks", "telegram_callback_chats", "last_locations",
+                      "feedback_watchers", "calendar_feeds"):
             assert await row(core.db, f"SELECT COUNT(*) FROM {table}") == (0,), table
         assert await row(core.db, "SELECT created_by, report_to FROM campaigns") == ("forgotten", None)
-        assert await row(core.db, "SELECT user_id, session_id, score FROM feedback_answers") == (None, "panel", 5)
+        # feedback is kept for the statistics, nobody's: every answer, named or not, every prompt, the polls' times
+        assert await rows(core.db, "SELECT r.session_id, r.user_id, r.named, a.value FROM feedback_responses r "
+                                      "JOIN feedback_answers a ON a.response_id = r.id ORDER BY r.session_id, a.value") == [
+            ("s2-cases", None, 1, json.dumps(f"{ALICE_WORDS} in a named comment")), ("s2-panel", None, 0, "2"),
+            ("s2-panel", None, 0, "4")]
+        assert await row(core.db, "SELECT user_id FROM feedback_prompts") == (None,)
+        assert await rows(core.db, "SELECT opened_by, closed_by FROM feedback_polls ORDER BY session_id") == [
+            ("forgotten", None), (None, "forgotten")]
         assert core.users._recent == {}
         # whoever writes after the event is purged the next day
         await say(core, UserRef("telegram", "999"), "/bookmark opening")
@@ -343,9 +369,41 @@ async def test_a_telegram_delegate_who_forgets_takes_their_long_buttons_and_the_
     assert channel.callbacks._cache and channel.renderer._markups
     question = await telegram.say("/forget")
     confirm = next(d for label, d in buttons_of(question[-1]) if d.startswith("/forget yes"))
+    limiter = channel.sender.limiter
+    assert int(chat) in limiter._last_by_chat and int(chat) in limiter._left_by_chat  # the pace of the answers so far
+    held_after_forget: list[bool] = []
+    forget_pace = limiter.forget
+
+    def forgetting(chat_id: int | None) -> None:
+        forget_pace(chat_id)
+        held_after_forget.append(chat_id in limiter._last_by_chat or chat_id in limiter._left_by_chat)
+
+    limiter.forget = forgetting  # type: ignore[method-assign]
     done = await telegram.press(confirm, message_id=question[-1].result["message_id"])
     assert "deleted" in " ".join(str(c.params.get("text")) for c in done)
     assert await row(telegram.core.db, "SELECT COUNT(*) FROM telegram_callbacks") == (0,)
     assert await row(telegram.core.db, "SELECT COUNT(*) FROM telegram_callback_chats") == (0,)
-    assert not channel.callbacks._cache and not channel.renderer._markups and int(chat) not in channel.sender.limiter._last_by_chat
+    assert not channel.callbacks._cache and not channel.renderer._markups
+    # the rate limiter forgot the chat (what it holds now is the send time of the "deleted" answer, which came after)
+    assert held_after_forget == [False]
     assert await mentions(telegram.core.db, set()) == []  # the query held "Zanzibar-Alice": no table has it now
+
+
+async def test_forget_clears_the_flood_counter_kept_by_platform_id(tmp_path: Path) -> None:
+    from bot.app import build_core
+    from bot.clock import ManualClock
+    from bot.config import Settings
+    from bot.middleware import FloodGuard
+    from tests.conftest import PROGRAMME, shipped
+
+    settings = Settings.from_env({}, programme=PROGRAMME, db=tmp_path / "bot.sqlite3", flood_burst=5, flood_per_minute=30)
+    core = await build_core(settings, ManualClock(at("2025-06-05T10:00")), programme=shipped(PROGRAMME))
+    try:
+        (guard,) = [c for c in core.services.privacy.caches if isinstance(c, FloodGuard)]
+        chat = Chat(core, "dora")
+        await chat.say("/start")
+        assert ("test", "dora") in guard._buckets
+        await forget(core, chat.ref)  # the confirming press is counted first, then everything of hers goes
+        assert ("test", "dora") not in guard._buckets
+    finally:
+        await core.close()
