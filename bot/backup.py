@@ -51,6 +51,11 @@ def known_migrations() -> frozenset[int]:
     return frozenset(int(m.group(1)) for p in migrations_dir().glob("*.sql") if (m := _MIGRATION.match(p.name)))
 
 
+def _read_only(path: Path) -> str:
+    """The SQLite URI that opens ``path`` read-only (percent-encoded: a folder may be named ``#1`` or ``a?b``)."""
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
 def _stamp(now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%d-%H%M%S")
 
@@ -60,7 +65,7 @@ def check(path: Path) -> Checked:
     if not path.is_file():
         raise BackupError(f"{path} is not a file")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only(path), uri=True)
     except sqlite3.Error as exc:
         raise BackupError(f"{path} cannot be opened: {exc}") from None
     try:
@@ -86,7 +91,7 @@ def copy_database(source: Path, target: Path) -> Checked:
     partial = target.with_name(target.name + ".partial")
     with contextlib.suppress(FileNotFoundError):
         partial.unlink()
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(_read_only(source), uri=True, timeout=30)
     try:
         dst = sqlite3.connect(partial)
         try:

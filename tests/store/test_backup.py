@@ -128,3 +128,48 @@ def test_restore_refuses_while_the_bot_runs_and_asks_first(tmp_path: Path, capsy
     out = io.StringIO()
     assert backup.restore(settings_for(live), copy, out=out, ask=lambda _q: "n") == 1
     assert "Not restored." in out.getvalue()
+
+
+WRITER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+conn.execute("PRAGMA journal_mode = WAL")
+n = 0
+while time.monotonic() < float(sys.argv[2]):
+    conn.execute("BEGIN IMMEDIATE")
+    uid = conn.execute("INSERT INTO users (channel, platform_id, created_at) VALUES ('test', ?, 'x') RETURNING id",
+                       (f"p{n}",)).fetchone()[0]
+    conn.execute("INSERT INTO bookmarks (user_id, session_id, created_at) VALUES (?, 'opening', 'x')", (uid,))
+    conn.execute("COMMIT")
+    n += 1
+    if n == 200:
+        print("writing", flush=True)
+print(n, flush=True)
+"""
+
+
+def test_the_command_backs_up_a_database_another_process_is_writing_into_a_folder_with_an_awkward_name(tmp_path: Path,
+                                                                                                        capsys) -> None:
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "event #1 ?draft 100%"
+    folder.mkdir()
+    live = folder / "bot.sqlite3"
+    asyncio.run(_migrated(live))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(time.monotonic() + 8)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+        copy = folder / "copy.sqlite3"
+        assert cli.main(["backup", "--db", str(live), str(copy)]) == 0, capsys.readouterr().err
+        assert Path(f"{live}-wal").exists()  # taken while the other process had a write-ahead log
+    finally:
+        written = int(writer.communicate(timeout=30)[0].strip())
+    assert writer.returncode == 0
+    users, bookmarks = counts(copy)
+    assert users == bookmarks and 200 <= users < written  # one snapshot mid-writes; the writer went on after it
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert counts(live) == (written, written)
