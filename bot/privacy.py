@@ -33,6 +33,7 @@ whoever writes afterwards is purged too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -366,6 +367,16 @@ class Privacy:
     async def purge(self) -> dict[str, int]:
         """Everyone's personal data, as the retention rules say; rows changed per table."""
         counts: dict[str, int] = {}
+        async with contextlib.AsyncExitStack() as held:
+            writes_held = getattr(self.dialogues, "writes_held", None)
+            if writes_held is not None:
+                await held.enter_async_context(writes_held())  # an offer written behind must not outlive the purge
+            await self._purge_rows(counts)
+        self.caches.forget_everyone()
+        logger.info("retention: personal data purged (%s)", ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing left")
+        return counts
+
+    async def _purge_rows(self, counts: dict[str, int]) -> None:
         async with self.db.transaction() as conn:
             for table in sorted((t for t in self.tables if isinstance(t, Personal)), key=lambda t: t.name == "users"):
                 before = conn.total_changes
@@ -377,9 +388,6 @@ class Privacy:
                                            {"platform_id": "", "user_id": -1})
                 if conn.total_changes - before:
                     counts[table.name] = conn.total_changes - before
-        self.caches.forget_everyone()
-        logger.info("retention: personal data purged (%s)", ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing left")
-        return counts
 
     async def next_due(self) -> dt.datetime | None:
         at = self.purge_at()

@@ -407,3 +407,38 @@ async def test_forget_clears_the_flood_counter_kept_by_platform_id(tmp_path: Pat
         assert ("test", "dora") not in guard._buckets
     finally:
         await core.close()
+
+
+async def test_an_offer_being_written_behind_does_not_outlive_the_purge(tmp_path: Path) -> None:
+    import asyncio
+
+    core = await make_core(tmp_path, at("2025-07-08T09:00"))
+    try:
+        await say(core, ALICE, "/today")  # numbers answer its choices: an offer, written behind
+        dialogues = core.services.dialogues
+        await dialogues.flush()
+        from bot.conversation import Choice, Choices
+        from bot.dialogues import Offer
+
+        newer = Offer.from_replies([Choices("Pick", (Choice("Opening", "/session opening"), Choice("Panel", "/session panel")))])
+        await dialogues.offer(DialogueKey.of(ALICE), newer, core.clock.now())  # a newer offer, not written yet
+        release = asyncio.Event()
+        holding = asyncio.Event()
+
+        async def hold_the_database() -> None:
+            async with core.db.transaction():
+                holding.set()
+                await release.wait()
+
+        blocker = asyncio.create_task(hold_the_database())
+        await holding.wait()
+        purge = asyncio.create_task(core.services.privacy.purge())  # its delete waits for the database
+        await asyncio.sleep(0)
+        flush = asyncio.create_task(dialogues.flush())  # a flush that took the offer would write it after the delete
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(blocker, purge, flush)
+        assert await row(core.db, "SELECT COUNT(*) FROM dialogues") == (0,)
+        assert await row(core.db, "SELECT COUNT(*) FROM users") == (0,)
+    finally:
+        await core.close()
