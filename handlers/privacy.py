@@ -64,6 +64,9 @@ async def privacy(req: Request, ctx: Context) -> Sequence[Reply]:
         _("Why: to answer you, to remind you of what you chose and to pass on the organisers' news. The organisers see "
           "your name on the list of a site visit you join; nothing is used for anything else."),
     ]
+    lines.append(_("Feedback on sessions: your answers are anonymous unless the questionnaire says otherwise. /forget "
+                   "deletes your named answers; anonymous ones stay for the statistics, without you."))
+    lines.append(_("If you subscribe to your calendar, its private link is kept too, until /calendar off or /forget."))
     day = purge_date(ctx)
     days = ctx.services.privacy.retention_days
     if day is not None and days is not None:

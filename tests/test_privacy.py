@@ -343,6 +343,7 @@ async def test_start_says_what_is_kept_why_until_when_and_whom_to_ask(chat: Chat
     assert "/mydata" in out and "/forget" in out and "info@guangzhouaward.org" in out
     full = await chat.say("/privacy")
     assert "30 days after the event ends" in full and "Guangzhou Institute for Urban Innovation" in full
+    assert "/forget deletes your named answers" in full and "/calendar off" in full  # feedback and calendars, told too
 
 
 def test_the_registry_has_an_entry_per_name() -> None:
