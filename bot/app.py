@@ -35,6 +35,7 @@ from bot.store.audience import Audience
 from bot.store.delegates import DelegateState
 from bot.store.wechat import WeChatStore
 from bot.store.locations import LastLocations
+from bot.understanding.middleware import UnderstandingMiddleware
 from bot.web.files import FileLinks
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     again (the command line has just validated it; tests parse it once).
     """
     from handlers import register_all, render_broadcast, render_notice, render_reminder, render_report
+    from handlers.roles import is_invitation
 
     programmes = ProgrammeHolder(settings.programme, programme) if programme else ProgrammeHolder.from_file(settings.programme)
     clock = clock or SystemClock()
@@ -192,6 +194,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     router.use(error_middleware)
     router.use(user_middleware)
     router.use(DialogueMiddleware(dialogues))
+    router.use(UnderstandingMiddleware(debug=settings.debug_understanding, leave=is_invitation))
     router.guard(permission_guard)
     register_all(router)
     await reminders.reconcile()

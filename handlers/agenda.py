@@ -6,12 +6,17 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in, format_number, is_traditional, ngettext, to_simplified
+from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in
 from bot.programme import Phase
 from bot.programme.agenda import relative_day
 from bot.router import Context, Router
-from handlers.roles import is_invitation, redeem
+from bot.i18n import L_
+from bot.understanding.slots import PART_HOURS, split_part_of_day
+from handlers.search import search_reply, shortened
 from handlers.views import event_name, parse_page, session_detail, session_list, text
+
+#: The parts of a day, as a heading says them.
+PART_NAMES = {"morning": L_("Morning"), "afternoon": L_("Afternoon"), "evening": L_("Evening")}
 
 
 def _phase_notice(ctx: Context) -> str | None:
@@ -31,8 +36,16 @@ def _phase_notice(ctx: Context) -> str | None:
     return None
 
 
-def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None) -> Reply:
-    """The sessions of one day, with the day's title and notes."""
+def in_part(ctx: Context, sessions: Sequence, part: str | None) -> list:
+    """The sessions that start in a part of the day (event time); all of them for ``None``."""
+    if part is None:
+        return list(sessions)
+    low, high = PART_HOURS[part]
+    return [s for s in sessions if low <= s.start.astimezone(ctx.programme.zone).hour < high]
+
+
+def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None, part: str | None = None) -> Reply:
+    """The sessions of one day (or of its morning, afternoon or evening), with the day's title and notes."""
     agenda = ctx.agenda
     day = next((d for d in ctx.programme.days if d.date == date), None)
     body: list[str] = []
@@ -51,9 +64,13 @@ def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = N
                 date=format_date(date, "long"), event=event_name(ctx), dates=format_date_range(agenda.first_day, agenda.last_day)
             )
         )
+    title = format_day(date)
+    if part is not None:
+        title = _("{day}, {part}").format(day=title, part=PART_NAMES[part])
     return session_list(
-        ctx, agenda.on(date), title=format_day(date), body="\n".join(body), page=page,
-        page_command=f"/day {date.isoformat()}", empty=_("Nothing is scheduled on this day."),
+        ctx, in_part(ctx, agenda.on(date), part), title=title, body="\n".join(body), page=page,
+        page_command=f"/day {date.isoformat()}" + (f" {part}" if part else ""),
+        empty=_("Nothing is scheduled then.") if part else _("Nothing is scheduled on this day."),
     )
 
 
@@ -104,8 +121,11 @@ def _days_choices(ctx: Context) -> tuple[Choice, ...]:
 
 
 async def day(req: Request, ctx: Context) -> Sequence[Reply]:
-    """One day: a date, a weekday, "day 2", "tomorrow"; without one, the list of days."""
+    """One day: a date, a weekday, "day 2", "tomorrow", with "morning", "afternoon" or "evening"; without one, the list of days."""
     args, page = parse_page(req.args)
+    args, part = split_part_of_day(args)
+    if not args and part is not None:
+        args = ctx.today.isoformat()  # "this afternoon"
     if not args:
         return [Choices(_("Which day?"), _days_choices(ctx), title=event_name(ctx), navigation=ctx.via_button)]
     date = ctx.agenda.resolve_day(args, ctx.today, ctx.services.catalogs.tags)
@@ -118,7 +138,7 @@ async def day(req: Request, ctx: Context) -> Sequence[Reply]:
         ]
     # a day counted from today may fall outside the event: say where the event stands
     notice = _phase_notice(ctx) if relative_day(args) is not None else None
-    return [day_view(ctx, date, page, heading=notice)]
+    return [day_view(ctx, date, page, heading=notice, part=part)]
 
 
 async def programme(req: Request, ctx: Context) -> Sequence[Reply]:
@@ -139,7 +159,7 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Which session? Send /session followed by its id, or search with /search."))]
     found = ctx.agenda.session(args)
     if found is None:
-        return await _search(ctx, args, _("There is no session with the id \"{id}\".").format(id=args))
+        return [search_reply(ctx, args, _("There is no session with the id \"{id}\".").format(id=shortened(args)))]
     options = [Choice(_("Day of this session"), f"/day {ctx.agenda.local_date(found.start).isoformat()}")]
     if found.stream:
         stream = ctx.programme.stream(found.stream)
@@ -150,47 +170,6 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
     return [Choices("\n".join(session_detail(ctx, found)), tuple(extra + options), title=text(ctx, found.title), columns=2)]
 
 
-async def search(req: Request, ctx: Context) -> Sequence[Reply]:
-    """Sessions whose title, description, speakers or cities contain the words."""
-    query, page = parse_page(req.args)
-    if not query:
-        return [Text(_("What should I look for? For example: /search Bogotá"))]
-    return await _search(ctx, query, None, page)
-
-
-def find(ctx: Context, query: str) -> list:
-    """Sessions matching ``query``; Traditional Chinese words also find the Simplified text they convert to."""
-    found = ctx.agenda.search(query)
-    if not found and is_traditional(query):
-        found = ctx.agenda.search(to_simplified(query))
-    return found
-
-
-async def _search(ctx: Context, query: str, preface: str | None, page: int = 1) -> Sequence[Reply]:
-    found = find(ctx, query)
-    title = _("Search: {query}").format(query=query)
-    body = preface or ""
-    if not found:
-        return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=query), title=title)]
-    body = (body + "\n" if body else "") + ngettext("{count} session matches.", "{count} sessions match.", len(found)).format(count=format_number(len(found)))
-    return [session_list(ctx, found, title=title, body=body, page=page, page_command=f"/search {query}", with_day=True)]
-
-
-async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
-    """Text that is no command: a day if it reads as one, else a search."""
-    words = (req.text or "").strip()
-    if not words:
-        return [Text(_("Send /help to see what I can do."))]
-    if is_invitation(words):  # an invitation code pasted into the chat (WeChat has no deep links)
-        return await redeem(req, ctx, words)
-    date = ctx.agenda.resolve_day(words, ctx.today, ctx.services.catalogs.tags)
-    if date is not None:
-        return [day_view(ctx, date)]
-    if find(ctx, words):
-        return await _search(ctx, words, None)
-    return [Text(_("Sorry, I did not understand \"{text}\". Try \"today\", \"next\", \"day 2\", \"stream 1\", \"search\" and a word, or /help.").format(text=words[:100]))]
-
-
 def register(router: Router) -> None:
     router.command("today", description=N_("Today's sessions"))(today)
     router.command("now", description=N_("What is on right now"))(now)
@@ -198,5 +177,3 @@ def register(router: Router) -> None:
     router.command("day", description=N_("One day: /day 2 or /day 2025-06-05"))(day)
     router.command("programme", "program", "agenda", description=N_("All days of the event"))(programme)
     router.command("session", description=N_("One session in full: /session <id>"))(session)
-    router.command("search", description=N_("Search titles, speakers and cities"))(search)
-    router.fallback(free_text)
