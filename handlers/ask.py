@@ -8,6 +8,8 @@ from bot.conversation import Choice, Choices, Reply, Request, Text
 from bot.i18n import N_, _, format_day, spaced
 from bot.programme import Session
 from bot.router import Context, Router
+from bot.understanding.text import normal
+from bot.understanding.understand import understanding_for
 from handlers.reminders import state
 from handlers.start import main_menu
 from handlers.views import _person, moment, session_button, session_line, tbc_note, text, time_of, user_zone
@@ -39,6 +41,20 @@ async def thanks(req: Request, ctx: Context) -> Sequence[Reply]:
 
 
 # -- who is speaking ------------------------------------------------------------
+
+
+def sessions_named(ctx: Context, words: str) -> list[Session]:
+    """The sessions that words of a title name ("the panel", "stream 2 use cases"), else those search finds."""
+    from handlers.search import ranked
+
+    slots = understanding_for(ctx.agenda, ctx.services.catalogs.tags).slots
+    found = [f for f in slots.find(normal(words), ctx.today) if f.slot == "session"]
+    if found and isinstance(found[0].value, tuple):
+        named = [s for i in found[0].value if (s := ctx.agenda.session(i)) is not None]
+        streams = [f.value for f in slots.find(normal(words), ctx.today) if f.slot == "stream"]
+        narrowed = [s for s in named if s.stream in streams]
+        return narrowed or named
+    return [h.session for h in ranked(ctx, words) if h.session is not None][:10]
 
 
 def people(ctx: Context, s: Session) -> list[str]:
@@ -79,9 +95,7 @@ async def speakers(req: Request, ctx: Context) -> Sequence[Reply]:
     if wanted:
         found = ctx.agenda.session(wanted)
         if found is None:
-            from handlers.search import ranked
-
-            hits = [h.session for h in ranked(ctx, wanted) if h.session is not None][:10]
+            hits = sessions_named(ctx, wanted)
             if len(hits) != 1:
                 if not hits:
                     return [Text(_("Nothing in the programme matches \"{query}\".").format(query=wanted[:60]), title=_("Who is speaking"))]
@@ -143,7 +157,7 @@ async def departure(req: Request, ctx: Context) -> Sequence[Reply]:
 
 
 def register(router: Router) -> None:
-    router.command("speakers", "who", description=N_("Who is speaking now, or at a session: /speakers panel"))(speakers)
-    router.command("departure", "bus", description=N_("When and where your site visit's group leaves"))(departure)
+    router.command("speakers", description=N_("Who is speaking now, or at a session: /speakers panel"))(speakers)
+    router.command("departure", description=N_("When and where your site visit's group leaves"))(departure)
     router.command("hello", hidden=True)(hello)
     router.command("thanks", hidden=True)(thanks)

@@ -79,4 +79,4 @@ async def info(req: Request, ctx: Context) -> Sequence[Reply]:
 
 
 def register(router: Router) -> None:
-    router.command("info", "faq", description=N_("Practical information: Wi-Fi, meals, contacts"))(info)
+    router.command("info", description=N_("Practical information: Wi-Fi, meals, contacts"))(info)

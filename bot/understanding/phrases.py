@@ -39,7 +39,7 @@ SLOTS = ("day", "part", "stream", "session", "venue")
 
 _TOP = ("spaces_between_words", "sentence_end", "commands", "command_words", "linking_words",
         "days", "weekdays", "numbers", "reminders", "timezone", "parts_of_day", "ask", "questions")
-_ASK = ("filler",)
+_ASK = ("filler", "same")
 _QUESTION_KEY = re.compile(r"[a-z][a-z0-9_]*(?: (?:\{[a-z]+\}|[^\s{}]+))*")
 _DAYS = ("numbered", "numbered_short", "dates", "ordinal_endings", "relative")
 _REMINDERS = ("off", "on", "default", "minutes")
@@ -127,6 +127,8 @@ class Phrases:
     filler: tuple[tuple[bool, str], ...] = ()
     #: plain-word questions for commands, with slots
     questions: tuple[Question, ...] = ()
+    #: (a word, the word it means the same as): "啥" is "什么", compared as one
+    same: tuple[tuple[str, str], ...] = ()
     #: the language tag of each source file (its folder's name), in the order of ``sources``
     languages: tuple[str, ...] = ()
 
@@ -251,6 +253,7 @@ class _Merged:
         self.parts: dict[str, tuple[str, Path]] = {}
         self.filler: list[tuple[bool, str]] = []
         self.questions: list[Question] = []
+        self.same: list[tuple[str, str]] = []
 
     def add(self, f: _File) -> None:
         self.sources.append(f.path)
@@ -277,6 +280,13 @@ class _Merged:
         for word in f.texts(ask.get("filler", []), "ask.filler"):
             if (f.spaced, key(word)) not in self.filler:
                 self.filler.append((f.spaced, key(word)))
+        for canonical, value in f.section("ask", "same").items():
+            where = f"ask.same.{canonical}"
+            if not canonical.strip():
+                f.fail(where, "the word on the left is empty")
+            for word in f.texts(value, where):
+                if (key(word), key(canonical)) not in self.same:
+                    self.same.append((key(word), key(canonical)))
 
     def _questions(self, f: _File) -> None:
         for command, value in f.section("questions").items():
@@ -377,6 +387,7 @@ class _Merged:
             parts_of_day=_frozen(self.parts),
             filler=tuple(self.filler),
             questions=tuple(self.questions),
+            same=tuple(self.same),
             languages=tuple(path.parent.name for path in self.sources),
         )
 

@@ -31,7 +31,7 @@ from babel.dates import get_day_names, get_month_names
 from bot.programme.agenda import Agenda
 from bot.programme.model import every_text
 from bot.understanding.phrases import PLACEHOLDER, Phrases
-from bot.understanding.text import normal, terms, unspaced, words
+from bot.understanding.text import AFTER_WORD, BEFORE_WORD, normal, terms, unspaced, words
 
 #: A word that a larger share of sessions (or venues) than this have in their titles names none of them.
 COMMON_SHARE = 0.35
@@ -58,7 +58,7 @@ class Found:
 
 def _boundary(spaced: bool, body: str) -> str:
     """``body`` as a whole word where the language spaces its words."""
-    return rf"(?<![^\W_]){body}(?![^\W_])" if spaced else body
+    return f"{BEFORE_WORD}{body}{AFTER_WORD}" if spaced else body
 
 
 def _literal(text: str) -> str:
@@ -125,14 +125,20 @@ class Slots:
         self.parts = {normal(w): part for w, part in words.parts_of_day.items()}
         patterns: list[_Pattern] = []
 
-        def add(slot: str, body: str, how: str, kind: str) -> None:
-            spaced = not any(unspaced(ch) for ch in re.sub(r"\\.|[^\w]", "", body)) and not unspaced(body[:1])
+        def add(slot: str, body: str, how: str, kind: str, spaced: bool | None = None) -> None:
+            if spaced is None:
+                spaced = not any(unspaced(ch) for ch in re.sub(r"\\.|[^\w]", "", body)) and not unspaced(body[:1])
             patterns.append(_Pattern(slot, re.compile(_boundary(spaced, f"(?:{body})")), how, kind))
 
-        for word in self.relative:
-            add("day", re.escape(word).replace(r"\ ", r"\s*"), "days.relative", "relative")
-        for name in self.weekdays:
-            add("day", re.escape(name), "weekdays", "weekday")
+        def add_words(slot: str, items: Iterable[str], how: str, kind: str) -> None:
+            """Words of a table as one pattern per kind of script (their values are looked up by the word)."""
+            for spaced in (True, False):
+                group = sorted((w for w in items if bool(unspaced(w[:1])) != spaced), key=len, reverse=True)
+                if group:
+                    add(slot, "|".join(re.escape(w).replace(r"\ ", r"\s*") for w in group), how, kind, spaced)
+
+        add_words("day", self.relative, "days.relative", "relative")
+        add_words("day", self.weekdays, "weekdays", "weekday")
         for template in (*words.day_numbers,):
             add("day", _template(template, {"n": f"(?P<n>{number})"}), f"days.numbered {template!r}", "numbered")
         ordinal = _alternatives(normal(e) for e in words.ordinal_endings)
@@ -144,8 +150,7 @@ class Slots:
         for template in words.dates:
             add("day", _template(template, date_slots), f"days.dates {template!r}", "date")
         add("day", r"(?P<year>\d{4}) (?P<month>\d{1,2}) (?P<day>\d{1,2})", "ISO date", "iso")
-        for word in self.parts:
-            add("part", re.escape(word).replace(r"\ ", r"\s*"), "parts_of_day", "part")
+        add_words("part", self.parts, "parts_of_day", "part")
         stream_words = [w.text for w in words.command_words.get("stream", ())]
         for word in stream_words:
             add("stream", _template(word + " {n}", {"n": f"(?P<n>{number})"}), f"command_words.stream {word!r}", "stream")
@@ -165,9 +170,30 @@ class Slots:
                 value = self._value(pattern, m, today)
                 if value is not None:
                     found.append(Found(pattern.slot, m.start(), m.end(), value, m.group(0), pattern.how))
-        found += self.sessions.find(text, "session")
-        found += self.venues.find(text, "venue")
+        sessions = self.sessions.find(text, "session")
+        venues = self.venues.find(text, "venue")
+        found += self._merged(text, sessions, venues)
         return _non_overlapping(found)
+
+    def _merged(self, text: str, sessions: list[Found], venues: list[Found]) -> list[Found]:
+        """A venue named in the words of a session held there is that session ("the drone company visit")."""
+        if not sessions or not venues:
+            return sessions + venues
+        session, venue = sessions[0], venues[0]
+        overlap = session.start < venue.end and venue.start < session.end
+        ids = tuple(i for i in session.value if self._held_at(i, venue.value))  # type: ignore[union-attr]
+        within = venue.start <= session.start and session.end <= venue.end
+        if not overlap or not ids or within:
+            return sessions + venues  # "Liurong" alone names the place as much as the visit
+        start, end = min(session.start, venue.start), max(session.end, venue.end)
+        return [Found("session", start, end, ids, text[start:end], "session names, with the venue it is held at", max(session.weight, venue.weight))]
+
+    def _held_at(self, session_id: str, venues: object) -> bool:
+        s = self.agenda.session(session_id)
+        if s is None or not isinstance(venues, tuple):
+            return False
+        places = {s.venue, s.site_visit.meeting_point if s.site_visit else None}
+        return bool(places & set(venues))
 
     def _value(self, pattern: _Pattern, m: re.Match[str], today: dt.date) -> object | None:
         agenda = self.agenda
@@ -175,8 +201,11 @@ class Slots:
         if pattern.kind == "relative":
             return today + dt.timedelta(days=self._lookup(self.relative, word, 0))
         if pattern.kind == "weekday":
-            weekday = self.weekdays[word]
-            return next((d for d in agenda.dates() if d.weekday() == weekday), None)
+            weekday = self._lookup(self.weekdays, word, None)
+            if weekday is None:
+                return None
+            # the event's day of that name, else the next one from today (the day's answer says it is no event day)
+            return next((d for d in agenda.dates() if d.weekday() == weekday), None) or today + dt.timedelta(days=(int(weekday) - today.weekday()) % 7)
         if pattern.kind in ("numbered", "stream"):
             n = self._number(m.group("n"))
             if pattern.kind == "stream":
@@ -244,6 +273,10 @@ class _Names:
                     for term in terms(normal(text)):
                         if term not in filler and not term.isdigit() and len(term) > 1:
                             by_term[term].add(ident)
+            # the organisers' own name for it ("panel", "wrap-up") names it too
+            for term in terms(normal(ident)):
+                if term not in filler and not term.isdigit() and len(term) > 2:
+                    by_term[term].add(ident)
         total = max(1, len(names))
         rare = {t: frozenset(v) for t, v in by_term.items() if len(v) <= max(1, COMMON_SHARE * total)}
         idf = {t: math.log(1 + total / len(v)) for t, v in rare.items()}
@@ -253,7 +286,7 @@ class _Names:
                 sizes[ident] += idf[term]
         spaced = sorted((t for t in rare if not unspaced(t)), key=len, reverse=True)
         cjk = sorted((t for t in rare if unspaced(t)), key=len, reverse=True)
-        alternatives = [rf"(?<![^\W_])(?:{_alternatives(spaced)})(?![^\W_])"] if spaced else []
+        alternatives = [f"{BEFORE_WORD}(?:{_alternatives(spaced)}){AFTER_WORD}"] if spaced else []
         if cjk:
             alternatives.append(f"(?=({_alternatives(cjk)}))")
         pattern = re.compile("|".join(alternatives)) if alternatives else None
@@ -268,6 +301,7 @@ class _Names:
             term = m.group(1) if m.lastindex else m.group(0)
             start = m.start()
             hits.append((start, start + len(term), term))
+        hits = self._strong(hits)
         if not hits:
             return []
         score: dict[str, float] = defaultdict(float)
@@ -288,6 +322,24 @@ class _Names:
         start, end = min(s for s, _e in used), max(e for _s, e in used)
         share = best / max(self.sizes.get(i, best) for i in ids)
         return [Found(slot, start, end, ids, text[start:end], f"{slot} names", weight=share)]
+
+    def _strong(self, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """Hits that name something: spaced words, and Chinese pairs in runs of two or more (or a pair only one name has).
+
+        One pair of characters ("城市", "坛二") is too often part of other words to name a session by itself.
+        """
+        spaced = [h for h in hits if not unspaced(h[2])]
+        pairs = sorted(h for h in hits if unspaced(h[2]))
+        runs: list[list[tuple[int, int, str]]] = []
+        for h in pairs:
+            if runs and h[0] == runs[-1][-1][0] + 1:
+                runs[-1].append(h)
+            else:
+                runs.append([h])
+        kept = [run for run in runs if len(run) > 1 or len(self.terms[run[0][2]]) == 1]
+        # a lone pair right beside a run that names something belongs to it ("六榕社区" + "考察")
+        kept += [run for run in runs if run not in kept and any(abs(run[0][0] - k[-1][0]) <= 2 or abs(k[0][0] - run[0][0]) <= 2 for k in kept)]
+        return sorted(spaced + [h for run in kept for h in run])
 
 
 #: The hours (event time) each part of the day spans: a session belongs to the part it starts in.

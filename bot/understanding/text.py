@@ -21,6 +21,9 @@ import unicodedata
 
 #: Chinese characters (and the Japanese kana seen beside them): written without spaces between words.
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: Around a word of a spaced script: no letter or digit of a spaced script may touch it (Chinese may: "wifi密码").
+BEFORE_WORD = f"(?<![^\\W_{_UNSPACED}])"
+AFTER_WORD = f"(?![^\\W_{_UNSPACED}])"
 UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 _SPACE_BESIDE_UNSPACED = re.compile(f"(?<=[{_UNSPACED}])\\s+|\\s+(?=[{_UNSPACED}])")
 #: What separates words: anything but letters, digits, marks and the private-use placeholders.

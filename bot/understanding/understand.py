@@ -48,7 +48,7 @@ from bot.understanding import intents
 from bot.understanding.intents import Intent
 from bot.understanding.phrases import PLACEHOLDER, Phrases, Question, phrases
 from bot.understanding.slots import MARKS, OPEN, Found, Slots
-from bot.understanding.text import normal, unspaced, words
+from bot.understanding.text import AFTER_WORD, BEFORE_WORD, UNSPACED_CHAR, normal, unspaced, words
 
 #: A reading below this score (0-100) is no reading: the message goes to search.
 THRESHOLD: Final = 82.0
@@ -58,6 +58,10 @@ SIMILAR: Final = 78.0
 SUGGEST: Final = 66.0
 #: The score of a one-word question of the practical information that the message contains.
 KEYWORD: Final = 86.0
+#: An information question of at most this many words counts where a message contains it ("credit card").
+KEYWORD_WORDS: Final = 2
+#: A Chinese question this long (characters) counts where a message contains it ("完整日程" in "完整日程安排").
+CONTAINED: Final = 4
 #: Less for a word of the practical information that names where something is rather than what.
 PLACE: Final = 5.0
 #: Commands whose argument must name something for an exact phrase to stand: "where is lunch" is no venue.
@@ -110,6 +114,10 @@ class _Candidate:
     keyword: bool = False
 
     @property
+    def cjk(self) -> bool:
+        return _cjk(self.prepared)
+
+    @property
     def open_slots(self) -> int:
         return sum(1 for s in self.slots if s in OPEN)
 
@@ -123,6 +131,8 @@ class _Reading:
     corrected: str
     found: list[Found]
     steps: list[Step] = field(default_factory=list)
+    absorbed: list[tuple[int, int]] = field(default_factory=list)
+    """Spans of slots a session took in ("stream 3" in "stream 3 roundtable"), left out of the compared forms."""
 
 
 class Understanding:
@@ -134,12 +144,28 @@ class Understanding:
         self.tags = tuple(tags)
         self.slots = Slots(words, agenda, tags)
         self._filler = _filler_pattern(words)
+        self._same = _same_pattern(words)
         self.candidates = tuple(self._candidates())
         self._by_form: dict[str, list[_Candidate]] = {"raw": [], "closed": [], "open": []}
         for c in self.candidates:
             self._by_form[_form(c.slots)].append(c)
-        self._choices = {form: [c.prepared for c in items] for form, items in self._by_form.items()}
-        self._keywords = [c for c in self.candidates if c.keyword]
+        # each form's questions split by script: a Chinese message is compared with Chinese questions only
+        self._split: dict[tuple[str, bool], list[_Candidate]] = {}
+        for form, items in self._by_form.items():
+            for c in items:
+                self._split.setdefault((form, _cjk(c.prepared)), []).append(c)
+        self._choices = {key: [c.prepared for c in items] for key, items in self._split.items()}
+        # the words of the practical information, and the longer Chinese questions, count where a message has them
+        self._keywords = [c for c in self.candidates if c.keyword] + [
+            _Candidate(c.command, c.text, c.prepared, c.language, c.origin + " (contained)", (), keyword=True)
+            for c in self.candidates
+            if not c.slots and not c.keyword and _cjk(c.prepared) and " " not in c.prepared and len(c.prepared) >= CONTAINED
+        ]
+        # keywords by their first word (spaced scripts) or first character (Chinese), to look up only those a message can hold
+        self._keywords_by_head: dict[str, list[_Candidate]] = {}
+        for c in self._keywords:
+            head = c.prepared[:1] if _cjk(c.prepared[:1]) else c.prepared.split(" ")[0]
+            self._keywords_by_head.setdefault(head, []).append(c)
         self.vocabulary = self._vocabulary()
         self._vocabulary_list = sorted(self.vocabulary)
 
@@ -149,14 +175,22 @@ class Understanding:
         """A question's text compared as messages are: normal, slots as placeholders, filler out."""
         out, position = [], 0
         for m in PLACEHOLDER.finditer(text):
-            out.append(normal(text[position:m.start()]))
+            out.append(self._alike(normal(text[position:m.start()])))
             out.append(MARKS[m.group(1)])
             position = m.end()
-        out.append(normal(text[position:]))
-        return self._without_filler(" ".join(p for p in out if p))
+        out.append(self._alike(normal(text[position:])))
+        prepared = self._without_filler(" ".join(p for p in out if p))
+        return prepared.replace(" ", "") if _cjk(prepared) else prepared
 
     def _without_filler(self, text: str) -> str:
         return " ".join(self._filler.sub(" ", text).split()) if self._filler is not None else text
+
+    def _alike(self, text: str) -> str:
+        """``text`` with each word of ``[ask] same`` replaced by the one it means the same as."""
+        if self._same is None:
+            return text
+        pattern, table = self._same
+        return pattern.sub(lambda m: table[m.group(0)], text)
 
     def _candidates(self) -> Iterable[_Candidate]:
         for q in self.words.questions:
@@ -168,8 +202,8 @@ class Understanding:
             for text in sorted(texts):
                 c = self._candidate(f"info {entry.id}", text, "", f"info {entry.id}")
                 yield c
-                if len(words(c.prepared)) == 1 and c.prepared and not any(ch in c.prepared for ch in MARKS.values()):
-                    yield _Candidate(c.command, c.text, c.prepared, c.language, f"info {entry.id} (word)", (), keyword=True)
+                if c.prepared and (_cjk(c.prepared) or len(words(c.prepared)) <= KEYWORD_WORDS):
+                    yield _Candidate(c.command, c.text, c.prepared, c.language, f"info {entry.id} (words)", (), keyword=True)
 
     def _candidate(self, command: str, text: str, language: str, origin: str) -> _Candidate:
         slots = tuple(PLACEHOLDER.findall(text))
@@ -185,6 +219,8 @@ class Understanding:
         for c in self.candidates:
             add(PLACEHOLDER.sub(" ", c.text))
         w = self.words
+        for _spaced, filler in w.filler:
+            add(filler)  # "any" is no typo of "many"
         for table in (w.relative_days, w.weekdays, w.numbers, w.parts_of_day):
             for text in table:
                 add(text)
@@ -219,7 +255,7 @@ class Understanding:
             if repaired is not None:
                 steps = (*reading.steps, Step("exact phrase", f"-> /{repaired.command} {repaired.args}".rstrip()))
                 return Meaning(repaired.command, repaired.args, 95.0, steps)
-        ranked = self._ranked(reading, language)
+        ranked = self._topic_first(self._ranked(reading, language), reading)
         if ranked:
             best_score, best = ranked[0]
             if best_score >= THRESHOLD:
@@ -263,10 +299,12 @@ class Understanding:
         if intent.command == "venue":
             if agenda.programme.venue(args) is not None or args.isdigit():
                 return intent
-            found = self.slots.venues.find(normal(args), "venue")
-            if not found:
-                return None
-            ids = found[0].value
+            plain = normal(args)
+            venues = self.slots.venues.find(plain, "venue")
+            merged = self.slots._merged(plain, self.slots.sessions.find(plain, "session"), venues)
+            if not venues or (len(merged) == 1 and merged[0].slot == "session"):
+                return None  # no venue, or a session held there ("the digital twin centre visit"): read further
+            ids = venues[0].value
             return Intent("venue", ids[0]) if isinstance(ids, tuple) and len(ids) == 1 else intent
         if intent.command == "stream":
             token = str(self.slots.numbers.get(normal(args), args))
@@ -274,7 +312,7 @@ class Understanding:
         return intent if agenda.resolve_day(args, today, self.tags) is not None else None
 
     def _read(self, text: str, today: dt.date) -> _Reading:
-        plain = normal(text)
+        plain = self._alike(normal(text))
         reading = _Reading(text, plain, plain, [])
         corrected = []
         for word in plain.split(" "):
@@ -325,9 +363,29 @@ class Understanding:
                 ids = narrowed
                 used.append(f)
         if used:
+            reading.absorbed += [(u.start, u.end) for u in used]
             found = [f for f in reading.found if f not in used and f is not session]
             found.append(Found("session", session.start, session.end, tuple(ids), session.words, session.how + " (narrowed by " + ", ".join(u.slot for u in used) + ")", session.weight))
             reading.found = sorted(found, key=lambda f: f.start)
+
+    def _topic_first(self, ranked: list[tuple[float, _Candidate]], reading: _Reading) -> list[tuple[float, _Candidate]]:
+        """A session named by a word of the practical information ("lunch", "registration") is that topic.
+
+        Where the best reading asks about a session and the words that named
+        it are an information entry's own (one of its short questions), the
+        entry answers: "when is lunch" is about the meals, not two sessions
+        called Lunch.
+        """
+        if not ranked or "session" not in ranked[0][1].slots:
+            return ranked
+        session = next((f for f in reading.found if f.slot == "session"), None)
+        if session is None:
+            return ranked
+        said = self._without_filler(session.words)
+        for score, c in ranked:
+            if c.keyword and c.command.startswith("info ") and c.prepared == said:
+                return [(ranked[0][0], c), *ranked]
+        return ranked
 
     def _forms(self, reading: _Reading) -> dict[str, str]:
         """The message compared with each kind of question: as written, closed slots marked, every slot marked."""
@@ -335,11 +393,13 @@ class Understanding:
 
         def marked(slots: Iterable[str]) -> str:
             out, position = [], 0
-            for f in reading.found:
-                if f.slot in slots:
-                    out.append(text[position:f.start])
-                    out.append(f" {MARKS[f.slot]} ")
-                    position = f.end
+            spans = sorted([(f.start, f.end, f" {MARKS[f.slot]} ") for f in reading.found if f.slot in slots]
+                           + [(start, end, " ") for start, end in reading.absorbed])
+            for start, end, mark in spans:
+                if start >= position:
+                    out.append(text[position:start])
+                    out.append(mark)
+                    position = end
             out.append(text[position:])
             return self._without_filler(" ".join("".join(out).split()))
 
@@ -353,22 +413,25 @@ class Understanding:
         for form, query in forms.items():
             if not query:
                 continue
-            items = self._by_form[form]
-            squeezed = query.replace(" ", "") if _cjk(query) else None
-            for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-                for _choice, score, index in process.extract(query, self._choices[form], scorer=scorer, limit=40, score_cutoff=THRESHOLD - 30):
+            chinese = _cjk(query)
+            items = self._split.get((form, chinese), [])
+            choices = self._choices.get((form, chinese), [])
+            squeezed = query.replace(" ", "") if chinese else None
+            for scorer in (fuzz.ratio,) if chinese else (fuzz.ratio, fuzz.token_sort_ratio):
+                for _choice, score, index in process.extract(squeezed or query, choices, scorer=scorer, limit=40, score_cutoff=THRESHOLD - 30):
                     c = items[index]
                     if not set(c.slots) <= have:
                         continue
-                    if squeezed is not None and _cjk(c.prepared):
-                        score = max(score, fuzz.ratio(squeezed, c.prepared.replace(" ", "")))
                     key = id(c)
                     if key not in scored or scored[key][0] < score:
                         scored[key] = (score, c)
         raw = forms["raw"]
         places = [(f.start, f.end) for f in reading.found if f.slot == "venue"]
-        for c in self._keywords:
-            if _contains(raw, c.prepared):
+        heads = set(words(raw)) | {ch for ch in raw if _cjk(ch)}
+        for head in heads:
+            for c in self._keywords_by_head.get(head, ()):
+                if not _contains(raw, c.prepared):
+                    continue
                 coverage = len(c.prepared) / max(len(raw), 1)
                 score = KEYWORD + 8 * coverage
                 at = reading.corrected.find(c.prepared)
@@ -409,6 +472,9 @@ class Understanding:
                 values[slot] = str(f.value)
         line = PLACEHOLDER.sub(lambda m: values[m.group(1)], command)
         name, _sep, args = line.partition(" ")
+        if name == "day" and "part" in by_slot and "part" not in c.slots:
+            args = f"{args} {by_slot['part'].value}"  # a part of the day named refines any day asked for
+            steps.append(Step("slot part", f"added to the day: {by_slot['part'].value}"))
         return Meaning(name, " ".join(args.split()), score, tuple(steps))
 
 
@@ -419,7 +485,7 @@ def _form(slots: Sequence[str]) -> str:
 
 
 def _cjk(text: str) -> bool:
-    return any(unspaced(ch) for ch in text)
+    return UNSPACED_CHAR.search(text) is not None
 
 
 def _contains(text: str, word: str) -> bool:
@@ -428,7 +494,7 @@ def _contains(text: str, word: str) -> bool:
         return False
     if _cjk(word):
         return word in text
-    return re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", text) is not None
+    return re.search(f"{BEFORE_WORD}{re.escape(word)}{AFTER_WORD}", text) is not None
 
 
 def _filler_pattern(words: Phrases) -> re.Pattern[str] | None:
@@ -439,10 +505,19 @@ def _filler_pattern(words: Phrases) -> re.Pattern[str] | None:
     cjk = [re.escape(w) for w in items if _cjk(w)]
     parts = []
     if spaced:
-        parts.append(rf"(?<![^\W_])(?:{'|'.join(spaced)})(?![^\W_])")
+        parts.append(f"{BEFORE_WORD}(?:{'|'.join(spaced)}){AFTER_WORD}")
     if cjk:
         parts.append(f"(?:{'|'.join(cjk)})")
     return re.compile("|".join(parts))
+
+
+def _same_pattern(words: Phrases) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    table = {normal(w): normal(c) for w, c in words.same if normal(w) and normal(w) != normal(c)}
+    if not table:
+        return None
+    items = sorted(table, key=len, reverse=True)
+    parts = [re.escape(w) if _cjk(w) else f"{BEFORE_WORD}{re.escape(w)}{AFTER_WORD}" for w in items]
+    return re.compile("|".join(parts)), table
 
 
 def _repaired(text: str, reading: _Reading) -> str:
