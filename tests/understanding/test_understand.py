@@ -147,3 +147,19 @@ def test_every_language_has_questions_parts_of_the_day_and_filler() -> None:
     for tag in TAGS:
         data = tomllib.loads((ROOT / "locales" / tag / "phrases.toml").read_text(encoding="utf-8"))
         assert data.get("questions") and data.get("parts_of_day") and data.get("ask", {}).get("filler"), tag
+
+
+@pytest.mark.parametrize("tag", TAGS)
+def test_the_examples_the_greeting_gives_are_understood_in_their_language(tag: str) -> None:
+    """The greeting suggests three questions in the reader's language: each is read as what it asks."""
+    from bot.i18n import Catalogs
+    from bot.resources import resource_dir
+    from tests.test_catalogs import QUOTED
+
+    message = ("Ask me anything about the programme in plain words, such as \"what's on now\", "
+               "\"where is lunch\" or \"wifi\", or pick below.")
+    translated = Catalogs.load(resource_dir("locales")).get(tag).translations.gettext(message)
+    examples = ["".join(groups) for groups in QUOTED.findall(translated)]
+    assert len(examples) == 3, (tag, translated)
+    readings = [line(example) for example in examples]
+    assert readings[0] == "/now" and readings[1] == "/info meals" and readings[2] == "/info wifi", (tag, examples, readings)
