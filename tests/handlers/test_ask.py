@@ -159,3 +159,32 @@ def test_validate_checks_the_practical_information() -> None:
     assert any("info entry 'meals': the question '无线网' is also one of 'wifi''s" in m for m in messages), messages
     line, column = next(m for m in messages if "unknown venue 'nowhere'" in m).split(":")[1:3]
     assert text.splitlines()[int(line) - 1].strip().startswith("venue:") and int(column) > 1
+
+
+async def test_each_example_the_issue_saw_misunderstood_gets_its_answer(core) -> None:  # type: ignore[no-untyped-def]
+    """Through the whole core, as a new delegate: no "did not understand", and the answer each asks for."""
+    from tests.formats import time
+
+    expected = {
+        "where is lunch": "*** Meals ***",
+        "when does the bus leave": "the group leaves from Bus departure point",
+        "who is speaking": "Stream 2 site visit: Liurong community",  # on at 10:00 on 5 June
+        "wifi password": "*** Wi-Fi ***",
+        "good morning": "Good morning!",
+        "thanks": "You're welcome!",
+        "how do I get to Liurong": "📍 Liurong community",
+        "what time is the panel": "*** Panel discussion ***",
+        "tdoay": "Day 3: Streams 2 and 3",
+        "tommorow": "Day 4: Civitas Novus",
+        "nxt": "Stream 2 roundtable",
+        "第三天": "第3天：分论坛二与分论坛三",
+        "明天有什么": "第4天：",
+        "午餐在哪里": "*** 用餐 ***",
+        "大巴几点出发": f"考察团将于{time('2025-06-05T14:50', 'zh_Hans')}从",
+        "谁在发言": "分论坛二实地考察：越秀区六榕社区",
+        "联系方式": "info@guangzhouaward.org",
+    }
+    for number, (question, answer) in enumerate(expected.items()):
+        out = await Chat(core, user=f"new-{number}").say(question)
+        assert "did not understand" not in out and "不明白" not in out, (question, out)
+        assert answer in out, (question, out)
