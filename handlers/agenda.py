@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
-from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
+from bot.i18n import L_, N_, _, format_date, format_date_range, format_day, format_in
 from bot.programme import Phase
 from bot.programme.agenda import relative_day
 from bot.router import Context, Router
-from bot.i18n import L_
 from bot.understanding.slots import PART_HOURS, split_part_of_day
-from handlers.search import search_reply, shortened
+from handlers.listing import Filter, View, day_listing, pick_venue, read_filter, split_view
+from handlers.search import search_reply
 from handlers.views import event_name, parse_page, session_detail, session_list, text
 
 #: The parts of a day, as a heading says them.
@@ -44,8 +44,11 @@ def in_part(ctx: Context, sessions: Sequence, part: str | None) -> list:
     return [s for s in sessions if low <= s.start.astimezone(ctx.programme.zone).hour < high]
 
 
-def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None, part: str | None = None) -> Reply:
-    """The sessions of one day (or of its morning, afternoon or evening), with the day's title and notes."""
+def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None, view: View = View(), part: str | None = None) -> Reply:
+    """The sessions of one day (or of its morning, afternoon or evening), with the day's title and notes.
+
+    A big day opens by time slot, room or stream (:mod:`handlers.listing`).
+    """
     agenda = ctx.agenda
     day = next((d for d in ctx.programme.days if d.date == date), None)
     body: list[str] = []
@@ -67,19 +70,25 @@ def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = N
     title = format_day(date)
     if part is not None:
         title = _("{day}, {part}").format(day=title, part=PART_NAMES[part])
-    return session_list(
-        ctx, in_part(ctx, agenda.on(date), part), title=title, body="\n".join(body), page=page,
-        page_command=f"/day {date.isoformat()}" + (f" {part}" if part else ""),
-        empty=_("Nothing is scheduled then.") if part else _("Nothing is scheduled on this day."),
+    return day_listing(
+        ctx, date, in_part(ctx, agenda.on(date), part), view, title=title, body="\n".join(body), page=page,
+        empty=_("Nothing is scheduled then.") if part else _("Nothing is scheduled on this day."), page_words=part or "",
     )
 
 
 async def today(req: Request, ctx: Context) -> Sequence[Reply]:
     """Today's sessions (or, outside the event, when it is)."""
+    args, page = parse_page(req.args)
+    args, view = split_view(args)
+    if args:  # "today in room K.1.105"
+        found = read_filter(ctx, args)
+        if found is not None and not found.day:
+            return [filtered(ctx, ctx.today, found)]
+        return [Text(_("I found no room or stream in \"{words}\". /venues lists the rooms, /streams the streams.").format(words=args))]
     notice = _phase_notice(ctx)
     if notice:
         return [Choices(notice, _days_choices(ctx), title=event_name(ctx))]
-    return [day_view(ctx, ctx.today, parse_page(req.args)[1])]
+    return [day_view(ctx, ctx.today, page, view=view)]
 
 
 async def now(req: Request, ctx: Context) -> Sequence[Reply]:
@@ -123,22 +132,35 @@ def _days_choices(ctx: Context) -> tuple[Choice, ...]:
 async def day(req: Request, ctx: Context) -> Sequence[Reply]:
     """One day: a date, a weekday, "day 2", "tomorrow", with "morning", "afternoon" or "evening"; without one, the list of days."""
     args, page = parse_page(req.args)
+    args, view = split_view(args)
     args, part = split_part_of_day(args)
     if not args and part is not None:
         args = ctx.today.isoformat()  # "this afternoon"
     if not args:
         return [Choices(_("Which day?"), _days_choices(ctx), title=event_name(ctx), navigation=ctx.via_button)]
     date = ctx.agenda.resolve_day(args, ctx.today, ctx.services.catalogs.tags)
+    if date is None:  # "day 2 in room K.1.105", "tomorrow stream 3"
+        found = read_filter(ctx, args)
+        day = ctx.agenda.resolve_day(found.day, ctx.today, ctx.services.catalogs.tags) if found is not None and found.day else None
+        if found is not None and day is not None:
+            return [filtered(ctx, day, found)]
     if date is None:
         return [
             Choices(
-                _("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=args),
+                _("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=echo(args)),
                 _days_choices(ctx),
             )
         ]
     # a day counted from today may fall outside the event: say where the event stands
     notice = _phase_notice(ctx) if relative_day(args) is not None else None
-    return [day_view(ctx, date, page, heading=notice, part=part)]
+    return [day_view(ctx, date, page, heading=notice, view=view, part=part)]
+
+
+def filtered(ctx: Context, date: dt.date, found: Filter) -> Reply:
+    """A day narrowed to a room or a stream; a choice of rooms where several answer to the name."""
+    if found.candidates:
+        return pick_venue(ctx, date, found.candidates, title=format_day(date))
+    return day_view(ctx, date, view=found.view)
 
 
 async def programme(req: Request, ctx: Context) -> Sequence[Reply]:
@@ -159,7 +181,7 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Which session? Send /session followed by its id, or search with /search."))]
     found = ctx.agenda.session(args)
     if found is None:
-        return [search_reply(ctx, args, _("There is no session with the id \"{id}\".").format(id=shortened(args)))]
+        return [search_reply(ctx, args, _("There is no session with the id \"{id}\".").format(id=echo(args)))]
     options = [Choice(_("Day of this session"), f"/day {ctx.agenda.local_date(found.start).isoformat()}")]
     if found.stream:
         stream = ctx.programme.stream(found.stream)

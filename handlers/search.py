@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import ECHO, Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_number, ngettext
 from bot.programme.model import Presenter, Speaker, Stream, Venue
 from bot.router import Context, Router
@@ -21,11 +21,10 @@ from bot.understanding.search import Hit, Match, SearchIndex
 from bot.understanding.text import normal, unspaced, words
 from bot.understanding.understand import understanding_for
 from handlers.info import contact_line
+from handlers.listing import read_filter
 from handlers.roles import is_invitation, redeem
 from handlers.views import PAGE_SIZE, _person, marks_tbc, parse_page, session_button, session_line, tbc_note, text
 
-#: The query as echoed in a title: at most this many characters.
-ECHO: Final = 40
 #: A query longer than this is searched by its beginning only.
 LONGEST_QUERY: Final = 300
 #: A sentence: up to its full stop (and the space after it), in any script.
@@ -33,9 +32,8 @@ SENTENCE: Final = re.compile(r".+?(?:[.!?](?=\s|$)|[。！？]|$)")
 
 
 def shortened(query: str, limit: int = ECHO) -> str:
-    """``query`` on one line, cut with "…" beyond ``limit`` characters."""
-    one_line = " ".join(query.split())
-    return one_line if len(one_line) <= limit else one_line[: limit - 1].rstrip() + "…"
+    """``query`` on one line, cut with "…" beyond ``limit`` characters (:func:`bot.conversation.echo`)."""
+    return echo(query, limit)
 
 
 def ranked(ctx: Context, query: str) -> list[Hit]:
@@ -208,6 +206,16 @@ async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Send /help to see what I can do."))]
     if is_invitation(words_):  # an invitation code pasted into the chat (WeChat has no deep links)
         return await redeem(req, ctx, words_)
+    from handlers.agenda import day_view, filtered  # handlers.agenda shows its searches with this module
+
+    date = ctx.agenda.resolve_day(words_, ctx.today, ctx.services.catalogs.tags)
+    if date is not None:
+        return [day_view(ctx, date)]
+    found = read_filter(ctx, words_)  # "today in room K.1.105", "明天分论坛2"
+    if found is not None:
+        day = ctx.agenda.resolve_day(found.day, ctx.today, ctx.services.catalogs.tags) if found.day else ctx.today
+        if day is not None:
+            return [filtered(ctx, day, found)]
     hits = ranked(ctx, words_)
     if hits:
         return [results(ctx, words_, hits)]

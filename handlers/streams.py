@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_day, format_list
 from bot.programme import Stream
 from bot.router import Context, Router
@@ -39,7 +39,7 @@ async def stream(req: Request, ctx: Context) -> Sequence[Reply]:
         found, date = _stream_on_day(ctx, args)
     if found is None:
         numbers = format_list(str(s.number) for s in ctx.agenda.streams())
-        return [Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=args, numbers=numbers or "—"))]
+        return [Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=echo(args), numbers=numbers or "—"))]
     sessions = ctx.agenda.stream_sessions(found.id)
     if date is not None:
         sessions = tuple(s for s in sessions if ctx.agenda.local_date(s.start) == date)

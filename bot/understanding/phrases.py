@@ -38,12 +38,14 @@ PARTS_OF_DAY = ("morning", "afternoon", "evening")
 SLOTS = ("day", "part", "stream", "session", "venue")
 
 _TOP = ("spaces_between_words", "sentence_end", "commands", "command_words", "linking_words",
-        "days", "weekdays", "numbers", "reminders", "timezone", "parts_of_day", "ask", "questions")
+        "days", "weekdays", "numbers", "reminders", "timezone", "filters", "parts_of_day", "ask", "questions")
 _ASK = ("filler", "same")
 _QUESTION_KEY = re.compile(r"[a-z][a-z0-9_]*(?: (?:\{[a-z]+\}|[^\s{}]+))*")
 _DAYS = ("numbered", "numbered_short", "dates", "ordinal_endings", "relative")
 _REMINDERS = ("off", "on", "default", "minutes")
 _TIMEZONE = ("clear",)
+#: What a day's list can be narrowed to: "today in room K.1.105", "tomorrow stream 2".
+FILTERS = ("venue", "stream")
 _COMMAND = re.compile(r"[a-z][a-z0-9_]*(?: \S.*)?")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -121,6 +123,8 @@ class Phrases:
     #: words for "minutes" after a lead time, longest first
     minute_words: tuple[str, ...]
     timezone_clear: frozenset[str]
+    #: "venue" / "stream" -> "in room {name}" patterns that narrow a day's list
+    filters: Mapping[str, tuple[str, ...]]
     #: a word for a part of the day -> its key in :data:`PARTS_OF_DAY`
     parts_of_day: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: words that add nothing to a question ("please", "the"), per language (spaced, words)
@@ -266,6 +270,7 @@ class _Merged:
         self._numbers(f)
         self._answers(f, "reminders", _REMINDERS)
         self._answers(f, "timezone", _TIMEZONE)
+        self._filters(f)
         self._parts(f)
         self._ask(f)
         self._questions(f)
@@ -305,6 +310,10 @@ class _Merged:
                 question = Question(command, text, f.path.parent.name, f.spaced)
                 if question not in self.questions:
                     self.questions.append(question)
+
+    def _filters(self, f: _File) -> None:
+        for name, value in f.section("filters", known=FILTERS).items():
+            self.lists[f"filters.{name}"] += f.patterns(value, f"filters.{name}", (frozenset({"name"}),))
 
     def _signs(self, f: _File) -> None:
         for sign in f.texts(f.data.get("sentence_end", []), "sentence_end"):
@@ -384,6 +393,7 @@ class _Merged:
             reminders_default=frozenset(self.lists["reminders.default"]),
             minute_words=longest_first("reminders.minutes"),
             timezone_clear=frozenset(self.lists["timezone.clear"]),
+            filters=MappingProxyType({name: longest_first(f"filters.{name}") for name in FILTERS}),
             parts_of_day=_frozen(self.parts),
             filler=tuple(self.filler),
             questions=tuple(self.questions),
