@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_day, spaced
 from bot.programme import Session
 from bot.router import Context, Router
@@ -98,7 +98,7 @@ async def speakers(req: Request, ctx: Context) -> Sequence[Reply]:
             hits = sessions_named(ctx, wanted)
             if len(hits) != 1:
                 if not hits:
-                    return [Text(_("Nothing in the programme matches \"{query}\".").format(query=wanted[:60]), title=_("Who is speaking"))]
+                    return [Text(_("Nothing in the programme matches \"{query}\".").format(query=echo(wanted)), title=_("Who is speaking"))]
                 options = tuple(Choice(session_line(ctx, s, with_day=True), f"/speakers {s.id}", short=session_button(ctx, s, with_day=True)) for s in hits)
                 return [Choices(_("Which session?"), options, title=_("Who is speaking"))]
             found = hits[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _
 from bot.programme.model import InfoEntry
 from bot.router import Context, Router
@@ -74,7 +74,7 @@ async def info(req: Request, ctx: Context) -> Sequence[Reply]:
         return [topics(ctx)]
     entry = find_entry(ctx, wanted)
     if entry is None:
-        return [topics(ctx, _("I have no practical information on \"{topic}\". These are the topics:").format(topic=wanted[:60]))]
+        return [topics(ctx, _("I have no practical information on \"{topic}\". These are the topics:").format(topic=echo(wanted)))]
     return [entry_view(ctx, entry)]
 
 

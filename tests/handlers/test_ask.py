@@ -188,3 +188,12 @@ async def test_each_example_the_issue_saw_misunderstood_gets_its_answer(core) ->
         out = await Chat(core, user=f"new-{number}").say(question)
         assert "did not understand" not in out and "不明白" not in out, (question, out)
         assert answer in out, (question, out)
+
+
+async def test_an_unknown_topic_or_session_is_echoed_on_one_short_line(core) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(core)
+    topic = await chat.say("/info " + "parking\n" * 40)
+    assert "I have no practical information on \"parking parking" in topic and "parking\nparking" not in topic
+    assert topic.count("parking") < 12 and "…" in topic
+    who = await chat.say("/speakers " + "zzzz " * 100)
+    assert "Nothing in the programme matches" in who and who.count("zzzz") < 12
