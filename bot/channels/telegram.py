@@ -737,8 +737,8 @@ class TelegramSender:
 
     @property
     def rate_per_second(self) -> float:
-        """What the limiter lets through: reminders are planned so that a burst still arrives in time."""
-        return float(self.limiter.per_second)
+        """What the limiter lets through (its spacing, safety included): bursts of reminders are planned with it."""
+        return 1.0 / self.limiter.spacing
 
     @property
     def per_person_interval(self) -> float:
