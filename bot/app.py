@@ -41,6 +41,7 @@ from bot.store.audience import Audience
 from bot.store.delegates import DelegateState
 from bot.store.wechat import WeChatStore
 from bot.store.locations import LastLocations
+from bot.understanding.middleware import UnderstandingMiddleware
 from bot.web.files import FileLinks
 from bot.web.health import Contacts, Health
 from bot.web.metrics import Metrics
@@ -189,6 +190,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     again (the command line has just validated it; tests parse it once).
     """
     from handlers import register_all, render_broadcast, render_live, render_notice, render_prompt, render_reminder, render_report
+    from handlers.roles import is_invitation
 
     programmes = ProgrammeHolder(settings.programme, programme) if programme else ProgrammeHolder.from_file(settings.programme)
     clock = clock or SystemClock()
@@ -288,6 +290,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         caches.add(flood)  # it counts each person's messages by their platform id
         router.use(flood)
     router.use(DialogueMiddleware(dialogues))
+    router.use(UnderstandingMiddleware(debug=settings.debug_understanding, leave=is_invitation))
     router.guard(permission_guard)
     register_all(router)
     await reminders.reconcile()

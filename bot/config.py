@@ -107,6 +107,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("notice_quiet_minutes", "limits.notice_quiet_minutes", "int", "programme edits this close together make one change notice", bounds=(0, 240)),
     Option("flood_burst", "limits.flood_burst", "int", "messages one person may send at once before being asked to slow down (0: no flood control)", bounds=(0, 1000)),
     Option("flood_per_minute", "limits.flood_per_minute", "int", "... and how many a minute are read from them after that", bounds=(1, 6000)),
+    Option("debug_understanding", "debug.understanding", "bool", "1: every reply to free text ends with how it was read (for rehearsals, not for delegates)"),
     Option("shutdown_seconds", "limits.shutdown_seconds", "int", "on SIGTERM, how long answers and sends under way may take to finish", bounds=(0, 300)),
     Option("retention_days", "privacy.retention_days", "int", "delete delegates' data this many days after the event ends (off: keep)", bounds=(0, 3650), optional_int=True),
 )
@@ -173,6 +174,8 @@ class Settings:
     """Messages one person may send at once before the bot asks them to slow down (0: no flood control)."""
     flood_per_minute: int = 30
     """... and how many a minute it reads from them after that."""
+    debug_understanding: bool = False
+    """Every reply to free text ends with how it was read (which phrase or question matched, its score)."""
 
     _SECRETS = frozenset(o.name for o in OPTIONS if o.secret)
 
@@ -386,6 +389,15 @@ def _convert(option: Option, value: object, where: str, base: Path | None) -> ob
             extra = " or off" if option.optional_int else ""
             raise ValueError(f"{where} must be a whole number from {low} to {high}{extra}, not {text!r}")
         return int(text)
+    if option.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        flag = str(value).strip().casefold()
+        if flag in ("1", "true", "yes", "on"):
+            return True
+        if flag in ("", "0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{where} must be 1 or 0 (true or false), not {str(value)!r}")
     if not isinstance(value, str):
         raise ValueError(f"{where} must be a text")
     text = value.strip()

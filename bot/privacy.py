@@ -188,7 +188,10 @@ TABLES: Final[tuple[Entry, ...]] = (
     # calendars (bot/calendars.py)
     Personal("calendar_feeds", "the secret address of the delegate's calendar feed (it opens their agenda)", Rule(_USER)),
     NoPersonalData("calendar_revisions", "each session's revision as calendars see it: programme content"),
-    NoPersonalData("telegram_updates", "ids of Telegram updates already handled, and when: no person in them"),
+    # an update is kept whole (who sent what) only while it is handled, so a crash does not lose it
+    Personal("telegram_updates", "a Telegram update of the delegate's being handled (kept for a restart after a crash)",
+             Rule("body IS NOT NULL AND :channel = 'telegram' AND length(:platform_id) >= 5 AND instr(body, :platform_id) > 0",
+                  forget=Detach({"body": "NULL"}), retention=Detach({"body": "NULL"}), everyone="body IS NOT NULL")),
     NoPersonalData("programme_baseline", "what delegates were last told about each session: programme content"),
     NoPersonalData("notice_state", "when the next change notice is due"),
     NoPersonalData("heartbeat", "the health check's last write"),

@@ -84,7 +84,7 @@ def test_the_written_configuration_template_is_toml_that_names_every_variable() 
 
     text = config_template()
     assert tomllib.loads(text) == {"programme": "programme.yaml", "database": "bot.sqlite3", **{
-        section: {} for section in ("log", "http", "metrics", "telegram", "wechat", "roles", "limits", "privacy")}}
+        section: {} for section in ("log", "http", "metrics", "telegram", "wechat", "roles", "limits", "debug", "privacy")}}
     for option in OPTIONS:
         assert option.env in text
     uncommented = re.sub(r"(?m)^# ([a-z_]+ = .*?)  # BOT_\w+:.*$", r"\1", text)
@@ -279,3 +279,14 @@ def test_every_command_warns_of_a_variable_that_is_no_setting(monkeypatch, caplo
     assert warnings == ["BOT_TELEGRAM_TOKN is not a setting (did you mean BOT_TELEGRAM_TOKEN?); "
                         "it is ignored (delegate-bot check-config lists every setting)"]
     assert "123:secret" not in caplog.text + capsys.readouterr().err
+
+
+def test_a_switch_reads_one_or_zero_from_the_environment_and_a_boolean_from_the_file(tmp_path: Path) -> None:
+    assert Settings.load({"BOT_DEBUG_UNDERSTANDING": "1"}).debug_understanding is True
+    assert Settings.load({"BOT_DEBUG_UNDERSTANDING": "off"}).debug_understanding is False
+    assert Settings.load({}).debug_understanding is False
+    with pytest.raises(ConfigError, match=r"BOT_DEBUG_UNDERSTANDING must be 1 or 0 \(true or false\), not 'maybe'"):
+        Settings.load({"BOT_DEBUG_UNDERSTANDING": "maybe"})
+    config = tmp_path / "delegate-bot.toml"
+    config.write_text("[debug]\nunderstanding = true\n", encoding="utf-8")
+    assert Settings.load({}, config=config).debug_understanding is True

@@ -36,7 +36,7 @@ ALICE_WORDS = "Kampala-unusual-words"
 #: Columns that name a person in some table: a table that has one must say how it is covered.
 PERSON_COLUMNS = {"user_id", "platform_id", "chat_id", "openid", "actor", "created_by", "granted_by", "revoked_by",
                   "redeemed_platform_id", "report_to", "display_name", "target", "detail", "payload", "opened_by",
-                  "closed_by"}
+                  "closed_by", "body"}
 
 
 async def tables_of(db: Database) -> set[str]:
@@ -138,6 +138,10 @@ async def populate(core: Core) -> None:
     await EditLog(core.db, core.clock.now).put(int(ALICE.platform_id), "campaign:1", 42)
     await core.db.execute("INSERT INTO telegram_polls (telegram_poll_id, poll_id, chat_id, created_at) VALUES (?, ?, ?, ?)",
                           ("tg-poll-1", "feedback-1", ALICE.platform_id, iso(now)))
+    # an update of hers a crash interrupted (kept whole until handled), and one handled long ago (its id only)
+    body = json.dumps({"update_id": 77, "message": {"from": {"id": int(ALICE.platform_id)}, "text": ALICE_WORDS}})
+    await core.db.execute("INSERT INTO telegram_updates (update_id, received_at, body) VALUES (77, ?, ?)", (iso(now), body))
+    await core.db.execute("INSERT INTO telegram_updates (update_id, received_at) VALUES (76, ?)", (iso(now),))
     # Carol on WeChat: her callbacks (the first opens her window), a message spent
     store = WeChatStore(core.db)
     await store.claim("m:1001", CAROL.platform_id, now, opens_window=2)
@@ -193,7 +197,7 @@ async def test_mydata_has_a_persons_rows_from_every_kind_of_table(core: Core) ->
                 "outbox", "files", "dialogues", "role_grants", "invitations", "campaigns", "audit_log",
                 "telegram_callbacks", "telegram_callback_chats", "telegram_edits", "telegram_polls",
                 "feedback_answers", "feedback_responses", "feedback_prompts", "feedback_watchers", "feedback_polls",
-                "calendar_feeds"}
+                "calendar_feeds", "telegram_updates"}
     assert expected <= set(tables), expected - set(tables)
     assert tables["users"][0]["display_name"] == ALICE_NAME and tables["users"][0]["timezone"] == "Europe/Madrid"
     assert tables["files"][0]["data"] == "<2 bytes>"
@@ -224,7 +228,8 @@ async def test_forget_leaves_nothing_of_the_person_in_any_table_and_keeps_the_ot
             "audit_log.actor", "role_grants.platform_id", "invitations.redeemed_platform_id", "campaigns.created_by",
             "telegram_polls.chat_id", "outbox.payload", "files.user_id", "last_locations.user_id",
             "feedback_responses.user_id", "feedback_prompts.user_id", "feedback_watchers.user_id", "feedback_answers.value",
-            "feedback_polls.opened_by", "feedback_polls.closed_by", "calendar_feeds.user_id"} <= set(before), before
+            "feedback_polls.opened_by", "feedback_polls.closed_by", "calendar_feeds.user_id",
+            "telegram_updates.body"} <= set(before), before
     prompts = await row(core.db, "SELECT COUNT(*) FROM feedback_prompts")
     assert "deleted" in await forget(core, ALICE)
     assert "deleted" in await forget(core, CAROL)

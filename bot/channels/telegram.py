@@ -655,9 +655,12 @@ class RateLimiter:
     :meth:`acquire` reserves the next one, evenly spaced, not in bursts: a
     burst's messages reach Telegram bunched by the network), so no sender
     waits behind others that asked later.  A chat's one-second interval
-    delays only that chat.  ``monotonic`` and ``sleep`` are injectable, so
-    tests run on simulated time.  :meth:`pause` holds every send (a 429
-    ``retry_after``).
+    delays only that chat.  A direct answer keeps it from the answers before
+    it, not from a push that has just gone to the same chat: the person is
+    waiting for the answer, and a reminder with an answer is the short burst
+    Telegram allows; a push keeps it from every message.  ``monotonic`` and
+    ``sleep`` are injectable, so tests run on simulated time.  :meth:`pause`
+    holds every send (a 429 ``retry_after``).
     """
 
     def __init__(
@@ -675,10 +678,12 @@ class RateLimiter:
         self._next_free = 0.0
         self._reserved: list[float] = []
         self._last_by_chat: dict[int, float] = {}
+        self._last_answer_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
-        #: when the last ``per_second`` messages actually left, and each chat's last one
+        #: when the last ``per_second`` messages actually left, and each chat's last one (and last answer)
         self._left: deque[float] = deque(maxlen=per_second)
         self._left_by_chat: dict[int, float] = {}
+        self._left_answer_by_chat: dict[int, float] = {}
 
     def forget(self, chat_id: int | None) -> None:
         """Drop a chat's last send times (None: every chat's)."""
@@ -698,7 +703,7 @@ class RateLimiter:
         while (wait := self._paused_until - self.monotonic()) > 0:
             await self.sleep(wait)
 
-    def _reserve(self, chat_id: int, *, follow_on: bool = False) -> float:
+    def _reserve(self, chat_id: int, *, follow_on: bool = False, answer: bool = False) -> float:
         """The instant of the next free slot that also keeps ``chat_id``'s interval; taken at once.
 
         Slots follow one another ``spacing`` apart.  A send that must wait
@@ -707,7 +712,7 @@ class RateLimiter:
         """
         now = self.monotonic()
         earliest = max(now, self._paused_until)
-        last = self._last_by_chat.get(chat_id)
+        last = (self._last_answer_by_chat if answer else self._last_by_chat).get(chat_id)
         chat_ready = last + self.per_chat_interval * (1 + SAFETY) if last is not None and not follow_on else earliest
         self._reserved = [r for r in self._reserved if r > now - self.spacing]
         pointer = max(earliest, self._next_free)
@@ -717,7 +722,9 @@ class RateLimiter:
         else:
             at = self._clear_of_reserved(max(chat_ready, earliest))
             bisect.insort(self._reserved, at)
-        self._last_by_chat[chat_id] = at
+        self._last_by_chat[chat_id] = max(at, self._last_by_chat.get(chat_id, at))
+        if answer:
+            self._last_answer_by_chat[chat_id] = at
         return at
 
     def _clear_of_reserved(self, at: float) -> float:
@@ -727,12 +734,14 @@ class RateLimiter:
                 at = taken + self.spacing
         return at
 
-    async def acquire(self, chat_id: int, *, follow_on: bool = False) -> None:
+    async def acquire(self, chat_id: int, *, follow_on: bool = False, answer: bool = False) -> None:
         """Wait for a slot that keeps a message to ``chat_id`` within every limit (reserved now, in order).
 
         ``follow_on``: the next message of one answer (a long text's second
         part, the map after a venue card): it keeps the overall rate but not
-        the chat's interval, so an answer arrives whole.
+        the chat's interval, so an answer arrives whole.  ``answer``: a
+        direct answer, which keeps the interval from the chat's earlier
+        answers only (a push keeps it from everything, answers included).
 
         A busy event loop wakes a sender late, so the slots' even spacing is
         checked again against the instants messages actually left: no more
@@ -740,7 +749,7 @@ class RateLimiter:
         last message, whatever the lateness of the one before.
         """
         while True:
-            at = self._reserve(chat_id, follow_on=follow_on)
+            at = self._reserve(chat_id, follow_on=follow_on, answer=answer)
             wait = at - self.monotonic()
             if wait > 0:
                 await self.sleep(wait)
@@ -751,7 +760,7 @@ class RateLimiter:
             wait = 0.0
             if len(self._left) >= self.per_second:
                 wait = self._left[-self.per_second] + 1.0 + SAFETY - now
-            last = None if follow_on else self._left_by_chat.get(chat_id)
+            last = None if follow_on else (self._left_answer_by_chat if answer else self._left_by_chat).get(chat_id)
             if last is not None:
                 wait = max(wait, last + self.per_chat_interval + SAFETY - now)
             if wait <= 0:
@@ -760,11 +769,15 @@ class RateLimiter:
         now = self.monotonic()
         self._left.append(now)
         self._left_by_chat[chat_id] = now
+        if answer:
+            self._left_answer_by_chat[chat_id] = now
         if len(self._left_by_chat) > 10_000:
             self._left_by_chat = {c: t for c, t in self._left_by_chat.items() if now - t < self.per_chat_interval + SAFETY}
+            self._left_answer_by_chat = {c: t for c, t in self._left_answer_by_chat.items() if now - t < self.per_chat_interval + SAFETY}
         if len(self._last_by_chat) > 10_000:
             now = self.monotonic()
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if now - t < self.per_chat_interval}
+            self._last_answer_by_chat = {c: t for c, t in self._last_answer_by_chat.items() if now - t < self.per_chat_interval}
 
 
 class TelegramSender:
@@ -791,8 +804,8 @@ class TelegramSender:
 
     @property
     def rate_per_second(self) -> float:
-        """What the limiter lets through: reminders are planned so that a burst still arrives in time."""
-        return float(self.limiter.per_second)
+        """What the limiter lets through (its spacing, safety included): bursts of reminders are planned with it."""
+        return 1.0 / self.limiter.spacing
 
     @property
     def per_person_interval(self) -> float:
@@ -875,12 +888,25 @@ def may_have_arrived(exc: TimedOut) -> bool:
 
 
 _CLAIM_SQL: Final = (
-    "INSERT INTO telegram_updates (update_id, received_at) VALUES (?, ?) ON CONFLICT (update_id) DO NOTHING"
+    "INSERT INTO telegram_updates (update_id, received_at, body) VALUES (?, ?, ?) ON CONFLICT (update_id) DO NOTHING"
 )
+_DONE_SQL: Final = "UPDATE telegram_updates SET body = NULL WHERE update_id = ? AND body IS NOT NULL"
+#: An update a crash interrupted is handled again once at the next start; if that start crashes too, it is let go.
+MAX_REPLAYS: Final = 1
+#: An interrupted update older than this at the next start is let go: an answer that late would puzzle.
+REPLAY_WITHIN: Final = dt.timedelta(hours=1)
 
 
 class UpdateLog:
-    """Which ``update_id`` values were processed, so each has an effect once.
+    """Which ``update_id`` values were processed, so each has an effect once; and those being handled.
+
+    A claim keeps the update itself (``body``) until :meth:`done`: an update
+    whose handling a crash interrupted is still there at the next start, and
+    :meth:`unfinished` gives it to be handled then.  Long polling confirms
+    updates to Telegram with the next ``getUpdates``, before they are
+    handled, and a webhook update redelivered after a crash finds its claim:
+    without the body a kill between receiving an update and answering it
+    lost the update.
 
     The claim is the one write on every update.  Through the shared aiosqlite
     connection it costs a trip to the database thread and back (0.3-0.5 ms on
@@ -945,20 +971,22 @@ class UpdateLog:
         finally:
             self.pending_checkpoint = None
 
-    async def claim(self, update_id: int) -> bool:
-        """True the first time an update is seen (recorded, committed); False for a replay."""
-        if update_id in self._recent:
-            return False
-        params = (update_id, iso(self.now()))
-        changed: int | None = None
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        """One committed statement: on the log's own connection where it is free, else the shared one."""
         if self._conn is not None:
             try:
-                changed = self._conn.execute(_CLAIM_SQL, params).rowcount
+                changed = self._conn.execute(sql, params).rowcount
                 self._unchecked += 1
+                return changed
             except sqlite3.OperationalError as exc:  # busy: the shared connection is writing
-                logger.debug("update log connection busy (%s); claiming through the shared one", exc)
-        if changed is None:
-            changed = await self.db.execute(_CLAIM_SQL, params)
+                logger.debug("update log connection busy (%s); writing through the shared one", exc)
+        return await self.db.execute(sql, params)
+
+    async def claim(self, update_id: int, body: str | None = None) -> bool:
+        """True the first time an update is seen (recorded with ``body``, committed); False for a replay."""
+        if update_id in self._recent:
+            return False
+        changed = await self._write(_CLAIM_SQL, (update_id, iso(self.now()), body))
         if self._unchecked >= self._checkpoint_every and self.pending_checkpoint is None:
             self._unchecked = 0
             self.pending_checkpoint = asyncio.create_task(self._checkpoint())
@@ -966,6 +994,35 @@ class UpdateLog:
         if len(self._recent) > self._memory:
             self._recent.popitem(last=False)
         return changed > 0
+
+    async def done(self, update_id: int) -> None:
+        """The update was handled (answered, or failed and said so): a crash after this does not bring it back."""
+        await self._write(_DONE_SQL, (update_id,))
+
+    async def unfinished(self) -> tuple[list[tuple[int, str]], int]:
+        """Updates a crash interrupted, oldest first, each marked as handled again; and how many were let go.
+
+        One handled again at an earlier start and interrupted again (it may
+        be what brings the bot down), or older than :data:`REPLAY_WITHIN`,
+        is let go.
+        """
+        rows = await self.db.fetchall(
+            "SELECT update_id, body, replays, received_at FROM telegram_updates WHERE body IS NOT NULL ORDER BY update_id"
+        )
+        oldest = iso(self.now() - REPLAY_WITHIN)
+        again: list[tuple[int, str]] = []
+        dropped: list[int] = []
+        for update_id, body, replays, received_at in rows:
+            if replays >= MAX_REPLAYS or received_at < oldest:
+                dropped.append(update_id)
+            else:
+                again.append((update_id, body))
+        async with self.db.transaction() as tx:
+            for update_id in dropped:
+                await tx.execute(_DONE_SQL, (update_id,))
+            for update_id, _ in again:
+                await tx.execute("UPDATE telegram_updates SET replays = replays + 1 WHERE update_id = ?", (update_id,))
+        return again, len(dropped)
 
     async def prune(self) -> int:
         return await self.db.execute(
@@ -1097,6 +1154,7 @@ class TelegramChannel:
                 )
                 logger.info("Telegram webhook set (path %s)", urlsplit(self.webhook_url).path or "/")
             await self.app.start()
+            await self._resume_interrupted()
             if not self.webhook_url and self.app.updater is not None:
                 await self.app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
                 logger.info("Telegram long polling started")
@@ -1108,6 +1166,24 @@ class TelegramChannel:
         """Stop fetching updates (a graceful stop); those already fetched are handled by :meth:`stop`."""
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
+    async def _resume_interrupted(self) -> None:
+        """Updates an earlier run received and did not finish handling (a crash): handled now, before new ones.
+
+        Each is queued in its person's order before polling starts, so a
+        delegate's next message is answered after the one the crash cut off.
+        """
+        again, dropped = await self.updates.unfinished()
+        for update_id, body in again:
+            try:
+                update = Update.de_json(json.loads(body), self.app.bot)
+            except Exception as exc:  # a row this version cannot read: let it go, say so
+                logger.warning("an interrupted update could not be read again (%s); let go", type(exc).__name__)
+                await self.updates.done(update_id)
+                continue
+            self.app.create_task(self._handle(update), update=update, name=f"telegram-resume-{update_id}")
+        if again or dropped:
+            logger.info("%d Telegram updates an earlier run did not finish are handled now; %d let go "
+                        "(interrupted twice, or over %s old)", len(again), dropped, REPLAY_WITHIN)
 
     async def stop(self) -> None:
         """Stop polling, then PTB; safe to call on a channel that did not finish starting."""
@@ -1189,9 +1265,24 @@ class TelegramChannel:
         webhook's requests), so one delegate's slow or flooding chat holds up
         nobody else; those of one person are handled one at a time, in order.
         """
-        if not await self.updates.claim(update.update_id):
+        body = json.dumps(update.to_dict(), separators=(",", ":"))  # ASCII: a lone surrogate survives as \ud800
+        if not await self.updates.claim(update.update_id, body):
             logger.info("update %s was already processed; ignored", update.update_id)
             return
+        await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
+        """A claimed update, in its person's order; recorded as handled unless the bot stops in the middle."""
+        try:
+            await self._in_order(update)
+        except asyncio.CancelledError:
+            raise  # stopping: the next start handles it
+        except BaseException:
+            await self.updates.done(update.update_id)  # it failed and was logged: not again after a restart
+            raise
+        await self.updates.done(update.update_id)
+
+    async def _in_order(self, update: Update) -> None:
         user = update.effective_user
         key = user.id if user is not None else 0
         entry = self._order.get(key)
@@ -1250,7 +1341,8 @@ class TelegramChannel:
 
         Answers take their place in the overall 30 a second with the pushes
         and keep the chat's interval between answers (the messages of one
-        answer go together).  The calls made before a 429 are not made again.
+        answer go together), not behind a push that has just gone to the
+        chat.  The calls made before a 429 are not made again.
         """
         limiter = self.sender.limiter
         done = 0
@@ -1262,7 +1354,7 @@ class TelegramChannel:
                 index, calls = calls, calls + 1
                 if index < done:
                     return False  # went out before the 429
-                await limiter.acquire(chat_id, follow_on=index > 0)
+                await limiter.acquire(chat_id, follow_on=index > 0, answer=True)
                 return True
 
             try:
