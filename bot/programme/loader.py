@@ -146,6 +146,28 @@ class _Locator:
         line, col = self.position(loc, key=key)
         return Problem(self.path, line, col, message)
 
+    def describe(self, loc: Loc) -> str:
+        """``loc`` as an organiser finds it in the file: ``session 'opening' speakers[0].name``.
+
+        A session, stream or venue is named by its ``id`` and a day by its
+        ``date`` (the index is kept where the item has none).
+        """
+        if len(loc) >= 2 and isinstance(loc[0], str) and loc[0] in _NAMED_ITEMS and isinstance(loc[1], int):
+            noun, key = _NAMED_ITEMS[loc[0]]
+            items = self.doc.get(loc[0])
+            item = items[loc[1]] if isinstance(items, CommentedSeq) and 0 <= loc[1] < len(items) else None
+            ident = item.get(key) if isinstance(item, CommentedMap) else None
+            if isinstance(ident, (str, int, dt.date)) and not isinstance(ident, bool) and str(ident).strip():
+                rest = _dotted(loc[2:])
+                return f"{noun} {str(ident)!r}" + (f" {rest}" if rest else "")
+        return _dotted(loc)
+
+
+#: Items of these lists are named by a field in messages (a session by its id), not by their index.
+_NAMED_ITEMS: dict[str, tuple[str, str]] = {
+    "sessions": ("session", "id"), "streams": ("stream", "id"), "venues": ("venue", "id"), "days": ("day", "date"),
+}
+
 
 _TYPE_TAG = re.compile(r"^(?:str|constrained-str|int|float|bool|dict\[.*\]|list\[.*\]|function-\w+\[.*\]|union\[.*\])$")
 
@@ -168,13 +190,13 @@ def _shape_problems(exc: ValidationError, locate: _Locator) -> list[Problem]:
         loc: Loc = tuple(p for p in err["loc"] if not _is_type_tag(p))
         in_union = len(loc) != len(err["loc"])
         kind = err["type"]
-        where = _dotted(loc)
+        where = locate.describe(loc)
         if kind == "extra_forbidden":
-            message = f"unknown field {loc[-1]!r}" + (f" in {_dotted(loc[:-1])}" if len(loc) > 1 else "")
+            message = f"unknown field {loc[-1]!r}" + (f" in {locate.describe(loc[:-1])}" if len(loc) > 1 else "")
             problem = locate(loc, message, key=True)
         elif kind == "missing":
             parent = loc[:-1]
-            message = f"missing required field {loc[-1]!r}" + (f" in {_dotted(parent)}" if parent else "")
+            message = f"missing required field {loc[-1]!r}" + (f" in {locate.describe(parent)}" if parent else "")
             problem = locate(parent, message)
         elif kind in {"string_type", "dict_type"} and in_union:
             message = f"{where}: expected a text, or a map of language to text"
@@ -370,7 +392,7 @@ TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
 def translation_problems(path: str | Path) -> list[Problem]:
     """What ``validate --strict`` adds: every text without a version in one of the event's languages.
 
-    One problem per text and language, ``PATH:LINE:COLUMN: zh_Hans: sessions[3].title
+    One problem per text and language, ``PATH:LINE:COLUMN: zh_Hans: session 'panel' title
     has no text in this language (en is shown)``, sorted by language.  A
     language that can be derived (Traditional Chinese from Simplified) is
     not missing.  Raises :class:`ProgrammeError` if the file is not valid.
@@ -385,7 +407,7 @@ def translation_problems(path: str | Path) -> list[Problem]:
         for language in ev.languages:
             if has_text_in(value, language, ev.default_language) is False:
                 shown = ev.default_language if isinstance(value, str) or ev.default_language in value else next(iter(value))
-                message = f"{language}: {_dotted(loc)} has no text in this language ({shown} is shown)"
+                message = f"{language}: {locate.describe(loc)} has no text in this language ({shown} is shown)"
                 found.append((language, locate(loc, message)))
     return [problem for _language, problem in sorted(found, key=lambda item: (item[0], item[1]))]
 
