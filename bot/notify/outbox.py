@@ -623,6 +623,11 @@ class DeliveryWorker:
         """Started and still running (the health check)."""
         return self._task is not None and not self._task.done()
 
+    @property
+    def started(self) -> bool:
+        """Started at some point (the service starts the workers after the channels and the web server)."""
+        return self._task is not None
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self.run(), name=f"outbox-{self.channel}")

@@ -141,7 +141,10 @@ class Health:
             out.update(ok=False, problem="the wake-up timer is not running")
         elif state.next_run is not None and dt.datetime.now(dt.timezone.utc) - state.next_run > OVERDUE_AFTER:
             out.update(ok=False, problem="the wake-up timer is overdue")
-        dead = sorted(name for name, worker in self.push.workers.items() if not worker.alive)
+        waiting = sorted(name for name, worker in self.push.workers.items() if not worker.started)
+        dead = sorted(name for name, worker in self.push.workers.items() if worker.started and not worker.alive)
+        if waiting:
+            out.update(ok=False, problem=f"starting: the delivery worker of {', '.join(waiting)} is not running yet")
         if dead:
             out.update(ok=False, problem=f"the delivery worker of {', '.join(dead)} stopped")
         return out

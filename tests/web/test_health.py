@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import Core
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.service import run_service
+from bot.service import pid_path, run_service
 from bot.web import health
 from bot.web.health import FAILING_AFTER, STALE_AFTER, Contacts, probe
 from tests.channels.telegram.fake import TOKEN, FakeBotAPI, message_update
@@ -51,7 +51,8 @@ async def running(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[tuple[S
     stop = asyncio.Event()
     service = asyncio.create_task(run_service(settings, ManualClock(at("2025-06-05T10:00")), stop))
     try:
-        await until(lambda: any(c.method == "getUpdates" for c in fake_api.calls))
+        # the pid file is written once everything has started (channels, web server, then workers and timer)
+        await until(lambda: any(c.method == "getUpdates" for c in fake_api.calls) and pid_path(settings).exists())
         yield settings, fake_api
     finally:
         stop.set()
