@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -321,7 +321,7 @@ class _Locator:
 class _LaterLocator(_Locator):
     """A :class:`_Locator` that reads the file with line numbers only when a problem must be placed."""
 
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str | Callable[[], str], path: str) -> None:
         self.text = text
         self.path = path
         self._doc: CommentedMap | None = None
@@ -330,8 +330,9 @@ class _LaterLocator(_Locator):
     def doc(self) -> CommentedMap:  # type: ignore[override]
         if self._doc is None:
             try:
-                tree = _careful_document(self.text, self.path)
-            except ProgrammeError as exc:  # the quick reader read what the round-trip one cannot: place nothing
+                text = self.text if isinstance(self.text, str) else self.text()
+                tree = _careful_document(text, self.path)
+            except (ProgrammeError, OSError, UnicodeDecodeError) as exc:  # read by the quick reader only: place nothing
                 logger.warning("cannot place problems in %s: %s", self.path, exc)
                 tree = None
             self._doc = tree if isinstance(tree, CommentedMap) else CommentedMap()
