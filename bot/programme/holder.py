@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from bot.programme.agenda import Agenda
 from bot.programme.loader import ProgrammeError, load_programme
 from bot.programme.model import Programme
-from bot.programme.reader import read_agenda
+from bot.programme.reader import read_agenda, release
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class ProgrammeHolder:
         async with self._reloading:
             target = Path(path) if path else self.path
             agenda = await read_agenda(target)
-            old = self.programme
+            before = self._agenda
             self._agenda = agenda
             if path:
                 self.path = Path(path)
@@ -105,7 +106,13 @@ class ProgrammeHolder:
             logger.info("programme reloaded: %s sessions", len(new.sessions))
             for listener in self._listeners:
                 try:
-                    await listener(old, new)
+                    await listener(before.programme, new)
                 except Exception:
                     logger.exception("programme reloaded, but %s failed on it", getattr(listener, "__qualname__", listener))
+            # the old version is freed in pieces in a thread, not all at once here
+            box = [before]
+            del before, agenda
+            await asyncio.to_thread(release, box)
+            if gc.get_freeze_count():
+                gc.freeze()  # see reader.collector_paused
             return new

@@ -182,3 +182,40 @@ async def test_a_child_that_dies_is_a_problem_of_the_file_not_of_the_bot(tmp_pat
         await reader.read_agenda(path, in_thread_bytes=0)
     assert "the reader stopped: signal 9" in str(info.value)
     assert "the programme reader stopped" in caplog.text
+
+
+def test_an_old_version_nobody_holds_is_taken_apart_and_one_still_in_use_is_left_alone() -> None:
+    import gc
+    import weakref
+
+    from bot.programme import Agenda, parse_programme
+
+    programme = parse_programme(generated(30))
+    in_use = Agenda(programme)
+    box = [in_use]
+    reader.release(box)
+    assert box == [] and in_use.session("s00001") is not None  # a request still reading it is not disturbed
+    del in_use
+    unheld = Agenda(parse_programme(generated(30)))
+    gone = weakref.ref(unheld)
+    box = [unheld]
+    del unheld
+    reader.release(box)
+    gc.collect()
+    assert gone() is None
+
+
+def test_the_collector_is_paused_while_a_version_is_built_and_then_as_before() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with reader.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with reader.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
