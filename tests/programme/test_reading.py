@@ -240,3 +240,29 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path,
 def test_the_size_limit_leaves_room_for_a_congress() -> None:
     # 16,000 sessions with two-language descriptions take about 21 MB
     assert loader.MAX_BYTES >= 30 * 2**20
+
+
+def test_the_c_composer_places_things_where_the_round_trip_loader_does() -> None:
+    text = generated(20)
+    tree = loader._careful_document(text, "p.yaml")
+    careful = loader._Locator(tree, "p.yaml")
+    later = loader._LaterLocator(text, "p.yaml")
+    assert loader.CParser is not None, "ruamel.yaml.clib is a dependency"
+    assert isinstance(later.doc, loader.MappingNode)
+    locs = [(), ("event",), ("event", "name", "en"), ("streams", 3, "title"), ("venues", 2), ("sessions", 0),
+            ("sessions", 7, "speakers", 1, "role", "zh_Hans"), ("sessions", 0, "site_visit", "departure"),
+            ("sessions", 19, "nope"), ("sessions", 99), ("days", 4, "date")]
+    for loc in locs:
+        for key in (False, True):
+            assert later.position(loc, key=key) == careful.position(loc, key=key), (loc, key)
+
+
+def test_problems_in_a_large_file_are_placed_without_the_round_trip_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(text: str, path: str):
+        raise AssertionError("the slow reader was used")
+
+    text = generated(60).replace("    venue: room1\n", "    venue: room99\n")
+    monkeypatch.setattr(loader, "_careful_document", refuse)
+    found = problems(text)
+    assert found and all("names unknown venue 'room99'" in p for p in found)
+    assert all(p.split(":")[2] == "12" for p in found)
