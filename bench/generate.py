@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
+from pathlib import Path
 
 DAYS = 5
 STREAMS = 12
@@ -151,3 +152,66 @@ def programme_yaml(sessions: int, seed: int = 2025) -> str:
 
 if __name__ == "__main__":
     sys.stdout.write(programme_yaml(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
+
+
+#: The real FOSDEM 2025 schedule (frab XML), where ../shared is beside the project; benchmarks skip it otherwise.
+FOSDEM = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "schedules" / "fosdem-2025.xml"
+
+
+def fosdem_yaml(path: Path = FOSDEM) -> str:
+    """FOSDEM 2025 (943 events, 80 rooms, 2 days, Europe/Brussels) converted to this format: long English abstracts."""
+    import html
+    import json
+    import re
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    conference = root.find("conference")
+    assert conference is not None
+    text = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731 - a JSON string is a YAML double-quoted scalar
+    tracks: dict[str, int] = {}
+    rooms: dict[str, int] = {}
+    events = root.iter("event")
+    sessions: list[str] = []
+    for event in events:
+        track = event.findtext("track") or "General"
+        room = event.findtext("room") or "Unknown room"
+        tracks.setdefault(track, len(tracks) + 1)
+        rooms.setdefault(room, len(rooms) + 1)
+        start = dt.datetime.fromisoformat(event.findtext("date") or "")
+        hours, minutes = map(int, (event.findtext("duration") or "00:05").split(":"))
+        end = start + max(dt.timedelta(hours=hours, minutes=minutes), dt.timedelta(minutes=5))
+        abstract = re.sub(r"<[^>]+>", " ", html.unescape(event.findtext("abstract") or ""))
+        abstract = re.sub(r"\s+", " ", abstract).strip()
+        sessions += [
+            f"  - id: f{event.get('id')}",
+            f"    title: {text(event.findtext('title') or 'Untitled')}",
+            "    kind: presentation",
+            f"    stream: t{tracks[track]}",
+            f"    venue: r{rooms[room]}",
+            f"    start: {start.isoformat()}",
+            f"    end: {end.isoformat()}",
+        ]
+        if abstract:
+            sessions.append(f"    description: {text(abstract)}")
+        persons = [p.text for p in event.iter("person") if p.text]
+        if persons:
+            sessions.append("    speakers:")
+            sessions += [f"      - name: {text(name)}" for name in persons]
+    out = [
+        "# FOSDEM 2025 converted from its frab XML by bench/generate.py (for the benchmarks only).",
+        "event:",
+        "  id: fosdem2025",
+        f"  name: {text(conference.findtext('title') or 'FOSDEM')}",
+        f"  timezone: {conference.findtext('time_zone_name')}",
+        f"  start_date: {conference.findtext('start')}",
+        f"  end_date: {conference.findtext('end')}",
+        "streams:",
+    ]
+    for title, number in tracks.items():
+        out += [f"  - id: t{number}", f"    number: {number}", f"    title: {text(title)}"]
+    out.append("venues:")
+    for name, number in rooms.items():
+        out += [f"  - id: r{number}", f"    name: {text(name)}"]
+    out.append("sessions:")
+    return "\n".join(out + sessions) + "\n"
