@@ -12,16 +12,18 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.calendars import Calendars
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Location, Reply, Request, UserRef
 from bot.i18n import Catalogs, Locales
-from bot.dialogues import SqliteDialogues
-from bot.middleware import DialogueMiddleware, error_middleware, user_middleware
+from bot.dialogues import DialogueKey, Offer, SqliteDialogues
+from bot.feedback import Feedback, FeedbackPrompter, FeedbackStore, LiveResults
+from bot.middleware import DialogueMiddleware, FloodGuard, error_middleware, user_middleware
 from bot.notify.broadcasts import Broadcasts, CampaignMonitor
 from bot.notify.campaigns import Campaigns
 from bot.notify.changes import ChangeNotifier
-from bot.notify.outbox import Outbox, PushPort
+from bot.notify.outbox import Outbox, OutboxItem, PushPort
 from bot.notify.reminders import ReminderEngine
 from bot.notify.wakeups import Wakeups
 from bot.ports import Answer, ChannelPorts
@@ -75,7 +77,7 @@ class Core:
     async def answer(self, request: Request) -> Answer:
         """Answer one request: the replies, who they are for and in which language."""
         ctx = Context.create(self.services)
-        replies = await self.router.handle(request, ctx)
+        replies = await self.router.handle(request.cleaned(), ctx)
         return Answer(replies, ctx.user, ctx.localizer)
 
     async def handle(self, request: Request) -> list[Reply]:
@@ -132,7 +134,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     ``programme``, when given, is used instead of parsing ``settings.programme``
     again (the command line has just validated it; tests parse it once).
     """
-    from handlers import register_all, render_broadcast, render_notice, render_reminder, render_report
+    from handlers import register_all, render_broadcast, render_live, render_notice, render_prompt, render_reminder, render_report
 
     programmes = ProgrammeHolder(settings.programme, programme) if programme else ProgrammeHolder.from_file(settings.programme)
     clock = clock or SystemClock()
@@ -170,13 +172,37 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         render=lambda user, found, programme: render_notice(services, user, found, programme),
         quiet=dt.timedelta(minutes=settings.notice_quiet_minutes),
     )
+    feedback_store = FeedbackStore(db)
+    feedback = Feedback(
+        store=feedback_store,
+        prompts=FeedbackPrompter(
+            store=feedback_store, clock=clock, programmes=programmes, audience=audience, users=users, campaigns=campaigns,
+            push=push, render=lambda user, session, q, now: render_prompt(services, user, session, q, now),
+            on_schedule_change=wakeups.rearm,
+        ),
+        live=LiveResults(
+            store=feedback_store, clock=clock, users=users, push=push,
+            render=lambda user, session_id, now: render_live(services, user, session_id, now), on_schedule_change=wakeups.rearm,
+        ),
+        users=users,
+    )
     services = Services(
         settings=settings, clock=clock, programmes=programmes, db=db, users=users, catalogs=catalogs,
         locales=locales, delegates=delegates, audience=audience, reminders=reminders,
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
         campaigns=campaigns, broadcasts=broadcasts, campaign_monitor=monitor, wakeups=wakeups,
-        wechat_windows=wechat_windows, changes=changes, locations=LastLocations(db),
+        wechat_windows=wechat_windows, changes=changes, locations=LastLocations(db), feedback=feedback,
+        calendars=Calendars(db=db, clock=clock, programmes=programmes, delegates=delegates, users=users,
+                            locales=locales, public_url=settings.public_url),
     )
+
+    async def numbers_answer_what_was_pushed(item: OutboxItem) -> None:
+        """A pushed question's numbered choices (a feedback prompt) are what a bare number answers once it arrived."""
+        offer = Offer.from_replies(list(item.replies))
+        if offer is not None:
+            await dialogues.offer(DialogueKey(item.user.channel, item.user.platform_id), offer, clock.now())
+
+    outbox.on_delivered = numbers_answer_what_was_pushed
     programmes.on_change(reminders.on_programme_change)
 
     async def staff_follows_the_programme(old: Programme, new: Programme) -> None:
@@ -184,17 +210,24 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
 
     programmes.on_change(staff_follows_the_programme)
     programmes.on_change(changes.programme_changed)
+    programmes.on_change(services.calendars.on_programme_change)
     wakeups.add(reminders)
     wakeups.add(push)
     wakeups.add(monitor)
     wakeups.add(changes)
+    wakeups.add(feedback.prompts)
+    wakeups.add(feedback.live)
+    programmes.on_change(feedback.prompts.programme_changed)
 
     router.use(error_middleware)
     router.use(user_middleware)
+    if settings.flood_burst:
+        router.use(FloodGuard(burst=settings.flood_burst, rate=settings.flood_per_minute / 60))
     router.use(DialogueMiddleware(dialogues))
     router.guard(permission_guard)
     register_all(router)
     await reminders.reconcile()
+    await services.calendars.sync()
     await changes.start()  # the first start records what delegates know; later ones notice edits made meanwhile
 
     core = Core(

@@ -1,4 +1,4 @@
-"""``delegate-bot``: run, console, validate, wechat-menu, invite, roles, audit."""
+"""``delegate-bot``: run, console, validate, wechat-menu, invite, roles, audit, broadcast, reload, feedback."""
 
 from __future__ import annotations
 
@@ -98,6 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
     casts.add_argument("id", nargs="?", type=int, help="one broadcast, with the reasons of its failures")
 
     sub.add_parser("reload", parents=[common], help="validate the programme and have the running bot load it (and announce changes)")
+
+    export = sub.add_parser("export-ics", parents=[common], help="write the whole programme as an iCalendar (.ics) file")
+    export.add_argument("--out", type=Path, help="the file to write (default: the standard output)")
+    export.add_argument("--lang", help="the language of titles and texts (default: the event's)")
+
+    from bot.importers.cli import add_parser as add_import
+
+    add_import(sub, common)
+
+    feedback = sub.add_parser("feedback", parents=[common], help="session feedback: export the answers as CSV, or a summary")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
+    export = feedback_sub.add_parser("export", parents=[again], help="every answer as CSV (one row per answer)")
+    export.add_argument("--session", help="one session's id (default: every session)")
+    export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    summary = feedback_sub.add_parser("summary", parents=[again], help="sessions by average rating, lowest-rated questions, comments")
+    summary.add_argument("--chart", type=Path, help="also save the chart of average ratings as a PNG file")
     return parser
 
 
@@ -133,13 +149,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"delegate-bot: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload"}
+    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload", "import", "export-ics", "feedback"}
     logs.configure(
         logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
         secrets=settings.secret_values(),
     )
     if args.command == "validate":
         return validate(args.path or settings.programme, strict=args.strict)
+    if args.command == "import":  # before the programme is read: the import may be what makes it
+        from bot.importers import cli as importing
+
+        return importing.run(settings, args)
     # a broken programme or phrases file stops the service before anything starts
     programme = load_or_report(settings.programme)
     if programme is None or not phrases_or_report():
@@ -158,10 +178,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_service(settings, clock, programme=programme))
     if args.command in {"invite", "roles", "audit", "broadcast", "broadcasts"}:
         return asyncio.run(_admin(settings, args, programme))
+    if args.command == "feedback":
+        from bot.feedback import admin as feedback_admin
+
+        if args.feedback_command == "export":
+            return asyncio.run(feedback_admin.export(settings, programme, args.session, args.out))
+        return asyncio.run(feedback_admin.summary(settings, programme, args.chart))
     if args.command == "reload":
         from bot import admin
 
         return admin.reload(settings)
+    if args.command == "export-ics":
+        return export_ics(settings, programme, args.out, args.lang)
     if args.command == "wechat-menu":
         from bot.channels.wechat_cli import wechat_menu
 
@@ -190,6 +218,37 @@ async def _admin(settings: Settings, args: argparse.Namespace, programme: Progra
     if args.roles_command == "revoke":
         return await admin.revoke_role(settings, programme, args.grant_id)
     return await admin.list_roles(settings, programme)
+
+
+def export_ics(settings: Settings, programme: Programme, out: Path | None, lang: str | None) -> int:
+    """``delegate-bot export-ics``: every session, in the event's zone, with stable UIDs (no database needed)."""
+    from bot import i18n, ics
+    from bot.i18n import Catalogs
+    from bot.programme import localized
+    from bot.resources import resource_dir
+
+    catalogs = Catalogs.load(resource_dir("locales"))
+    tag = catalogs.negotiate(lang or programme.event.default_language) or i18n.SOURCE_LOCALE
+    if lang and catalogs.negotiate(lang) is None:
+        print(f"unknown language {lang!r}; available: {', '.join(catalogs.tags)}", file=sys.stderr)
+        return 2
+    event = programme.event
+    with i18n.use(catalogs.get(tag)):
+        data = ics.calendar(
+            programme, sorted(programme.sessions, key=lambda s: (s.start, s.id)), locale=tag,
+            name=localized(event.short_name or event.name, tag, event.default_language), stamp=dt.datetime.now(dt.timezone.utc),
+        )
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"delegate-bot: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"{out}: {len(programme.sessions)} sessions, {event.timezone}", file=sys.stderr)
+    return 0
 
 
 def load_or_report(path: Path) -> Programme | None:

@@ -28,6 +28,8 @@ _NUMBERS = {
     "wechat_event_messages": (0, 100),
     "wechat_event_seconds": (1, 3600),
     "notice_quiet_minutes": (0, 240),
+    "flood_burst": (0, 1000),
+    "flood_per_minute": (1, 6000),
 }
 
 
@@ -73,6 +75,10 @@ class Settings:
     wechat_event_seconds: int = 60
     notice_quiet_minutes: int = 2
     """Programme edits within this long of each other make one change notice."""
+    flood_burst: int = 20
+    """Messages one person may send at once before the bot asks them to slow down (0: no flood control)."""
+    flood_per_minute: int = 30
+    """... and how many a minute it reads from them after that."""
 
     _SECRETS = frozenset({"telegram_token", "telegram_webhook_secret", "wechat_token", "wechat_secret", "wechat_aes_key"})
 

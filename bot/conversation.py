@@ -7,10 +7,69 @@ Handlers never import a channel; channels never decide content.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Final, Union
 
 from bot.geo import Datum
+
+#: The longest text a request is read with: Telegram's own limit for a message.
+MAX_INPUT: Final = 4096
+#: A display name or a location label longer than this is cut (Telegram allows 64 for a first name).
+MAX_NAME: Final = 64
+#: How much of what a person typed a reply quotes back ("There is no session "…"").
+ECHO: Final = 40
+
+#: ANSI escape sequences (CSI and OSC), which would recolour or retitle a terminal.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+#: Control characters but tab and newline, and the bidi embeddings, overrides and isolates
+#: (U+202A-U+202E, U+2066-U+2069), which reorder what follows them; LRM and RLM stay.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}$")
+
+
+def clean_input(text: str, limit: int = MAX_INPUT) -> str:
+    """What a person typed, safe to store, match and quote: no lone surrogates (U+FFFD instead),
+    no terminal escapes or controls but tab and newline, no bidi overrides; at most ``limit`` characters."""
+    if len(text) > limit:
+        text = text[:limit]
+    if text.isascii():
+        if text.isprintable():
+            return text
+        return _CONTROLS.sub("", _ANSI.sub("", text))
+    text = _LONE_SURROGATE.sub("\ufffd", text)
+    return _CONTROLS.sub("", _ANSI.sub("", text))
+
+
+#: The longest body one reply may have (about three Telegram messages); lists are paged well below it.
+MAX_REPLY: Final = 12_000
+#: The most replies one request may have.
+MAX_REPLIES: Final = 8
+
+
+def bounded(replies: Sequence[Reply]) -> list[Reply]:
+    """A safety net under every answer: at most :data:`MAX_REPLIES` replies, none longer than :data:`MAX_REPLY`.
+
+    Handlers page their lists and quote input with :func:`echo`; this only
+    catches what they missed, so no input makes the bot send dozens of
+    messages (or spend a WeChat follower's quota on them).
+    """
+    out: list[Reply] = []
+    for reply in replies[:MAX_REPLIES]:
+        body = getattr(reply, "body", None)
+        if isinstance(body, str) and len(body) > MAX_REPLY:
+            reply = dataclasses.replace(reply, body=body[: MAX_REPLY - 1].rstrip() + "…")  # type: ignore[type-var]
+        out.append(reply)
+    return out
+
+
+def echo(text: str, limit: int = ECHO) -> str:
+    """What a person typed, as a reply quotes it: one line, cut to ``limit`` characters with "…"."""
+    line = " ".join(clean_input(text, limit * 4).split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -63,6 +122,26 @@ class Request:
     language_hint: str | None = None
     display_name: str | None = None
     message_id: str | None = None
+
+    def cleaned(self) -> Request:
+        """The request with every text field passed through :func:`clean_input` (done once, on the way in)."""
+        hint = self.language_hint
+        if hint is not None and not _LANGUAGE_TAG.match(hint):
+            hint = None  # not a language tag: no hint
+        changes = dict(
+            text=clean_input(self.text) if self.text is not None else None,
+            command=clean_input(self.command, 64) if self.command is not None else None,
+            args=clean_input(self.args),
+            payload=clean_input(self.payload) if self.payload is not None else None,
+            language_hint=hint,
+            display_name=clean_input(self.display_name, MAX_NAME) if self.display_name is not None else None,
+            message_id=clean_input(self.message_id, 64) if self.message_id is not None else None,
+        )
+        if self.location is not None and self.location.label is not None:
+            changes["location"] = dataclasses.replace(self.location, label=clean_input(self.location.label, MAX_NAME * 4))
+        if all(getattr(self, k) == v for k, v in changes.items()):
+            return self
+        return dataclasses.replace(self, **changes)
 
     def with_command(self, command: str, args: str = "") -> Request:
         return Request(

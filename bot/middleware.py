@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 
 from bot import i18n
-from bot.conversation import PollAnswer, Reply, Request, Text
+from bot.conversation import PollAnswer, Reply, Request, Text, bounded
 from bot.dialogues import Dialogue, DialogueKey, DialogueStore, Offer
 from bot.i18n import _
 from bot.router import STEP_PREFIX, Context, Next
@@ -21,9 +21,12 @@ logger = logging.getLogger(__name__)
 
 
 async def error_middleware(req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
-    """Turn an unexpected exception into an apology; the log gets the traceback, not the text."""
+    """Turn an unexpected exception into an apology; the log gets the traceback, not the text.
+
+    Every answer is :func:`~bot.conversation.bounded` on its way out.
+    """
     try:
-        return await call_next(req, ctx)
+        return bounded(await call_next(req, ctx))
     except Exception:
         logger.exception("handler failed for a request on %s (command %s)", req.user.channel, req.command or "-")
         with i18n.use(ctx.localizer):
@@ -47,6 +50,49 @@ async def user_middleware(req: Request, ctx: Context, call_next: Next) -> Sequen
         replies = await call_next(req, ctx)
     # /lang may have changed the language: the replies are in the one in force now
     return i18n.directed_replies(replies, ctx.localizer.tag)  # type: ignore[return-value]
+
+
+class FloodGuard:
+    """Per-person flood control: a burst is answered, then one polite "slow down", then quiet.
+
+    A token bucket per person (``burst`` requests, refilled at ``rate`` a
+    second, on the request's clock): someone sending a hundred messages gets
+    their first ``burst`` answered and one warning, and is read again once
+    the bucket refills; everyone else is unaffected.  Poll answers and button
+    presses count too (a script can press as fast as it types).  Installed
+    inside :func:`user_middleware`, so the warning is in their language.
+    """
+
+    def __init__(self, burst: int = 12, rate: float = 0.5, memory: int = 50_000) -> None:
+        self.burst = burst
+        self.rate = rate
+        self.memory = memory
+        #: person -> (tokens left, when last counted (epoch seconds), warned in this flood)
+        self._buckets: dict[tuple[str, str], tuple[float, float, bool]] = {}
+        self.refused = 0
+
+    def allow(self, who: tuple[str, str], now: float) -> bool | None:
+        """True to answer; None to warn (the first refusal of a flood); False to stay quiet."""
+        tokens, last, warned = self._buckets.get(who, (float(self.burst), now, False))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self._buckets[who] = (tokens - 1, now, False)
+            return True
+        self.refused += 1
+        self._buckets[who] = (tokens, now, True)
+        if len(self._buckets) > self.memory:
+            full = now - self.burst / self.rate  # buckets full again by now hold nothing worth keeping
+            self._buckets = {k: v for k, v in self._buckets.items() if v[1] > full}
+        return False if warned else None
+
+    async def __call__(self, req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
+        verdict = self.allow((req.user.channel, req.user.platform_id), ctx.now.timestamp())
+        if verdict:
+            return await call_next(req, ctx)
+        if verdict is None:
+            logger.info("a person on %s is sending faster than %.1f a second; answering again in a moment", req.user.channel, self.rate)
+            return [Text(_("You are sending messages faster than I can read them. I will answer again in a moment."))]
+        return []
 
 
 class DialogueMiddleware:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from bot import i18n
-from bot.conversation import Choice, Reply, Request, Text
+from bot.conversation import Choice, Reply, Request, Text, echo
 from bot.dialogues import Dialogue, Step
 from bot.i18n import Localizer, _
 from bot.store.users import UserRecord
@@ -219,7 +219,7 @@ class Router:
             if command is not None and command.name.startswith(STEP_PREFIX) and ctx.step is None:
                 command = None  # a step runs only while it is pending
             if command is None:
-                return [Text(_("I don't know the command /{command}. Send /help to see what I can do.").format(command=req.command))]
+                return [Text(_("I don't know the command /{command}. Send /help to see what I can do.").format(command=echo(req.command)))]
             ctx.command = command
             return await self._chain(self.guards, command.handler)(req, ctx)
         if self._fallback is not None:

@@ -28,7 +28,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.ports import ChannelPorts
 from bot.programme import Programme, ProgrammeError
-from bot.web import files
+from bot.web import calendar, files
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ async def run_service(
     channels = build_channels(core.ports(), web_app)
     if settings.public_url:
         files.add_routes(web_app, core.files)
+        calendar.add_routes(web_app, core.services.calendars)
     if not channels:
         await core.close()
         print(

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.calendars import Calendars
     from bot.clock import Clock
     from bot.config import Settings
     from bot.dialogues import DialogueStore
+    from bot.feedback import Feedback
     from bot.i18n import Catalogs, Locales
     from bot.notify.broadcasts import Broadcasts, CampaignMonitor
     from bot.notify.campaigns import Campaigns
@@ -60,3 +62,7 @@ class Services:
     changes: ChangeNotifier
     locations: LastLocations
     """The last place each delegate shared or their phone reported (for /where)."""
+    calendars: Calendars
+    """Calendar files and subscription feeds (agenda, whole programme), and sessions' revisions."""
+    feedback: Feedback
+    """Session feedback: questionnaires' answers, prompts, live results."""

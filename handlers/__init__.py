@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import agenda, broadcast, changes, language, myagenda, reminders, roles, roster, start, streams, timezone, updates, venues, visits
+from handlers import agenda, broadcast, calendar, changes, feedback, language, myagenda, reminders, roles, roster, start, streams, timezone, updates, venues, visits
 from handlers.broadcast import render_broadcast, render_report
 from handlers.changes import render_notice
+from handlers.feedback import render_live, render_prompt
 from handlers.reminders import render_reminder
 
-MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone, updates, venues, roles, broadcast, changes, roster)
+MODULES = (start, agenda, streams, language, myagenda, visits, reminders, timezone, updates, venues, roles, broadcast, changes, roster, calendar, feedback)
 
-__all__ = ["MODULES", "register_all", "render_broadcast", "render_notice", "render_reminder", "render_report"]
+__all__ = ["MODULES", "register_all", "render_broadcast", "render_live", "render_notice", "render_prompt", "render_reminder", "render_report"]
 
 
 def register_all(router: Router) -> None:

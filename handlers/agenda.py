@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in, format_number, is_traditional, ngettext, to_simplified
 from bot.programme import Phase
 from bot.programme.agenda import relative_day
 from bot.router import Context, Router
+from handlers.listing import Filter, View, day_listing, pick_venue, read_filter, split_view
 from handlers.roles import is_invitation, redeem
 from handlers.views import event_name, parse_page, session_detail, session_list, text
 
@@ -31,8 +32,8 @@ def _phase_notice(ctx: Context) -> str | None:
     return None
 
 
-def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None) -> Reply:
-    """The sessions of one day, with the day's title and notes."""
+def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None, view: View = View()) -> Reply:
+    """The sessions of one day, with the day's title and notes; a big day by time slot, room or stream (:mod:`handlers.listing`)."""
     agenda = ctx.agenda
     day = next((d for d in ctx.programme.days if d.date == date), None)
     body: list[str] = []
@@ -51,18 +52,25 @@ def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = N
                 date=format_date(date, "long"), event=event_name(ctx), dates=format_date_range(agenda.first_day, agenda.last_day)
             )
         )
-    return session_list(
-        ctx, agenda.on(date), title=format_day(date), body="\n".join(body), page=page,
-        page_command=f"/day {date.isoformat()}", empty=_("Nothing is scheduled on this day."),
+    return day_listing(
+        ctx, date, agenda.on(date), view, title=format_day(date), body="\n".join(body), page=page,
+        empty=_("Nothing is scheduled on this day."),
     )
 
 
 async def today(req: Request, ctx: Context) -> Sequence[Reply]:
     """Today's sessions (or, outside the event, when it is)."""
+    args, page = parse_page(req.args)
+    args, view = split_view(args)
+    if args:  # "today in room K.1.105"
+        found = read_filter(ctx, args)
+        if found is not None and not found.day:
+            return [_filtered(ctx, ctx.today, found)]
+        return [Text(_("I found no room or stream in \"{words}\". /venues lists the rooms, /streams the streams.").format(words=args))]
     notice = _phase_notice(ctx)
     if notice:
         return [Choices(notice, _days_choices(ctx), title=event_name(ctx))]
-    return [day_view(ctx, ctx.today, parse_page(req.args)[1])]
+    return [day_view(ctx, ctx.today, page, view=view)]
 
 
 async def now(req: Request, ctx: Context) -> Sequence[Reply]:
@@ -106,19 +114,32 @@ def _days_choices(ctx: Context) -> tuple[Choice, ...]:
 async def day(req: Request, ctx: Context) -> Sequence[Reply]:
     """One day: a date, a weekday, "day 2", "tomorrow"; without one, the list of days."""
     args, page = parse_page(req.args)
+    args, view = split_view(args)
     if not args:
         return [Choices(_("Which day?"), _days_choices(ctx), title=event_name(ctx), navigation=ctx.via_button)]
     date = ctx.agenda.resolve_day(args, ctx.today, ctx.services.catalogs.tags)
+    if date is None:  # "day 2 in room K.1.105", "tomorrow stream 3"
+        found = read_filter(ctx, args)
+        day = ctx.agenda.resolve_day(found.day, ctx.today, ctx.services.catalogs.tags) if found is not None and found.day else None
+        if found is not None and day is not None:
+            return [_filtered(ctx, day, found)]
     if date is None:
         return [
             Choices(
-                _("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=args),
+                _("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=echo(args)),
                 _days_choices(ctx),
             )
         ]
     # a day counted from today may fall outside the event: say where the event stands
     notice = _phase_notice(ctx) if relative_day(args) is not None else None
-    return [day_view(ctx, date, page, heading=notice)]
+    return [day_view(ctx, date, page, heading=notice, view=view)]
+
+
+def _filtered(ctx: Context, date: dt.date, found: Filter) -> Reply:
+    """A day narrowed to a room or a stream; a choice of rooms where several answer to the name."""
+    if found.candidates:
+        return pick_venue(ctx, date, found.candidates, title=format_day(date))
+    return day_view(ctx, date, view=found.view)
 
 
 async def programme(req: Request, ctx: Context) -> Sequence[Reply]:
@@ -139,7 +160,7 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Which session? Send /session followed by its id, or search with /search."))]
     found = ctx.agenda.session(args)
     if found is None:
-        return await _search(ctx, args, _("There is no session with the id \"{id}\".").format(id=args))
+        return await _search(ctx, args, _("There is no session with the id \"{id}\".").format(id=echo(args)))
     options = [Choice(_("Day of this session"), f"/day {ctx.agenda.local_date(found.start).isoformat()}")]
     if found.stream:
         stream = ctx.programme.stream(found.stream)
@@ -168,10 +189,10 @@ def find(ctx: Context, query: str) -> list:
 
 async def _search(ctx: Context, query: str, preface: str | None, page: int = 1) -> Sequence[Reply]:
     found = find(ctx, query)
-    title = _("Search: {query}").format(query=query)
+    title = _("Search: {query}").format(query=echo(query))
     body = preface or ""
     if not found:
-        return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=query), title=title)]
+        return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=echo(query)), title=title)]
     body = (body + "\n" if body else "") + ngettext("{count} session matches.", "{count} sessions match.", len(found)).format(count=format_number(len(found)))
     return [session_list(ctx, found, title=title, body=body, page=page, page_command=f"/search {query}", with_day=True)]
 
@@ -186,9 +207,14 @@ async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
     date = ctx.agenda.resolve_day(words, ctx.today, ctx.services.catalogs.tags)
     if date is not None:
         return [day_view(ctx, date)]
+    found = read_filter(ctx, words)  # "today in room K.1.105", "明天分论坛2"
+    if found is not None:
+        day = ctx.agenda.resolve_day(found.day, ctx.today, ctx.services.catalogs.tags) if found.day else ctx.today
+        if day is not None:
+            return [_filtered(ctx, day, found)]
     if find(ctx, words):
         return await _search(ctx, words, None)
-    return [Text(_("Sorry, I did not understand \"{text}\". Try \"today\", \"next\", \"day 2\", \"stream 1\", \"search\" and a word, or /help.").format(text=words[:100]))]
+    return [Text(_("Sorry, I did not understand \"{text}\". Try \"today\", \"next\", \"day 2\", \"stream 1\", \"search\" and a word, or /help.").format(text=echo(words)))]
 
 
 def register(router: Router) -> None:

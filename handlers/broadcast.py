@@ -25,7 +25,7 @@ from typing import Final
 from babel.numbers import format_decimal
 
 from bot import i18n
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.dialogues import DialogueKey, Step
 from bot.programme.model import localized
 from bot.i18n import N_, _, format_datetime
@@ -63,7 +63,7 @@ def parse_texts(message: str, ctx: Context) -> dict[str, str] | str:
         if m:
             tag = catalogs.negotiate(m.group("tag"))
             if tag is None:
-                return _("I do not know the language [{tag}]. Use one of: {tags}.").format(tag=m.group("tag"), tags=", ".join(sorted(catalogs.tags)))
+                return _("I do not know the language [{tag}]. Use one of: {tags}.").format(tag=echo(m.group("tag")), tags=", ".join(sorted(catalogs.tags)))
             current = tag
             texts.setdefault(current, [])
             if m.group("rest").strip():
@@ -113,7 +113,7 @@ async def _draft(ctx: Context, token: str) -> Campaign | Reply:
         return Text(_("Which broadcast? Send /broadcasts to see their numbers."))
     campaign = await ctx.services.campaigns.get(int(token))
     if campaign is None or campaign.kind != "broadcast":
-        return Text(_("There is no broadcast #{id}.").format(id=token))
+        return Text(_("There is no broadcast #{id}.").format(id=echo(token)))
     return campaign
 
 
@@ -195,7 +195,7 @@ async def choose_audience(req: Request, ctx: Context, rest: str) -> Sequence[Rep
     try:
         spec = AudienceSpec.parse(spec_text, ctx.agenda, ctx.services.catalogs.tags)
     except ValueError:
-        return [Text(_("I cannot read \"{audience}\" as an audience."). format(audience=spec_text[:60])), audience_kinds(ctx, campaign)]
+        return [Text(_("I cannot read \"{audience}\" as an audience."). format(audience=echo(spec_text))), audience_kinds(ctx, campaign)]
     updated = await ctx.services.campaigns.update_draft(campaign.id, audience=spec.to_json())
     assert updated is not None
     return await show_preview(ctx, updated)
@@ -352,7 +352,7 @@ async def broadcast_when(req: Request, ctx: Context) -> Sequence[Reply]:
     assert ctx.step is not None
     when = parse_when(req.args, ctx)
     if when is None:
-        return [Text(_("I could not read \"{value}\" as a time. Try 18:30, tomorrow 09:00 or 2025-06-05 18:30.").format(value=req.args[:40]))]
+        return [Text(_("I could not read \"{value}\" as a time. Try 18:30, tomorrow 09:00 or 2025-06-05 18:30.").format(value=echo(req.args)))]
     if when <= ctx.now:
         return [Text(_("{time} has passed. Send a time in the future, or choose Send now.").format(time=format_datetime(when, ctx.programme.zone)))]
     await ctx.services.dialogues.end(DialogueKey.of(req.user), ctx.now)
@@ -424,7 +424,7 @@ async def broadcasts(req: Request, ctx: Context) -> Sequence[Reply]:
     if token.isdigit():
         report = await campaigns.report(int(token))
         if report is None or report.campaign.kind != "broadcast":
-            return [Text(_("There is no broadcast #{id}.").format(id=token))]
+            return [Text(_("There is no broadcast #{id}.").format(id=echo(token)))]
         c = report.campaign
         head = [c.title, _("To {audience}").format(audience=audience_text(ctx, AudienceSpec.from_json(c.audience)))]
         if c.status == "scheduled" and c.not_before is not None:
@@ -471,7 +471,7 @@ async def cancel(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Send /cancel and the broadcast's number, e.g. /cancel 7."))]
     campaign = await services.campaigns.get(int(token))
     if campaign is None or campaign.kind != "broadcast":
-        return [Text(_("There is no broadcast #{id}.").format(id=token))]
+        return [Text(_("There is no broadcast #{id}.").format(id=echo(token)))]
     if not campaign.running:
         return [Text(_("Broadcast #{id} is not running.").format(id=campaign.id))]
     stopped = await services.campaigns.cancel(campaign.id, ctx.now)

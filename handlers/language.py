@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import i18n
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_list
 from bot.router import Context, Router
 
@@ -33,7 +33,7 @@ async def lang(req: Request, ctx: Context) -> Sequence[Reply]:
     tag = catalogs.find(wanted)
     if tag is None:
         names = format_list(catalogs.get(t).display_name for t in language_order(ctx))
-        return [Text(_("I do not speak \"{language}\" yet. Available: {languages}.").format(language=wanted, languages=names))]
+        return [Text(_("I do not speak \"{language}\" yet. Available: {languages}.").format(language=echo(wanted), languages=names))]
     await ctx.services.users.set_locale(ctx.user_id, tag)
     ctx.services.locales.for_this_run.pop(ctx.user.ref, None)
     ctx.localizer = catalogs.get(tag)

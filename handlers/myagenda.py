@@ -6,12 +6,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_day, format_list
 from bot.programme import Session
 from bot.router import Context, Router
 from handlers.reminders import engine, lead_text, settings_text, state
 from handlers.views import PAGE_SIZE, marks_tbc, session_button, session_line, tbc_note, text
+
+
+#: ``/myagenda ics`` (a file format's name, the same in every language).
+ICS_WORDS = frozenset({"ics", ".ics", "ical", "icalendar"})
 
 
 def busy_from(s: Session) -> dt.datetime:
@@ -34,7 +38,7 @@ async def my_sessions(ctx: Context) -> list[Session]:
 async def _not_found(ctx: Context, wanted: str, command: str) -> Reply:
     """No session with that id: offer the sessions whose text matches instead."""
     matches = ctx.agenda.search(wanted)[:PAGE_SIZE]
-    message = _("There is no session with the id \"{id}\".").format(id=wanted)
+    message = _("There is no session with the id \"{id}\".").format(id=echo(wanted))
     if not matches:
         return Text(message + "\n" + _("Find its id with /search and a word of its title."))
     mark = marks_tbc(matches)
@@ -114,12 +118,16 @@ def _by_day(ctx: Context, sessions: Iterable[Session]) -> list[str]:
 
 async def myagenda(req: Request, ctx: Context) -> Sequence[Reply]:
     """My bookmarked sessions and joined visits, by day (``/myagenda 2`` for one day)."""
-    sessions = await my_sessions(ctx)
     wanted = req.args.strip()
+    if wanted.casefold() in ICS_WORDS:  # /myagenda ics: the agenda as a calendar file
+        from handlers.calendar import agenda_document
+
+        return await agenda_document(ctx)
+    sessions = await my_sessions(ctx)
     if wanted:
         date = ctx.agenda.resolve_day(wanted, ctx.today, ctx.services.catalogs.tags)
         if date is None:
-            return [Text(_("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=wanted))]
+            return [Text(_("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=echo(wanted)))]
         sessions = [s for s in sessions if ctx.agenda.local_date(s.start) == date]
     store = state(ctx)
     subscribed = await store.subscriptions(ctx.user_id)

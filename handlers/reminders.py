@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot import i18n
 from bot.clock import parse_duration
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_list, format_number, ngettext
 from bot.notify.reminders import Kind, ReminderEngine, lead_for, moment_of
 from bot.programme import Session, Stream
@@ -92,7 +92,7 @@ async def _find_stream(ctx: Context, args: str) -> Stream | Reply:
     stream = ctx.agenda.find_stream(stream_token(args))
     if stream is None:
         numbers = format_list(str(s.number) for s in ctx.agenda.streams())
-        return Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=args, numbers=numbers or "—"))
+        return Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=echo(args), numbers=numbers or "—"))
     return stream
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.clock import parse_duration
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_datetime
 from bot.roles import (
     DEFAULT_INVITE_LIFETIME,
@@ -102,22 +102,22 @@ def _parse_invite(args: str, ctx: Context) -> tuple[Role, Scope, dt.timedelta] |
     try:
         role = Role(words[0].lower())
     except ValueError:
-        return _("\"{role}\" is not a role. The roles are organiser, facilitator and moderator.").format(role=words[0])
+        return _("\"{role}\" is not a role. The roles are organiser, facilitator and moderator.").format(role=echo(words[0]))
     scope, lifetime = Scope(), DEFAULT_INVITE_LIFETIME
     for word in words[1:]:
         if ":" in word or word == "event":
             try:
                 scope = Scope.parse(word)
             except ValueError:
-                return _("\"{scope}\" is not a scope: use stream:<id> or session:<id>.").format(scope=word)
+                return _("\"{scope}\" is not a scope: use stream:<id> or session:<id>.").format(scope=echo(word))
             problem = scope.check(ctx.agenda)
             if problem:
-                return _("\"{scope}\" is not in the programme.").format(scope=word)
+                return _("\"{scope}\" is not in the programme.").format(scope=echo(word))
         else:
             try:
                 lifetime = parse_duration(word if not word.isdigit() else f"{word}d")
             except ValueError:
-                return _("I could not read \"{value}\" as how long the invitation lasts (e.g. 3d or 12h).").format(value=word)
+                return _("I could not read \"{value}\" as how long the invitation lasts (e.g. 3d or 12h).").format(value=echo(word))
             if not dt.timedelta(minutes=1) <= lifetime <= MAX_INVITE_LIFETIME:
                 return _("An invitation lasts from one minute to 30 days.")
     return role, scope, lifetime
@@ -172,7 +172,7 @@ async def revoke(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Send /revoke and the number of the role in /staff, e.g. /revoke 3."))]
     grant = await ctx.services.roles.revoke(int(token), by=actor_of(req.user), now=ctx.now)
     if grant is None:
-        return [Text(_("There is no role #{id} in force. Send /staff to see them.").format(id=token))]
+        return [Text(_("There is no role #{id} in force. Send /staff to see them.").format(id=echo(token)))]
     return [Text(_("Revoked: {grant} · {who}.").format(grant=grant_text(ctx, grant), who=f"{grant.channel}:{grant.platform_id}"))]
 
 

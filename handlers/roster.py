@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Document, Reply, Request, Text
+from bot.conversation import Choice, Choices, Document, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_day, format_number, ngettext
 from bot.roles import Role, Scope
 from bot.router import Context, Router
@@ -24,7 +24,7 @@ async def roster(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Choices(_("Which site visit's sign-up list?"), options, title=_("Sign-up lists"))]
     session = visits[int(token) - 1] if token.isdigit() and 1 <= int(token) <= len(visits) else ctx.agenda.session(token)
     if session is None or session.site_visit is None:
-        return [Text(_("There is no site visit \"{visit}\". Send /roster to pick one.").format(visit=token[:40]))]
+        return [Text(_("There is no site visit \"{visit}\". Send /roster to pick one.").format(visit=echo(token)))]
     if not await ctx.services.roles.allows(req.user, Role.FACILITATOR, Scope.session(session.id), ctx.agenda):
         return [Text(_("Sorry, the sign-up list of \"{title}\" is for the organisers and the visit's facilitators.").format(title=text(ctx, session.title)))]
     services = ctx.services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_list
 from bot.router import Context, Router
 from handlers.views import event_name, parse_page, session_list, text
@@ -34,7 +34,7 @@ async def stream(req: Request, ctx: Context) -> Sequence[Reply]:
     found = ctx.agenda.find_stream(args)
     if found is None:
         numbers = format_list(str(s.number) for s in ctx.agenda.streams())
-        return [Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=args, numbers=numbers or "—"))]
+        return [Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=echo(args), numbers=numbers or "—"))]
     body = text(ctx, found.description) if found.description else ""
     if found.facilitator:
         body += ("\n" if body else "") + _("Facilitator: {name}").format(name=found.facilitator)

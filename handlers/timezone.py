@@ -7,7 +7,7 @@ import zoneinfo
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from bot.conversation import Reply, Request, Text
+from bot.conversation import Reply, Request, Text, echo
 from bot.i18n import N_, _, format_utc_offset
 from bot.router import Context, Router
 from bot.understanding.phrases import phrases
@@ -48,7 +48,7 @@ async def timezone(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Times are now shown in the event's zone only ({zone}).").format(zone=event_zone.key))]
     name = resolve_zone(wanted)
     if name is None:
-        return [Text(_("\"{zone}\" is not a time zone I know. Use an IANA name such as Europe/Madrid, America/New_York or Asia/Tokyo.").format(zone=wanted))]
+        return [Text(_("\"{zone}\" is not a time zone I know. Use an IANA name such as Europe/Madrid, America/New_York or Asia/Tokyo.").format(zone=echo(wanted)))]
     await ctx.services.users.set_timezone(ctx.user_id, name)
     zone = ZoneInfo(name)
     if zone.key == event_zone.key:

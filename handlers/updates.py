@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.conversation import Reply, Request, Text
+from bot.conversation import Reply, Request, Text, echo
 from bot.i18n import N_, _, format_datetime, ngettext
 from bot.router import Context, Router
 
@@ -63,7 +63,7 @@ async def digest(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Broadcasts will reach you as they are sent."))]
     m = _TIME.match(value)
     if m is None or int(m.group("h")) > 23 or int(m.group("m")) > 59:
-        return [Text(_("I could not read \"{value}\" as a time of day. Send for example /digest 08:00.").format(value=req.args.strip()[:20]))]
+        return [Text(_("I could not read \"{value}\" as a time of day. Send for example /digest 08:00.").format(value=echo(req.args)))]
     at = f"{int(m.group('h')):02d}:{m.group('m')}"
     await store.set_digest(ctx.user_id, at)
     return [Text(_("From now on broadcasts reach you once a day at {time} ({zone}); reminders and programme changes still come at once.").format(

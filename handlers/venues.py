@@ -24,7 +24,7 @@ from pypinyin import Style, pinyin
 from qrcode.image.pure import PyPNGImage
 
 from bot import i18n
-from bot.conversation import Choice, Choices, Image, LinkButton, Location, Reply, Request, Text
+from bot.conversation import Choice, Choices, Image, LinkButton, Location, Reply, Request, Text, echo
 from bot.conversation import Venue as VenueReply
 from bot.geo import (
     CHINESE_SERVICES,
@@ -329,8 +329,8 @@ async def venue(req: Request, ctx: Context) -> Sequence[Reply]:
     if len(found) == 1:
         return venue_card(ctx, found[0])
     if found:
-        return [venue_list(ctx, _("Several venues match \"{words}\":").format(words=wanted), found)]
-    body = _("There is no venue \"{words}\". These are the venues:").format(words=wanted)
+        return [venue_list(ctx, _("Several venues match \"{words}\":").format(words=echo(wanted)), found)]
+    body = _("There is no venue \"{words}\". These are the venues:").format(words=echo(wanted))
     return [venue_list(ctx, body, all_venues(ctx))]
 
 

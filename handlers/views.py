@@ -10,8 +10,10 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
+
 from bot.conversation import Choice, Choices, Text
-from bot.i18n import L_, _, format_day, format_in, format_list, format_time, format_time_range, format_utc_offset, format_number, ngettext, spaced, tidy
+from bot.i18n import L_, _, current, format_day, format_in, format_list, format_time, format_time_range, format_utc_offset, format_number, ngettext, spaced, tidy
 from bot.programme import Session, localized
 from bot.programme.model import SessionKind, derived_from
 from bot.router import Context
@@ -302,6 +304,7 @@ def session_detail(ctx: Context, s: Session) -> list[str]:
     note = derived_note(ctx, s.title, s.description)
     if note:
         lines += ["", note]
+    lines += _session_extras(ctx, s)
     if s.online is not None:
         meeting = s.online
         lines.append("")
@@ -312,6 +315,34 @@ def session_detail(ctx: Context, s: Session) -> list[str]:
             lines.append(_("Meeting ID: {id}").format(id=meeting.meeting_id))
         if meeting.passcode:
             lines.append(_("Passcode: {code}").format(code=meeting.passcode))
+    return lines
+
+
+def language_name(tag: str) -> str:
+    """A language as the reader calls it: ``de`` -> "German" (English), "alemán" (Spanish), "德语" (Chinese)."""
+    try:
+        name = Locale.parse(tag).get_display_name(current().locale)
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return name or tag
+
+
+def _session_extras(ctx: Context, s: Session) -> list[str]:
+    """The session's language, its page, links and recording, where the programme (an import) gives them."""
+    lines: list[str] = []
+    if s.language and s.language.split("_")[0] != ctx.programme.event.default_language.split("_")[0]:
+        lines.append(_("Language: {language}").format(language=language_name(s.language)))
+    links = [(text(ctx, link.title) if link.title else link.url, link.url) for link in s.links]
+    if s.url:
+        links.insert(0, (_("Web page"), s.url))
+    if s.recording is not None and s.recording.url:
+        links.append((_("Recording"), s.recording.url))
+    if links:
+        lines.append("")
+        lines.append(_("Links:"))
+        lines.extend(_("• {title}: {url}").format(title=title, url=url) for title, url in links)
+    if s.recording is not None and s.recording.optout:
+        lines.append(_("This session is not recorded, at the speakers' request."))
     return lines
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.conversation import Choice, Choices, Reply, Request, Text
+from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _, format_day, format_number
 from bot.programme import Session
 from bot.router import Context, Router
@@ -71,7 +71,7 @@ async def _which(ctx: Context, args: str, command: str) -> Session | Reply:
         return Choices(_("Which site visit?"), options)
     found = find_visit(ctx, args)
     if found is None:
-        return Text(_("There is no site visit \"{visit}\". Send /visits to see them with their numbers.").format(visit=args.strip()))
+        return Text(_("There is no site visit \"{visit}\". Send /visits to see them with their numbers.").format(visit=echo(args)))
     return found
 
 

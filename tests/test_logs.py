@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import io
 import logging
 import socket
@@ -83,13 +85,47 @@ async def test_a_wrong_token_is_one_clear_line_and_an_exit_code(tmp_path: Path, 
     assert wrong not in err and "Traceback" not in err
 
 
-async def test_an_unreachable_bot_api_is_one_clear_line_and_an_exit_code(tmp_path: Path, capsys) -> None:
-    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    settings = settings_for(tmp_path, telegram_token=TOKEN, telegram_api_url=url)
-    assert await run_service(settings, ManualClock(at("2025-06-05T10:00"))) == EXIT_CHANNEL
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "cannot reach the Telegram Bot API at 127.0.0.1" in err
-    assert TOKEN not in err and "Traceback" not in err
+async def test_a_bot_api_down_at_start_up_leaves_wechat_serving_and_telegram_retrying(
+    tmp_path: Path, fake_api: FakeBotAPI, captured: io.StringIO
+) -> None:
+    """getMe answers 502: one log line, WeChat answers meanwhile, and Telegram starts once the API is back."""
+    import aiohttp
+
+    from tests.channels.wechat.kit import APPID, SECRET as WECHAT_SECRET, TOKEN as WECHAT_TOKEN, sign
+
+    port = free_port()
+    settings = settings_for(
+        tmp_path, telegram_token=TOKEN, telegram_api_url=fake_api.url, wechat_token=WECHAT_TOKEN,
+        wechat_appid=APPID, wechat_secret=WECHAT_SECRET, http_port=str(port),
+    )
+    fake_api.fail_next("getMe", 502, "Bad Gateway")
+    clock = ManualClock(at("2025-06-05T10:00"))
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_service(settings, clock, stop))
+    try:
+        now = str(int(clock.now().timestamp()))
+        query = {"signature": sign(WECHAT_TOKEN, now, "7"), "timestamp": now, "nonce": "7", "echostr": "up"}
+        async with aiohttp.ClientSession() as http:
+            async with asyncio.timeout(20):
+                while True:  # the WeChat route answers while Telegram is down
+                    with contextlib.suppress(aiohttp.ClientConnectionError):
+                        async with http.get(f"http://127.0.0.1:{port}/wechat", params=query) as resp:
+                            if resp.status == 200 and await resp.text() == "up":
+                                break
+                    assert not service.done(), "the service stopped"
+                    await asyncio.sleep(0.02)
+        assert not any(c.method == "getUpdates" for c in fake_api.calls)
+        await clock.advance(dt.timedelta(seconds=5))  # the first retry
+        async with asyncio.timeout(20):
+            while not any(c.method == "getUpdates" for c in fake_api.calls):
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        assert await service == 0
+    log = captured.getvalue()
+    assert log.count("cannot reach the Telegram Bot API") == 1 and "tried again in the background" in log
+    assert "reachable again" in log
+    assert TOKEN not in log and "Traceback" not in log
 
 
 @pytest.mark.parametrize(

@@ -136,6 +136,18 @@ ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member", "poll_a
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _TAG = re.compile(r"<[^>]*>")
 TOKEN_PREFIX: Final = "#"
+#: Long button payloads are kept this long after they were last issued...
+CALLBACK_MEMORY: Final = dt.timedelta(days=30)
+#: ... and pruned at start and after this many new ones.
+PRUNE_EVERY: Final = 1000
+#: A direct answer refused with a 429 is tried again this often, and only if Telegram asks to wait no longer than this.
+ANSWER_ATTEMPTS: Final = 3
+ANSWER_PATIENCE: Final = 60.0
+#: Updates handled at once in long polling (each person's still in order, one at a time)...
+CONCURRENT_UPDATES: Final = 1024
+#: ... of which one person's may hold this many waiting for their turn; more are a flood, and dropped
+#: (the core's flood control would not answer them anyway), so one flooder cannot take every slot.
+MAX_WAITING_PER_CHAT: Final = 16
 MARKUP_CACHE: Final = 1024
 #: Claims on the update log's own connection between two WAL checkpoints (each claim adds a page or two).
 CHECKPOINT_EVERY: Final = 500
@@ -221,7 +233,10 @@ class CallbackCodec:
     Payloads that fit are sent as they are; longer ones (a search with a
     long query, say) are stored in ``telegram_callbacks`` and replaced by
     ``#`` and a hash of the payload, so the same payload always gets the same
-    token and old buttons keep working after a restart.
+    token and old buttons keep working after a restart.  Stored payloads
+    are pruned :data:`CALLBACK_MEMORY` after they were last issued (at start
+    and every :data:`PRUNE_EVERY` new ones), so distinct long searches do not
+    grow the table without bound; a button older than that says it expired.
     """
 
     def __init__(self, db: Database, now: Callable[[], dt.datetime], cache_size: int = 4096) -> None:
@@ -229,6 +244,17 @@ class CallbackCodec:
         self.now = now
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._cache_size = cache_size
+        self._since_prune = 0
+
+    async def prune(self) -> int:
+        """Forget payloads last issued more than :data:`CALLBACK_MEMORY` ago; how many."""
+        self._since_prune = 0
+        gone = await self.db.execute(
+            "DELETE FROM telegram_callbacks WHERE created_at < ?", (iso(self.now() - CALLBACK_MEMORY),))
+        if gone:
+            self._cache.clear()  # a pruned token must not live on in memory either
+            logger.info("forgot %d long button payload(s) issued over %d days ago", gone, CALLBACK_MEMORY.days)
+        return gone
 
     @staticmethod
     def fits(payload: str) -> bool:
@@ -263,11 +289,14 @@ class CallbackCodec:
             async with self.db.transaction() as conn:
                 await conn.executemany(
                     "INSERT INTO telegram_callbacks (token, payload, created_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (token) DO NOTHING",
+                    "ON CONFLICT (token) DO UPDATE SET created_at = excluded.created_at",  # issued again: kept longer
                     new,
                 )
             for token, payload, _created in new:
                 self._remember(token, payload)
+            self._since_prune += len(new)
+            if self._since_prune >= PRUNE_EVERY:
+                await self.prune()
         return out
 
     async def decode(self, data: str) -> str | None:
@@ -602,6 +631,9 @@ class RateLimiter:
         self._reserved: list[float] = []
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
+        #: when the last ``per_second`` messages actually left, and each chat's last one
+        self._left: deque[float] = deque(maxlen=per_second)
+        self._left_by_chat: dict[int, float] = {}
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
@@ -612,7 +644,7 @@ class RateLimiter:
         while (wait := self._paused_until - self.monotonic()) > 0:
             await self.sleep(wait)
 
-    def _reserve(self, chat_id: int) -> float:
+    def _reserve(self, chat_id: int, *, follow_on: bool = False) -> float:
         """The instant of the next free slot that also keeps ``chat_id``'s interval; taken at once.
 
         Slots follow one another ``spacing`` apart.  A send that must wait
@@ -622,7 +654,7 @@ class RateLimiter:
         now = self.monotonic()
         earliest = max(now, self._paused_until)
         last = self._last_by_chat.get(chat_id)
-        chat_ready = last + self.per_chat_interval * (1 + SAFETY) if last is not None else earliest
+        chat_ready = last + self.per_chat_interval * (1 + SAFETY) if last is not None and not follow_on else earliest
         self._reserved = [r for r in self._reserved if r > now - self.spacing]
         pointer = max(earliest, self._next_free)
         if chat_ready <= pointer:
@@ -641,15 +673,41 @@ class RateLimiter:
                 at = taken + self.spacing
         return at
 
-    async def acquire(self, chat_id: int) -> None:
-        """Wait for a slot that keeps a message to ``chat_id`` within every limit (reserved now, in order)."""
+    async def acquire(self, chat_id: int, *, follow_on: bool = False) -> None:
+        """Wait for a slot that keeps a message to ``chat_id`` within every limit (reserved now, in order).
+
+        ``follow_on``: the next message of one answer (a long text's second
+        part, the map after a venue card): it keeps the overall rate but not
+        the chat's interval, so an answer arrives whole.
+
+        A busy event loop wakes a sender late, so the slots' even spacing is
+        checked again against the instants messages actually left: no more
+        than ``per_second`` in any second, and the chat's interval since its
+        last message, whatever the lateness of the one before.
+        """
         while True:
-            at = self._reserve(chat_id)
+            at = self._reserve(chat_id, follow_on=follow_on)
             wait = at - self.monotonic()
             if wait > 0:
                 await self.sleep(wait)
             if self.monotonic() >= self._paused_until:
                 break  # a 429 during the wait pushes every reservation after the pause
+        while True:
+            now = self.monotonic()
+            wait = 0.0
+            if len(self._left) >= self.per_second:
+                wait = self._left[-self.per_second] + 1.0 + SAFETY - now
+            last = None if follow_on else self._left_by_chat.get(chat_id)
+            if last is not None:
+                wait = max(wait, last + self.per_chat_interval + SAFETY - now)
+            if wait <= 0:
+                break
+            await self.sleep(wait)
+        now = self.monotonic()
+        self._left.append(now)
+        self._left_by_chat[chat_id] = now
+        if len(self._left_by_chat) > 10_000:
+            self._left_by_chat = {c: t for c, t in self._left_by_chat.items() if now - t < self.per_chat_interval + SAFETY}
         if len(self._last_by_chat) > 10_000:
             now = self.monotonic()
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if now - t < self.per_chat_interval}
@@ -706,7 +764,7 @@ class TelegramSender:
             if index < delivery.progress:
                 return False  # delivered in an earlier attempt
             await delivery.advanced(index)  # the calls before this one went out
-            await self.limiter.acquire(chat_id)
+            await self.limiter.acquire(chat_id, follow_on=index > delivery.progress)  # one item's messages go together
             return True
 
         try:
@@ -851,6 +909,15 @@ class UpdateLog:
         )
 
 
+class _Unreachable(Exception):
+    """The Bot API could not be reached at start-up (not a refused token)."""
+
+
+#: After the Bot API was unreachable at start-up, it is tried again after this long, doubling up to the longest.
+START_RETRY_FIRST: Final = 5.0
+START_RETRY_LONGEST: Final = 300.0
+
+
 class TelegramChannel:
     """Telegram updates to the core and the core's replies back, plus the push sender."""
 
@@ -868,30 +935,80 @@ class TelegramChannel:
         self.updates = UpdateLog(ports.db, now)
         self.renderer = Renderer(app, self.callbacks, ports.db, now)
         self.sender = TelegramSender(self.renderer)
+        #: person -> [the lock that keeps their updates in order, how many hold or wait for it]
+        self._order: dict[int, list[Any]] = {}
+        self.flood_dropped = 0
+        #: Trying to reach the Bot API again after it was down at start-up.
+        self._starting: asyncio.Task[None] | None = None
+        self.start_attempts = 0
         app.add_handler(TypeHandler(Update, self._on_update))
         app.add_error_handler(self._on_error)
 
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
-        """Initialise PTB, publish the command menus, then poll or set the webhook."""
+        """Initialise PTB, publish the command menus, then poll or set the webhook.
+
+        A refused token stops the bot (:class:`ChannelStartError`: it is a
+        mistake in the settings).  A Bot API that cannot be reached (the
+        network, a proxy, Telegram's 5xx) does not: the other channels serve,
+        and Telegram is tried again in the background with growing pauses
+        (:data:`START_RETRY_FIRST` to :data:`START_RETRY_LONGEST` seconds),
+        said once in the log when it fails and once when it comes up.
+        """
         await self.updates.prune()
+        await self.callbacks.prune()
         self.updates.open()
+        try:
+            await self._initialize()
+        except _Unreachable as exc:
+            logger.warning(
+                "cannot reach the Telegram Bot API at %s (%s); the other channels serve, and Telegram is tried "
+                "again in the background (check the network, a proxy, or BOT_TELEGRAM_API_URL)", self.api_host, exc)
+            self._starting = asyncio.create_task(self._start_later(), name="telegram-start")
+            return
+        except BaseException:
+            await self.updates.close()
+            raise
+        await self._serve()
+
+    async def _initialize(self) -> None:
         try:
             await self.app.initialize()  # getMe: checks the token
         except InvalidToken:
-            await self.updates.close()
             # PTB's own message repeats the token: never show it
             raise ChannelStartError(
                 "Telegram refused the bot token in BOT_TELEGRAM_TOKEN (unauthorised); "
                 "copy it again from @BotFather"
             ) from None
-        except NetworkError as exc:
-            await self.updates.close()
-            raise ChannelStartError(
-                f"cannot reach the Telegram Bot API at {self.api_host} ({type(exc).__name__}); "
-                "check the network, a proxy, or BOT_TELEGRAM_API_URL"
-            ) from None
+        except NetworkError as exc:  # TimedOut and a 5xx ("Bad Gateway") are NetworkErrors too
+            raise _Unreachable(type(exc).__name__) from None
+
+    async def _start_later(self) -> None:
+        clock = self.ports.clock
+        delay = START_RETRY_FIRST
+        while True:
+            await clock.sleep_until(clock.now() + dt.timedelta(seconds=delay))
+            self.start_attempts += 1
+            try:
+                await self._initialize()
+            except _Unreachable as exc:
+                logger.debug("Telegram still unreachable (%s); next try in %.0f s", exc, delay)
+                delay = min(delay * 2, START_RETRY_LONGEST)
+                continue
+            except ChannelStartError as exc:
+                logger.error("Telegram channel not started: %s", exc)
+                return
+            break
+        try:
+            await self._serve()
+        except Exception:
+            logger.exception("the Telegram channel could not start after the Bot API came back")
+            return
+        logger.info("the Telegram Bot API is reachable again; the Telegram channel started")
+
+    async def _serve(self) -> None:
+        """After getMe: the menus, then the webhook or long polling."""
         try:
             await self.publish_commands()
             if self.webhook_url:
@@ -909,6 +1026,11 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop polling, then PTB; safe to call on a channel that did not finish starting."""
+        if self._starting is not None and self._starting is not asyncio.current_task():
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._starting
+        self._starting = None
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:
@@ -964,6 +1086,8 @@ class TelegramChannel:
         except Exception as exc:  # any body PTB cannot read is the sender's error: 400, never 500
             logger.warning("malformed webhook body (%s)", type(exc).__name__, exc_info=logger.isEnabledFor(logging.DEBUG))
             return web.Response(status=400, text="malformed update")
+        if not self.app.running:  # the Bot API was down at start-up (a webhook set by an earlier run): later
+            return web.Response(status=503, text="starting")
         await self.app.process_update(update)
         return web.Response(text="ok")
 
@@ -974,10 +1098,34 @@ class TelegramChannel:
         logger.error("error handling a Telegram update: %s", type(error).__name__, exc_info=error)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Every update: once only, then to the core or to the delegate's status."""
+        """Every update: once only, then to the core or to the delegate's status.
+
+        Updates are handled concurrently (PTB's ``concurrent_updates``; the
+        webhook's requests), so one delegate's slow or flooding chat holds up
+        nobody else; those of one person are handled one at a time, in order.
+        """
         if not await self.updates.claim(update.update_id):
             logger.info("update %s was already processed; ignored", update.update_id)
             return
+        user = update.effective_user
+        key = user.id if user is not None else 0
+        entry = self._order.get(key)
+        if entry is None:
+            entry = self._order[key] = [asyncio.Lock(), 0]
+        if entry[1] > MAX_WAITING_PER_CHAT:
+            self.flood_dropped += 1
+            logger.info("an update dropped: %d from one person are already waiting (a flood)", entry[1])
+            return
+        entry[1] += 1
+        try:
+            async with entry[0]:  # one person's updates one at a time, in order
+                await self._dispatch(update)
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._order.pop(key, None)
+
+    async def _dispatch(self, update: Update) -> None:
         if update.callback_query is not None:
             await self._on_callback(update.callback_query)
         elif update.message is not None:
@@ -1013,18 +1161,36 @@ class TelegramChannel:
         await self._answer(message.chat_id, replies)
 
     async def _answer(self, chat_id: int, replies: Sequence[Reply], edit: Message | None = None) -> None:
-        """Send a direct answer; a 429 pauses pushes too (the answer itself is not resent)."""
+        """Send a direct answer within Telegram's limits; after a 429, the rest of it once the pause is over.
+
+        Answers take their place in the overall 30 a second with the pushes
+        and keep the chat's interval between answers (the messages of one
+        answer go together).  The calls made before a 429 are not made again.
+        """
         limiter = self.sender.limiter
+        done = 0
+        for attempt in range(1, ANSWER_ATTEMPTS + 1):
+            calls = 0
 
-        async def gate() -> bool:
-            await limiter.wait_if_paused()
-            return True
+            async def gate() -> bool:
+                nonlocal calls
+                index, calls = calls, calls + 1
+                if index < done:
+                    return False  # went out before the 429
+                await limiter.acquire(chat_id, follow_on=index > 0)
+                return True
 
-        try:
-            await self.renderer.send(chat_id, replies, gate, edit=edit)
-        except RetryAfter as exc:
-            limiter.pause(_retry_seconds(exc))
-            logger.warning("Telegram asks to slow down: pausing sends for %.0f s", _retry_seconds(exc))
+            try:
+                await self.renderer.send(chat_id, replies, gate, edit=edit)
+                return
+            except RetryAfter as exc:
+                done = calls - 1  # the refused call did not go out
+                seconds = _retry_seconds(exc)
+                limiter.pause(seconds)
+                if attempt == ANSWER_ATTEMPTS or seconds > ANSWER_PATIENCE:
+                    logger.warning("Telegram asks to slow down for %.0f s; an answer is dropped after %d attempt(s)", seconds, attempt)
+                    return
+                logger.warning("Telegram asks to slow down: the answer goes on in %.0f s", seconds)
 
     async def _on_callback(self, query: CallbackQuery) -> None:
         payload = await self.callbacks.decode(query.data) if query.data else None
@@ -1091,7 +1257,7 @@ def build_application(
     request: BaseRequest | None = None,
 ) -> Application:
     """A PTB application for the manual lifecycle (no ``run_polling``)."""
-    builder = ApplicationBuilder().token(token)
+    builder = ApplicationBuilder().token(token).concurrent_updates(CONCURRENT_UPDATES)
     if api_url:
         base = api_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")

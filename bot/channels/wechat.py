@@ -7,6 +7,10 @@ body is AES-encrypted and signed as ``msg_signature``).  This module
 * checks signatures in constant time and refuses a bad one (403) before it
   reads or parses the body; with an AES key configured, plain callbacks are
   refused too, since their body is not signed;
+* refuses a callback whose signed timestamp is more than
+  :data:`MAX_SKEW` seconds from now (403), so a captured callback cannot be
+  replayed later (after its dedupe record is gone), and in plain mode, where
+  the body is not signed, refuses a second body under the same signature;
 * refuses bodies over 64 KiB (413), and XML with a DOCTYPE or entity
   declaration or that is not XML at all (400) before any XML parser sees it;
 * leaves the protocol to wechatpy: its ``WeChatCrypto`` decrypts the message
@@ -18,7 +22,10 @@ body is AES-encrypted and signed as ``msg_signature``).  This module
 * deduplicates WeChat's retries (up to three, by ``MsgId``, or by sender,
   ``CreateTime`` and event): a retry waits for the first attempt, gets the same
   reply and causes no second effect, also after a restart (``wechat_inbound``);
-* sends a long reply's first part passively and the rest by push.
+* sends a long reply's first part passively and the rest by push;
+* never answers a callback with a 500 for a fault of ours: the follower is
+  told it went wrong (passively, or by push when the answer was late), and
+  the fault is logged.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import asyncio
 import binascii
 import contextlib
 import datetime as dt
+import hashlib
 import hmac
 import logging
 import math
@@ -71,6 +79,10 @@ REPLY_DEADLINE: Final = 4.0
 REST_DELAY: Final = dt.timedelta(seconds=2)
 #: How long an answered callback stays in memory for WeChat's retries (they come within ~15 s).
 INFLIGHT_TTL: Final = 60.0
+#: How far a callback's signed timestamp may be from now (WeChat's clock and ours, its retries within ~15 s).
+MAX_SKEW: Final = 300
+#: Plain-mode signatures remembered (for the skew window) to refuse a second body under one of them.
+MAX_REMEMBERED_SIGNATURES: Final = 100_000
 #: What WeChat expects when there is no passive reply (it then neither shows nor retries anything).
 SUCCESS: Final = "success"
 #: Declarations that make entity expansion (billion laughs) or external entities (XXE) possible.
@@ -210,6 +222,9 @@ class WeChatChannel:
         self.stop_grace = stop_grace
         self._inflight: OrderedDict[str, _Inflight] = OrderedDict()
         self.callbacks_received = 0
+        self.max_skew = MAX_SKEW
+        #: plain mode: (timestamp, nonce) -> a digest of the body first signed with them
+        self._signed: OrderedDict[tuple[int, str], bytes] = OrderedDict()
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(ROUTE, self.verify)
@@ -237,6 +252,11 @@ class WeChatChannel:
         q = request.query
         if not signature_matches(q.get("signature"), self.token, q.get("timestamp", ""), q.get("nonce", "")):
             return web.Response(status=403, text="bad signature")
+        try:
+            self._fresh(q.get("timestamp", ""))
+        except BadCallback as exc:
+            logger.warning("refused a WeChat URL check: %s (%s)", exc.status, exc.reason)
+            return web.Response(status=exc.status, text=exc.reason)
         echostr = q.get("echostr")
         if not echostr:
             return web.Response(status=400, text="no echostr")
@@ -251,16 +271,19 @@ class WeChatChannel:
         try:
             if not signature_matches(q.get("signature"), self.token, timestamp, nonce):
                 raise BadCallback(403, "bad signature")
+            signed_at = self._fresh(timestamp)
             safe = q.get("encrypt_type", "raw").lower() == "aes"
             if safe and self.crypto is None:
                 raise BadCallback(400, "safe mode callback, but no AES key is configured")
             if not safe and self.crypto is not None:
                 raise BadCallback(403, "plain callback, but safe mode is configured")
             body = await self._body(request)
+            if not safe:
+                self._first_body(signed_at, nonce, body)
             xml = self._decrypt(body, q.get("msg_signature"), timestamp, nonce) if safe else body
             inbound = self._read(xml)
         except BadCallback as exc:
-            logger.warning("refused a WeChat callback: %s (%s)", exc.status, exc.reason)
+            logger.warning("refused a WeChat callback: %s (%s)", exc.status, exc.reason)  # never the openid
             return web.Response(status=exc.status, text=exc.reason)
         if inbound.request is None and not inbound.welcome and not inbound.unsubscribe:
             claim = await self.store.claim(inbound.key, inbound.openid, self.ports.clock.now(), opens_window=inbound.opens_window)
@@ -270,12 +293,35 @@ class WeChatChannel:
         remaining = max(0.0, self.reply_deadline - (self.ports.clock.now() - started).total_seconds())
         try:
             answer = await self._answer(inbound, remaining)
-        except Exception:
+        except Exception:  # a fault of ours: WeChat's retry would meet it again, so no 500
             logger.exception("WeChat callback %s failed", inbound.kind)
-            return web.Response(status=500, text="internal error")
+            return web.Response(text=SUCCESS)
         if answer is None or answer.late or not answer.parts:
             return web.Response(text=SUCCESS)
         return self._passive(inbound, answer.parts[0], timestamp, nonce)
+
+    def _fresh(self, timestamp: str) -> int:
+        """The signed timestamp, if it is within :attr:`max_skew` of now; else BadCallback(403)."""
+        if not timestamp.isdigit() or len(timestamp) > 12:
+            raise BadCallback(403, "no timestamp")
+        signed_at = int(timestamp)
+        if abs(self.ports.clock.now().timestamp() - signed_at) > self.max_skew:
+            raise BadCallback(403, "timestamp too far from now (a replayed or delayed callback)")
+        return signed_at
+
+    def _first_body(self, signed_at: int, nonce: str, body: bytes) -> None:
+        """Plain mode signs the query, not the body: one signature, one body (WeChat's retries repeat both)."""
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        key = (signed_at, nonce)
+        seen = self._signed.get(key)
+        if seen is not None:
+            if not hmac.compare_digest(seen, digest):
+                raise BadCallback(403, "signature replayed with another body")
+            return
+        oldest = self.ports.clock.now().timestamp() - self.max_skew
+        while self._signed and (len(self._signed) >= MAX_REMEMBERED_SIGNATURES or next(iter(self._signed))[0] < oldest):
+            self._signed.popitem(last=False)
+        self._signed[key] = digest
 
     async def _body(self, request: web.Request) -> bytes:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -412,9 +458,10 @@ class WeChatChannel:
             entry.late = True
             logger.info("WeChat reply to %s is late; it will follow by customer-service message", inbound.kind)
             return None
-        if task.exception() is not None:
+        if task.exception() is not None:  # not even the apology could be worked out: logged, WeChat gets success
             self._inflight.pop(inbound.key, None)
-            raise task.exception()  # type: ignore[misc]
+            logger.error("WeChat callback %s failed", inbound.kind, exc_info=task.exception())
+            return None
         answer = task.result()
         if not answer.late and len(answer.parts) > 1 and not entry.rest_pushed:
             entry.rest_pushed = True
@@ -444,10 +491,10 @@ class WeChatChannel:
                 # the passive reply carries text only: the pictures follow as image messages
                 await self._push(inbound, pictures, key="wechat-media")
         except Exception:
-            # a fault of ours (the core turns handler errors into replies): WeChat's retry may try again
-            with contextlib.suppress(Exception):
-                await self.store.forget(inbound.key)
-            raise
+            # a fault of ours (the core turns handler errors into replies, so this is the database or the
+            # platform): the follower is told, now or by push, and WeChat's retries get the same words
+            logger.exception("answering a WeChat %s failed", inbound.kind)
+            parts = await self._apology(inbound)
         # cancelled (shutdown): the claim stays, since the effect may have happened; a retry asks to send again
         # no await between reading entry.late and returning: the HTTP side sets it when it gives up waiting
         late = entry.late and bool(parts)
@@ -455,6 +502,14 @@ class WeChatChannel:
         if late:
             await self._push(inbound, parts)
         return _Answer(parts, late=late)
+
+    async def _apology(self, inbound: Inbound) -> list[str]:
+        """ "Something went wrong" in the follower's language (the event's, if even that cannot be read)."""
+        record = None
+        with contextlib.suppress(Exception):
+            record = await self.ports.users.find(UserRef(CHANNEL, inbound.openid))
+        with i18n.use(self.ports.locales.localizer(record)):
+            return [_("Sorry, something went wrong on my side. Please try again in a moment.")]
 
     async def _ask_core(self, inbound: Inbound) -> Answer | None:
         ports = self.ports

@@ -14,7 +14,11 @@ priority (reminders ahead of broadcasts), then due time, and for each one:
 
 An item whose replies go out as several messages keeps how many went in
 ``progress`` (the row, not memory), so a retry resumes after them.  On start,
-items a crash left ``sending`` become ``uncertain``, counted and logged.
+items a crash left ``sending`` are counted and logged: a reminder, a
+change notice or the rest of a direct answer is sent again (a missed
+reminder is worse than a second one; the count says how many may be
+duplicates), a broadcast's item becomes ``uncertain`` and is not resent
+(its report says how many were in flight).
 Items may belong to a campaign (a broadcast, a notice), whose counts by
 outcome make its delivery report.
 """
@@ -38,10 +42,13 @@ from bot.store.db import Database, iso, parse_iso
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS: Final = 8
+#: On shutdown, sends under way get this long to finish before they are cancelled (their claim stays).
+STOP_GRACE: Final = 5.0
 #: Due items looked at per query; after each such batch the worker looks again, so a reminder
 #: pushed in the middle of a broadcast goes out within one batch.
 BATCH: Final = 20
 UNCERTAIN_AFTER_CRASH: Final = "interrupted while sending (a crash or kill); it may have arrived, so it is not resent"
+RESENT_AFTER_CRASH: Final = "interrupted while sending (a crash or kill); sent again, it may arrive twice"
 #: How the reason of a failure that made the delegate unreachable (blocked the bot, unfollowed) begins.
 UNREACHABLE: Final = "unreachable: "
 
@@ -191,8 +198,12 @@ class Outbox:
         self.db = db
         self.on_deactivate = on_deactivate
         """Told the id of a delegate this outbox marked unreachable (user caches forget them)."""
+        self.on_delivered: Callable[[OutboxItem], Awaitable[None]] | None = None
+        """Told of each item recorded as delivered (a pushed question's numbered choices become what numbers answer)."""
         self.uncertain_at_start = 0
         """How many items the last crash left in flight (see :meth:`recover_interrupted`)."""
+        self.resent_at_start = 0
+        """Of those, how many are sent again (reminders, notices, direct answers): at most that many duplicates."""
 
     async def enqueue(
         self,
@@ -351,16 +362,39 @@ class Outbox:
                     await conn.execute("UPDATE users SET active = 0 WHERE id = ?", (item.user_id,))
         if isinstance(outcome, Failed) and outcome.deactivate and self.on_deactivate is not None:
             self.on_deactivate(item.user_id)
+        if isinstance(outcome, Delivered) and self.on_delivered is not None:
+            try:
+                await self.on_delivered(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the item went out; what follows it must not make it look failed
+                logger.exception("after delivering outbox item %s", item.id)
 
     async def recover_interrupted(self) -> int:
-        """Items a crash left ``sending`` may have gone out: mark them uncertain (not resent), and count them."""
-        count = await self.db.execute(
-            "UPDATE outbox SET status = 'uncertain', last_error = ? WHERE status = 'sending'", (UNCERTAIN_AFTER_CRASH,)
-        )
-        self.uncertain_at_start = count
-        if count:
-            logger.warning("%d outbox item(s) were in flight when the bot stopped; marked uncertain, not resent", count)
-        return count
+        """Items a crash left ``sending``: time-critical ones go again, a broadcast's become uncertain.
+
+        Returns how many were in flight.  Reminders, change notices and the
+        rest of direct answers (priority ahead of broadcasts) are pending again,
+        from the progress they had: at most one message each may arrive twice.
+        A broadcast's items are marked uncertain and counted in its report.
+        """
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE outbox SET status = 'pending', last_error = ? WHERE status = 'sending' AND priority < ?",
+                (RESENT_AFTER_CRASH, int(Priority.BROADCAST)),
+            )
+            resent = cur.rowcount
+            cur = await conn.execute(
+                "UPDATE outbox SET status = 'uncertain', last_error = ? WHERE status = 'sending'", (UNCERTAIN_AFTER_CRASH,)
+            )
+            uncertain = cur.rowcount
+        self.uncertain_at_start = resent + uncertain
+        self.resent_at_start = resent
+        if resent:
+            logger.warning("%d reminder(s) or notice(s) were in flight when the bot stopped; sent again (each may arrive twice)", resent)
+        if uncertain:
+            logger.warning("%d broadcast message(s) were in flight when the bot stopped; marked uncertain, not resent", uncertain)
+        return resent + uncertain
 
     async def cancel(self, user_id: int, key_prefix: str) -> int:
         """Cancel this user's pending items whose dedupe key starts with ``key_prefix``."""
@@ -433,6 +467,8 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._requery = False
         self._task: asyncio.Task[None] | None = None
+        #: sends under way in the drain's concurrent tasks (stop() lets them finish)
+        self._deliveries: set[asyncio.Task[int]] = set()
         self.busy = False
         """Woken or draining: what is due on this channel is being taken care of."""
 
@@ -500,10 +536,12 @@ class DeliveryWorker:
             await slots.acquire()
             task = asyncio.create_task(self._claim_and_deliver(candidate))
             in_flight[candidate.user_id] = task
+            self._deliveries.add(task)
 
             def done(t: asyncio.Task[int], uid: int = candidate.user_id) -> None:
                 slots.release()
                 in_flight.pop(uid, None)
+                self._deliveries.discard(t)
                 last_sent[uid] = loop.time()
 
             task.add_done_callback(done)
@@ -563,13 +601,29 @@ class DeliveryWorker:
             self._task = asyncio.create_task(self.run(), name=f"outbox-{self.channel}")
             self.wake()  # what fell due while the service was down
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Take no new item; let the sends under way finish for up to ``grace`` seconds, then cancel the rest.
+
+        A send cancelled here keeps its claim: the next start sends it again
+        (a reminder) or counts it uncertain (a broadcast), never silently drops it.
+        """
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
             self.busy = False
+        if self._deliveries:
+            _done, stuck = await asyncio.wait(set(self._deliveries), timeout=grace) if grace > 0 else (set(), set(self._deliveries))
+            for task in stuck:
+                task.cancel()
+            if stuck:
+                await asyncio.wait(stuck)
+                logger.info("%d send(s) still under way were stopped; the next start takes them up", len(stuck))
+            for task in _done | stuck:
+                if not task.cancelled() and task.exception() is not None:
+                    logger.error("an outbox send failed while stopping", exc_info=task.exception())
+            self._deliveries.clear()
 
 
 class PushPort:

@@ -50,6 +50,7 @@ from bot.programme.model import (
     Contact,
     Day,
     Event,
+    Link,
     Organiser,
     Presenter,
     Programme,
@@ -61,6 +62,7 @@ from bot.programme.model import (
     Venue,
     has_text_in,
 )
+from bot.programme.model import BUILTIN_QUESTIONS, FeedbackOption, FeedbackQuestion, QuestionKind
 
 logger = logging.getLogger(__name__)
 
@@ -489,6 +491,7 @@ def _check_references(p: Programme) -> Iterable[tuple[Loc, str]]:
             yield ("staff", i, "scope"), f"staff scope {scope!r} is not event, stream:<id> or session:<id>"
         elif ident not in known:
             yield ("staff", i, "scope"), f"staff scope names unknown {kind} {ident!r}"
+    yield from _check_feedback(p)
 
 
 #: How a datum is written in messages.
@@ -568,6 +571,9 @@ TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
     Speaker: ("role", "organisation", "city"),
     Presenter: ("city", "country", "initiative"),
     SiteVisit: ("meeting_note", "bring", "hosts"),
+    Link: ("title",),
+    FeedbackQuestion: ("text", "low", "high"),
+    FeedbackOption: ("label",),
 }
 
 
@@ -612,3 +618,54 @@ def _translated_texts(node: Any, loc: Loc) -> Iterable[tuple[Loc, Any]]:
                 yield loc + (name,), value
         elif isinstance(value, (BaseModel, tuple)):
             yield from _translated_texts(value, loc + (name,))
+
+
+#: The most options a choice question may have (what a Telegram poll shows).
+MAX_FEEDBACK_OPTIONS = 10
+
+
+def _check_feedback(p: Programme) -> Iterable[tuple[Loc, str]]:
+    """Feedback questionnaires: ids, options per kind, wording, and when delegates are asked."""
+    template = p.event.feedback
+    if template is not None:
+        yield from _check_questions(("event", "feedback", "questions"), template.questions, "the event's feedback")
+    for i, s in enumerate(p.sessions):
+        own = s.feedback
+        if own is None:
+            continue
+        here: Loc = ("sessions", i, "feedback")
+        if own.questions is not None:
+            if not own.questions and own.enabled:
+                yield here + ("questions",), f"session {s.id!r}: feedback has no questions (write feedback: off to ask none)"
+            yield from _check_questions(here + ("questions",), own.questions, f"session {s.id!r}")
+        lead = own.prompt_before_end
+        minutes = (s.end - s.start).total_seconds() / 60
+        if lead is not None and lead > minutes:
+            yield here + ("prompt_before_end",), (
+                f"session {s.id!r}: prompt_before_end is {lead} minutes but the session lasts {minutes:g}; "
+                "delegates would be asked before it starts"
+            )
+
+
+def _check_questions(here: Loc, questions: Sequence[FeedbackQuestion], owner: str) -> Iterable[tuple[Loc, str]]:
+    for j, value in _duplicates(q.id for q in questions):
+        yield here + (j, "id"), f"{owner}: duplicate question id {value!r}"
+    for j, q in enumerate(questions):
+        at = here + (j,)
+        builtin = BUILTIN_QUESTIONS.get(q.id) is q.kind
+        if q.text is None and not builtin:
+            names = ", ".join(f"{k} ({v.value})" for k, v in BUILTIN_QUESTIONS.items())
+            yield at, f"{owner}: question {q.id!r} needs a text (only {names} have one built in)"
+        choice = q.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE)
+        if choice and len(q.options) < 2:
+            yield at + ("options",) if q.options else at, f"{owner}: question {q.id!r} ({q.kind.value} choice) needs at least two options"
+        if choice and len(q.options) > MAX_FEEDBACK_OPTIONS:
+            yield at + ("options",), f"{owner}: question {q.id!r} has {len(q.options)} options; at most {MAX_FEEDBACK_OPTIONS}"
+        if not choice and q.options:
+            yield at + ("options",), f"{owner}: question {q.id!r} is a {q.kind.value} question and takes no options"
+        for k, value in _duplicates(o.id for o in q.options):
+            yield at + ("options", k, "id"), f"{owner}: question {q.id!r} has a duplicate option id {value!r}"
+        if q.kind is not QuestionKind.RATING:
+            for name in ("low", "high"):
+                if getattr(q, name) is not None:
+                    yield at + (name,), f"{owner}: question {q.id!r}: {name} is only for rating questions"

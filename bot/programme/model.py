@@ -120,6 +120,8 @@ class Event(_Frozen):
     """The language of the place (its street signs, its taxi drivers): venue cards show a venue's name
     and address in it for a driver, with a reading aid.  A venue may name another."""
     url: str | None = None
+    feedback: FeedbackTemplate | None = None
+    """The feedback questions of every session (unless a session says otherwise); built-in ones if none."""
 
     @field_validator("timezone")
     @classmethod
@@ -253,6 +255,33 @@ class SiteVisit(_Frozen):
     hosts: tuple[LocalizedText, ...] = ()
 
 
+def _web_address(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ValueError("must be a web address (https://...)")
+    return value
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
+
+
+class Link(_Frozen):
+    """A web page that goes with a session: its slides, its code, a paper, a video."""
+
+    url: WebAddress
+    title: LocalizedText | None = None
+    kind: str | None = None
+    """What it is, as the source calls it (``slides``, ``video``, ``code``); free text."""
+
+
+class Recording(_Frozen):
+    """Whether a session is recorded, under which licence, and where to watch it."""
+
+    optout: bool = False
+    """The speakers asked not to be recorded."""
+    license: str | None = None
+    url: WebAddress | None = None
+
+
 class Session(_Frozen):
     id: Identifier
     title: LocalizedText
@@ -271,6 +300,12 @@ class Session(_Frozen):
     cancelled: bool = False
     """Called off: it stays in the programme (bookmarks keep their meaning) and delegates are told."""
     language: str | None = None
+    url: WebAddress | None = None
+    """The session's own page (on the conference's website)."""
+    links: tuple[Link, ...] = ()
+    recording: Recording | None = None
+    feedback: SessionFeedbackField | None = None
+    """This session's own feedback questions, ``off``, or ``named`` answers (the event's template otherwise)."""
 
 
 class StaffRole(str, enum.Enum):
@@ -438,3 +473,88 @@ def has_text_in(value: Any, language: str, default: str) -> bool | str:
     if derivation is not None and derivation[0] in value:
         return derivation[0]
     return False
+
+
+# -- feedback questions ---------------------------------------------------------------
+
+
+class QuestionKind(str, enum.Enum):
+    """How a feedback question is answered."""
+
+    RATING = "rating"
+    """A number from 1 to ``scale`` (5 unless given)."""
+    SINGLE = "single"
+    """One of the options."""
+    MULTIPLE = "multiple"
+    """Any of the options."""
+    TEXT = "text"
+    """A comment in the delegate's own words."""
+
+
+#: Questions whose wording the bot has in every shipped language: a file may name them without ``text``.
+BUILTIN_QUESTIONS: dict[str, QuestionKind] = {"overall": QuestionKind.RATING, "useful": QuestionKind.TEXT}
+#: Kinds of session asked for feedback unless the event's template says otherwise.
+DEFAULT_FEEDBACK_KINDS: tuple[SessionKind, ...] = (
+    SessionKind.PLENARY, SessionKind.PANEL, SessionKind.STREAM_SESSION, SessionKind.SITE_VISIT,
+    SessionKind.WORKSHOP, SessionKind.ROUNDTABLE, SessionKind.PRESENTATION, SessionKind.SEMINAR,
+)
+
+
+class FeedbackOption(_Frozen):
+    id: Identifier
+    label: LocalizedText
+
+
+class FeedbackQuestion(_Frozen):
+    """One question of a session's questionnaire."""
+
+    id: Identifier
+    kind: QuestionKind
+    text: LocalizedText | None = None
+    """The question; optional for the built-in ``overall`` (rating) and ``useful`` (text)."""
+    options: tuple[FeedbackOption, ...] = ()
+    scale: int = Field(default=5, ge=2, le=10)
+    """A rating's highest value."""
+    low: LocalizedText | None = None
+    """What a rating of 1 means ("poor"), shown beside the lowest button."""
+    high: LocalizedText | None = None
+
+
+class FeedbackTemplate(_Frozen):
+    """The event's feedback: its questions, when delegates are asked, how long a poll stays open."""
+
+    questions: tuple[FeedbackQuestion, ...] = ()
+    """None given: the built-in overall rating and "what was most useful?"."""
+    prompt_before_end: int = Field(default=5, ge=0, le=240)
+    """Minutes before a session ends that the delegates concerned are asked."""
+    open_hours: int = Field(default=24, ge=1, le=24 * 30)
+    """Hours after a session ends that its poll stays open (unless a facilitator closes it)."""
+    kinds: tuple[SessionKind, ...] = DEFAULT_FEEDBACK_KINDS
+    """The kinds of session asked for feedback; others only where they give ``feedback``."""
+    named: bool = False
+    """Answers carry the delegate's name for the facilitators (anonymous by default)."""
+
+
+def _feedback_shorthand(value: Any) -> Any:
+    """``feedback: off`` / ``false`` turns a session's feedback off; ``on`` / ``true`` turns it on."""
+    if isinstance(value, bool):
+        return {"enabled": value}
+    if isinstance(value, str) and value.strip().lower() in ("off", "no", "none", "on", "yes"):
+        return {"enabled": value.strip().lower() in ("on", "yes")}
+    return value
+
+
+class SessionFeedback(_Frozen):
+    """A session's own feedback settings; what it leaves out comes from the event's template."""
+
+    enabled: bool = True
+    named: bool | None = None
+    questions: tuple[FeedbackQuestion, ...] | None = None
+    """Replaces the template's questions for this session."""
+    prompt_before_end: int | None = Field(default=None, ge=0, le=240)
+    open_hours: int | None = Field(default=None, ge=1, le=24 * 30)
+
+
+SessionFeedbackField = Annotated[SessionFeedback, BeforeValidator(_feedback_shorthand)]
+for _model in (Event, Session, Programme):  # their ``feedback`` fields name the classes above
+    _model.model_rebuild()

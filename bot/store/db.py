@@ -9,8 +9,9 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Final, TypeVar
 
 import aiosqlite
 
@@ -19,6 +20,21 @@ from bot.resources import migrations_dir
 logger = logging.getLogger(__name__)
 
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+#: SQLite waits this long for another process's lock before it says "database is locked"...
+BUSY_TIMEOUT_MS: Final = 5000
+#: ... and then the statement is tried again, with growing pauses, for this long in all: a backup,
+#: a ``sqlite3`` shell left in a transaction or a second bot on the same file must not lose a request.
+LOCK_PATIENCE: Final = 120.0
+_FIRST_PAUSE: Final = 0.05
+_LONGEST_PAUSE: Final = 2.0
+
+T = TypeVar("T")
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 def iso(value: dt.datetime) -> str:
@@ -38,15 +54,44 @@ class Database:
     Transactions are serialised with a lock, so coroutines sharing the
     connection never interleave statements inside one another's transaction.
     Point lookups on the request path may use :meth:`read_now` instead.
+
+    Where another process holds the file's write lock for longer than the
+    busy timeout, a statement (or a transaction's ``BEGIN IMMEDIATE``) is
+    tried again with growing pauses for up to :data:`LOCK_PATIENCE` seconds
+    instead of failing the request it serves; one warning says so.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str, patience: float = LOCK_PATIENCE) -> None:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
         self._reader: sqlite3.Connection | None = None
         self._reader_thread: int | None = None
         self._no_reader = path == ":memory:" or path.startswith("file:")
+        self.patience = patience
+        #: Statements that found the database locked and were tried again (for the metrics).
+        self.lock_retries = 0
+
+    async def _patiently(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``attempt()`` (which takes the connection lock itself), again while the file is locked elsewhere."""
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        pause = _FIRST_PAUSE
+        while True:
+            try:
+                return await attempt()
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc):
+                    raise
+                now = loop.time()
+                if deadline is None:
+                    deadline = now + self.patience
+                    logger.warning("the database is locked by another connection (%s); trying again for up to %.0f s", exc, self.patience)
+                if now >= deadline:
+                    raise
+                self.lock_retries += 1
+                await asyncio.sleep(min(pause, max(0.0, deadline - now)))
+                pause = min(pause * 2, _LONGEST_PAUSE)
 
     @classmethod
     async def open(cls, path: str | Path, migrations: Path | None = None) -> Database:
@@ -56,7 +101,7 @@ class Database:
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if path != ":memory:":
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
@@ -181,7 +226,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back on any error."""
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield self.conn
             except BaseException:
@@ -190,18 +235,24 @@ class Database:
             else:
                 await self.conn.commit()
 
+    async def _begin(self) -> None:
+        """``BEGIN IMMEDIATE`` (the write lock), again while another process holds it; under ``_lock``."""
+        await self._patiently(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+
     # One trip to the database thread each (execute, fetch and close were three).  fetchone
     # reads every row: use it for lookups.  A lone statement runs in autocommit mode, so an
     # INSERT/UPDATE ... RETURNING through these is committed when they return.
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        async with self._lock:
-            rows = await self.conn.execute_fetchall(sql, params)
+        rows = await self._patiently(lambda: self._locked(self.conn.execute_fetchall, sql, params))
         return next(iter(rows), None)
 
-    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+    async def _locked(self, call: Callable[..., Awaitable[T]], *args: object) -> T:
         async with self._lock:
-            return list(await self.conn.execute_fetchall(sql, params))
+            return await call(*args)
+
+    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        return list(await self._patiently(lambda: self._locked(self.conn.execute_fetchall, sql, params)))
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """Run one write statement (committed on return); returns rows changed.
@@ -209,11 +260,13 @@ class Database:
         In autocommit mode one statement is its own transaction, so this
         needs one trip to the database thread, not three (BEGIN, statement, COMMIT).
         """
-        async with self._lock:
-            cur = await self.conn.execute(sql, params)
-            return cur.rowcount
+        async def attempt() -> int:
+            async with self._lock:
+                cur = await self.conn.execute(sql, params)
+                return cur.rowcount
+
+        return await self._patiently(attempt)
 
     async def execute_returning(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
         """Run one write statement with ``RETURNING`` (committed on return) in one trip; its rows."""
-        async with self._lock:
-            return list(await self.conn.execute_fetchall(sql, params))
+        return list(await self._patiently(lambda: self._locked(self.conn.execute_fetchall, sql, params)))

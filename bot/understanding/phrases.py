@@ -34,10 +34,12 @@ WORD_COMMANDS = (
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 _TOP = ("spaces_between_words", "sentence_end", "commands", "command_words", "linking_words",
-        "days", "weekdays", "numbers", "reminders", "timezone")
+        "days", "weekdays", "numbers", "reminders", "timezone", "filters")
 _DAYS = ("numbered", "numbered_short", "dates", "ordinal_endings", "relative")
 _REMINDERS = ("off", "on", "default", "minutes")
 _TIMEZONE = ("clear",)
+#: What a day's list can be narrowed to: "today in room K.1.105", "tomorrow stream 2".
+FILTERS = ("venue", "stream")
 _COMMAND = re.compile(r"[a-z][a-z0-9_]*(?: \S.*)?")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -96,6 +98,8 @@ class Phrases:
     #: words for "minutes" after a lead time, longest first
     minute_words: tuple[str, ...]
     timezone_clear: frozenset[str]
+    #: "venue" / "stream" -> "in room {name}" patterns that narrow a day's list
+    filters: Mapping[str, tuple[str, ...]]
 
 
 def key(text: str) -> str:
@@ -227,6 +231,11 @@ class _Merged:
         self._numbers(f)
         self._answers(f, "reminders", _REMINDERS)
         self._answers(f, "timezone", _TIMEZONE)
+        self._filters(f)
+
+    def _filters(self, f: _File) -> None:
+        for name, value in f.section("filters", known=FILTERS).items():
+            self.lists[f"filters.{name}"] += f.patterns(value, f"filters.{name}", (frozenset({"name"}),))
 
     def _signs(self, f: _File) -> None:
         for sign in f.texts(f.data.get("sentence_end", []), "sentence_end"):
@@ -306,6 +315,7 @@ class _Merged:
             reminders_default=frozenset(self.lists["reminders.default"]),
             minute_words=longest_first("reminders.minutes"),
             timezone_clear=frozenset(self.lists["timezone.clear"]),
+            filters=MappingProxyType({name: longest_first(f"filters.{name}") for name in FILTERS}),
         )
 
 

@@ -25,7 +25,7 @@ from babel.messages.pofile import read_po
 from bot.app import build_core
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.conversation import Choices, Document, Reply, Text
+from bot.conversation import Choices, Document, Image, Reply, Text
 from bot.i18n import FSI, PDI, RLM
 from bot.notify.reminders import Kind
 from handlers.reminders import render_reminder
@@ -94,6 +94,13 @@ CONVERSATION: tuple[Row, ...] = (
     row("/bookmark", Text),
     row(Word("myagenda"), Choices, "/session s2-roundtable", "/session opening"),
     row("/myagenda 3", Choices, "/session s2-roundtable"),
+    row("/myagenda ics", Document),
+    row("/ics opening", Document),
+    row("/ics", Text),
+    row("/ics nosuchthing", Text),
+    row("/calendar", Choices, "/myagenda ics"),
+    row("/calendar off", Choices, "/calendar"),
+    row("/calendar what", Text),
     row("/unbookmark s2-roundtable", Choices, "/bookmark s2-roundtable", "/myagenda"),
     row("/unbookmark s2-roundtable", Text),
     row("/unbookmark", Text),
@@ -147,6 +154,16 @@ CONVERSATION: tuple[Row, ...] = (
     row("/digest 25:99", Text),
     row("/digest off", Text),
     row("/cancel", Text),
+    row("/feedback", Choices, "/feedback s2-cases"),
+    row("/feedback s2-cases", Choices, "/feedback a s2-cases overall 4", "/feedback absent s2-cases"),
+    row("4", Choices, "/feedback skip s2-cases useful"),
+    row("The city examples", Choices, "/feedback review s2-cases"),
+    row("/feedback s2-cases", Choices, "/feedback q s2-cases overall"),
+    row("/feedback absent s2-panel", Text),
+    row("/feedback s2-roundtable", Text),
+    row("/feedback summary", Text),
+    row(Word("feedback"), Choices, "/feedback s2-cases"),
+    row("/poll", Text),
     row("/frobnicate", Text),
 )
 #: What only staff may do: played by an organiser of each language.
@@ -171,6 +188,16 @@ STAFF: tuple[Row, ...] = (
     row("/roster s3-visit-transport", Document),
     row("/roster nowhere", Text),
     row("/reload", Text),
+    row("/poll", Choices, "/poll s2-cases"),
+    row("/poll s2-cases", Choices, "/poll results s2-cases", "/poll export s2-cases", "/poll live s2-cases"),
+    row("/poll results s2-cases", Image),
+    row("/poll export s2-cases", Document),
+    row("/poll live s2-cases", Text),
+    row("/poll stop s2-cases", Text),
+    row("/poll close s2-cases", Choices, "/poll open s2-cases"),
+    row("/poll open s2-cases", Choices, "/poll close s2-cases"),
+    row("/poll results lunch-0604", Text),
+    row("/feedback summary", Image),
 )
 
 
@@ -316,7 +343,7 @@ async def play(chat: Chat, tag: str, rows: tuple[Row, ...]) -> list[str]:
 
 async def organisers_core(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {"BOT_ORGANISERS": ",".join(f"test:org-{tag}" for tag in HINTS)}
-    settings = Settings.from_env(env, programme=PROGRAMME, db=tmp_path / "bot.sqlite3")
+    settings = Settings.from_env(env, programme=PROGRAMME, db=tmp_path / "bot.sqlite3", flood_burst=0)
     return await build_core(settings, ManualClock(at("2025-06-05T10:00")), programme=shipped(PROGRAMME))
 
 

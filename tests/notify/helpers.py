@@ -49,13 +49,18 @@ class RecordingSender:
 
     channel: str = "test"
     sent: list[tuple[UserRef, tuple[Reply, ...]]] = field(default_factory=list)
+    keys: list[str | None] = field(default_factory=list)
+    """The outbox key of each message sent (``reminder:...``, ``feedback:...``, ``campaign:...``)."""
 
     async def send(self, delivery: Delivery) -> Outcome:
         self.sent.append((delivery.user, delivery.replies))
+        self.keys.append(delivery.item.dedupe_key)
         return Delivered()
 
     def titles(self) -> list[str]:
-        return [getattr(replies[0], "body", "").splitlines()[0] for _user, replies in self.sent]
+        """The first line of each reminder sent (other pushes, such as feedback prompts, left out)."""
+        return [getattr(replies[0], "body", "").splitlines()[0] for (_user, replies), key in zip(self.sent, self.keys)
+                if key is None or key.startswith("reminder:")]
 
 
 async def lines(*items: str) -> AsyncIterator[str]:

@@ -88,11 +88,11 @@ CHILD = textwrap.dedent(
 )
 
 
-async def test_a_drain_killed_after_3_of_100_sends_delivers_the_other_97_after_restart(tmp_path: Path, db: Database) -> None:
+async def test_a_broadcast_drain_killed_after_3_of_100_sends_delivers_the_other_97_after_restart(tmp_path: Path, db: Database) -> None:
     ids = await people(db, 100)
     port = PushPort(Outbox(db), ManualClock(NOW))
     for i, uid in enumerate(ids):
-        await port.push(uid, "test", [Text(f"notice {i}")], dedupe_key="notice:1")
+        await port.push(uid, "test", [Text(f"notice {i}")], dedupe_key="notice:1", priority=Priority.BROADCAST)
     arrived = tmp_path / "arrived.txt"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(tmp_path / "outbox.sqlite3"), str(arrived)],
@@ -221,3 +221,46 @@ async def test_a_campaign_scheduled_for_later_waits_for_its_time(db: Database) -
     assert await port.next_due() == later
     await clock.set(later)
     assert await port.drain() == 2
+
+
+# -- stopping ----------------------------------------------------------------------------
+
+
+class SlowPlatform:
+    channel = "test"
+    concurrency = 4
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.sent = 0
+
+    async def send(self, delivery: Delivery):
+        self.started.set()
+        await self.release.wait()  # the platform's answer is on its way
+        self.sent += 1
+        return Delivered()
+
+
+@pytest.mark.parametrize("grace", [5.0, 0.0])
+async def test_stopping_lets_sends_under_way_finish_or_leaves_them_for_the_next_start(db: Database, grace: float) -> None:
+    (uid,) = await people(db, 1)
+    port = PushPort(Outbox(db), ManualClock(NOW))
+    platform = SlowPlatform()
+    worker = port.attach(platform)
+    await port.push(uid, "test", [Text("The bus leaves at 14:50")], priority=Priority.REMINDER)
+    await port.start()
+    await platform.started.wait()
+    stopping = asyncio.create_task(worker.stop(grace=grace))
+    if grace:
+        await asyncio.sleep(0)
+        platform.release.set()  # the answer comes within the grace
+    await stopping
+    platform.release.set()
+    counts = await port.outbox.counts()
+    if grace:
+        assert platform.sent == 1 and counts == {"sent": 1}  # finished and recorded before the database closes
+    else:
+        assert platform.sent == 0 and counts == {"sending": 1}  # cancelled: its claim stays...
+        restarted = Outbox(db)
+        assert await restarted.recover_interrupted() == 1 and restarted.resent_at_start == 1  # ...and it goes again

@@ -11,7 +11,7 @@ from bot.clock import ManualClock
 from bot.conversation import Choice, Choices, File, Reply, Text, UserRef
 from bot.notify import codec
 from bot.notify.wakeups import Wakeups
-from bot.notify.outbox import Delivered, Failed, Outbox, PushPort, Retry
+from bot.notify.outbox import RESENT_AFTER_CRASH, Delivered, Failed, Outbox, Priority, PushPort, Retry
 from bot.store import Database, Users
 from tests.conftest import at
 
@@ -166,9 +166,9 @@ async def test_endless_retries_give_up(db: Database) -> None:
     assert row["status"] == "failed" and "gave up after 8 attempts" in row["last_error"]
 
 
-async def test_an_item_interrupted_mid_send_is_uncertain_and_not_sent_again(db: Database) -> None:
+async def test_a_broadcast_item_interrupted_mid_send_is_uncertain_and_not_sent_again(db: Database) -> None:
     clock, user, port, sender = await push_setup(db, [])
-    await port.push(user.id, "test", [Text("a")])
+    await port.push(user.id, "test", [Text("a")], priority=Priority.BROADCAST)
     (due,) = await port.outbox.due("test", NOW)
     assert await port.outbox.claim(due, NOW) is not None  # a crash here leaves it 'sending'
     restarted = Outbox(db)
@@ -177,6 +177,25 @@ async def test_an_item_interrupted_mid_send_is_uncertain_and_not_sent_again(db: 
     assert await port.drain() == 0
     assert sender.sent == []
     assert (await port.outbox.counts())["uncertain"] == 1
+
+
+async def test_a_reminder_interrupted_mid_send_goes_again_from_its_progress_and_is_counted(db: Database) -> None:
+    """A missed reminder is worse than a second one: it is resent after a crash, and the start counts it."""
+    clock, user, port, sender = await push_setup(db, [])
+    await port.push(user.id, "test", [Text("a"), Text("b")], priority=Priority.REMINDER)
+    (due,) = await port.outbox.due("test", NOW)
+    assert await port.outbox.claim(due, NOW) is not None
+    await db.execute("UPDATE outbox SET progress = 1")  # "a" went out, then the kill
+    restarted = Outbox(db)
+    assert await restarted.recover_interrupted() == 1
+    assert (restarted.uncertain_at_start, restarted.resent_at_start) == (1, 1)
+    row = await db.fetchone("SELECT status, progress, last_error FROM outbox")
+    assert (row["status"], row["progress"], row["last_error"]) == ("pending", 1, RESENT_AFTER_CRASH)
+    progress: list[int] = []
+    sender.send = lambda delivery: (progress.append(delivery.progress), RecordingSender.send(sender, delivery))[1]  # type: ignore[method-assign]
+    assert await port.drain() == 1
+    assert progress == [1]  # the sender skips "a", which went out before the kill
+    assert (await port.outbox.counts()) == {"sent": 1}
 
 
 async def test_cancel_by_key_prefix(db: Database) -> None:

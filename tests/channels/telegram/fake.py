@@ -151,6 +151,8 @@ class FakeBotAPI:
         self._poll_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._closing = False
+        self._hangs: dict[str, int] = defaultdict(int)
+        self._released = asyncio.Event()
         self.url = ""
 
     # -- control ---------------------------------------------------------------
@@ -168,11 +170,16 @@ class FakeBotAPI:
         return self.url
 
     async def stop(self) -> None:
+        self._released.set()  # answer the calls left hanging
         async with self._arrived:  # release long polls still waiting
             self._closing = True
             self._arrived.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def hang_next(self, method: str) -> None:
+        """The next call of ``method`` arrives (it is recorded and takes effect) but gets no answer until :meth:`stop`."""
+        self._hangs[method] += 1
 
     def fail_next(
         self, method: str, status: int, description: str, parameters: dict[str, Any] | None = None, *, after: int = 0
@@ -233,6 +240,9 @@ class FakeBotAPI:
             return web.json_response(body, status=status)
         result = await self._result(method, params)
         self.calls[-1].result = result
+        if self._hangs[method]:
+            self._hangs[method] -= 1
+            await self._released.wait()  # it arrived; the answer never comes in time
         return web.json_response({"ok": True, "result": result})
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:

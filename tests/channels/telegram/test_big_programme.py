@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -66,7 +67,14 @@ async def big(tmp_path: Path, big_yaml: Path, fake_api: FakeBotAPI) -> AsyncIter
 
 async def test_a_day_of_hundreds_of_sessions_pages_in_place_within_limits(big: Harness) -> None:
     for user_id, language in ((201, "en"), (202, "zh-hans")):
-        first = await big.say("/day 2025-06-05", language=language, user_id=user_id)
+        overview = await big.say("/day 2025-06-05", language=language, user_id=user_id)
+        slots = [d for _label, d in buttons_of(overview[0]) if " h=" in d]
+        agenda = big.core.programmes.agenda
+        hours = {s.start.astimezone(agenda.zone).hour for s in agenda.on(dt.date(2025, 6, 5))}
+        assert len(slots) == len(hours) <= 24  # a day of 407 sessions opens by hour, not on page 1 of 41
+        pressed = await big.press(slots[0], message_id=overview[0].result["message_id"], language=language, user_id=user_id)
+        assert [c.method for c in pressed if c.method.startswith(("send", "edit"))] == ["editMessageText"]
+        first = await big.say("/day 2025-06-05 all", language=language, user_id=user_id)  # every session, in order
         assert first[0].method == "sendMessage"
         assert "&lt;Rust&gt;" in first[0].params["text"] and "<Rust>" not in first[0].params["text"]
         message_id = first[0].result["message_id"]

@@ -17,8 +17,10 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import Core
 from bot.channels.telegram import (
+    CALLBACK_MEMORY,
     MAX_CALLBACK_DATA,
     MAX_TEXT,
+    PRUNE_EVERY,
     CallbackCodec,
     RateLimiter,
     TelegramSender,
@@ -146,16 +148,16 @@ async def test_programme_content_is_escaped_and_titles_are_bold(telegram: Harnes
 
 
 async def test_texts_over_4096_characters_are_split_at_line_boundaries(telegram: Harness) -> None:
-    lines = [f"line {i:04d} " + "x" * 60 for i in range(200)]  # about 14,000 characters
+    lines = [f"line {i:04d} " + "x" * 60 for i in range(160)]  # about 11,000 characters (under bounded()'s cap)
     reply_with(telegram.core, "long", Text("\n".join(lines), title="Long"), Text("y" * 9000))
     calls = await telegram.say("/long")
     texts = [c.params["text"] for c in calls]
-    assert len(texts) == 4 + 3
+    assert len(texts) == 3 + 3
     assert all(len(t) <= MAX_TEXT for t in texts)
     assert texts[0].startswith("<b>Long</b>\nline 0000")
-    rejoined = "\n".join(texts[:4]).replace("<b>Long</b>\n", "")
+    rejoined = "\n".join(texts[:3]).replace("<b>Long</b>\n", "")
     assert rejoined == "\n".join(lines)
-    assert "".join(texts[4:]) == "y" * 9000
+    assert "".join(texts[3:]) == "y" * 9000
 
 
 def test_split_text_keeps_lines_whole_and_cuts_only_overlong_ones() -> None:
@@ -192,6 +194,29 @@ async def test_callback_tokens_survive_a_restart(core: Core) -> None:
     token = (await CallbackCodec(core.db, core.clock.now).encode([payload]))[payload]
     assert len(token.encode()) <= MAX_CALLBACK_DATA
     assert await CallbackCodec(core.db, core.clock.now).decode(token) == payload
+
+
+async def test_long_payloads_are_pruned_a_month_after_they_were_last_issued(core: Core) -> None:
+    codec = CallbackCodec(core.db, core.clock.now)
+    old, again = "/search " + "a" * 80, "/search " + "b" * 80
+    tokens = await codec.encode([old, again])
+    await core.clock.advance(CALLBACK_MEMORY - dt.timedelta(days=1))
+    await CallbackCodec(core.db, core.clock.now).encode([again])  # issued again (a fresh process: not in its cache)
+    await core.clock.advance(dt.timedelta(days=2))
+    assert await codec.prune() == 1
+    assert [r[0] for r in await core.db.fetchall("SELECT payload FROM telegram_callbacks")] == [again]
+    fresh = CallbackCodec(core.db, core.clock.now)
+    assert await fresh.decode(tokens[old]) is None  # that old button now says it expired
+    assert await fresh.decode(tokens[again]) == again
+
+
+async def test_distinct_long_payloads_do_not_grow_the_table_without_bound(core: Core) -> None:
+    codec = CallbackCodec(core.db, core.clock.now)
+    for day in range(60):  # two months of distinct long searches, PRUNE_EVERY a day
+        await codec.encode([f"/search {day}-{n} " + "x" * 80 for n in range(PRUNE_EVERY)])
+        await core.clock.advance(dt.timedelta(days=1))
+    (count,) = await core.db.fetchone("SELECT count(*) FROM telegram_callbacks")
+    assert count <= (CALLBACK_MEMORY.days + 1) * PRUNE_EVERY
 
 
 async def test_a_navigation_reply_that_cannot_be_edited_is_sent_instead(telegram: Harness, fake_api: FakeBotAPI) -> None:
@@ -410,6 +435,29 @@ async def test_a_429_mid_item_resumes_without_repeating_what_was_sent(telegram: 
     assert texts == ["first part", "second part", "second part"]  # the refused one, then its retry; never the first twice
 
 
+async def test_a_push_whose_answer_times_out_arrived_once_and_is_not_sent_again(core: Core, fake_api: FakeBotAPI) -> None:
+    """Through real HTTP: Telegram got the message but its answer never came; no blind resend, counted uncertain."""
+    from telegram.request import HTTPXRequest
+
+    core.settings = telegram_settings(core, fake_api)
+    channel = build_channel(core.ports(), web.Application(), request=HTTPXRequest(read_timeout=0.3, connect_timeout=2))
+    assert channel is not None
+    time = FakeTime()
+    channel.sender.limiter = RateLimiter(monotonic=time.monotonic, sleep=time.sleep)
+    await channel.start()
+    try:
+        item = await push(core, Text("The bus leaves at 09:00"))
+        fake_api.hang_next("sendMessage")
+        await core.push.drain()
+        row = await outbox_row(core, item)
+        assert row["status"] == "uncertain" and "may have arrived" in row["last_error"]
+        await core.clock.advance(dt.timedelta(hours=1))
+        await core.push.drain()
+        assert len(fake_api.sent("sendMessage")) == 1  # the delegate has it once
+    finally:
+        await channel.stop()
+
+
 async def test_a_blocked_delegate_is_marked_inactive_and_not_retried(telegram: Harness, fake_api: FakeBotAPI) -> None:
     item = await push(telegram.core, Text("Announcement"))
     fake_api.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
@@ -515,14 +563,25 @@ async def test_the_service_runs_telegram_by_long_polling_in_its_loop(tmp_path: P
     assert {"getMe", "setMyCommands", "deleteWebhook", "getUpdates"} <= {c.method for c in fake_api.calls}
 
 
-async def test_a_429_on_a_direct_answer_pauses_pushes_too(telegram: Harness, fake_api: FakeBotAPI) -> None:
+async def test_a_429_on_a_direct_answer_is_sent_after_retry_after_and_pauses_pushes_too(telegram: Harness, fake_api: FakeBotAPI) -> None:
     limiter = telegram.channel.sender.limiter
-    fake_api.fail_next("sendMessage", 429, "Too Many Requests: retry after 4", {"retry_after": 4})
-    await telegram.say("/today")
     start = limiter.monotonic()
-    await limiter.acquire(12345)
-    assert limiter.monotonic() - start == pytest.approx(4.0)
-    assert "Liurong" in text_of(await telegram.say("/today"))  # after the pause, answers flow again
+    fake_api.fail_next("sendMessage", 429, "Too Many Requests: retry after 4", {"retry_after": 4})
+    calls = [c for c in await telegram.say("/today") if c.method == "sendMessage"]
+    refused, sent = calls
+    assert refused.result is None and sent.result is not None  # the answer went out, once, after the pause
+    assert "Liurong" in text_of([sent])
+    assert limiter.monotonic() - start >= 4.0
+    assert limiter._paused_until == pytest.approx(start + 4.0)  # pushes waited it out too
+
+
+async def test_a_long_answer_refused_halfway_goes_on_from_where_it_stopped(telegram: Harness, fake_api: FakeBotAPI) -> None:
+    reply_with(telegram.core, "long", Text("\n".join(f"line {i:04d} " + "x" * 60 for i in range(100))))  # two messages
+    fake_api.fail_next("sendMessage", 429, "Too Many Requests: retry after 2", {"retry_after": 2}, after=1)
+    calls = [c for c in await telegram.say("/long") if c.method == "sendMessage"]
+    delivered = [c.params["text"] for c in calls if c.result is not None]
+    assert len(calls) == 3 and len(delivered) == 2  # first part, refused second, second again
+    assert delivered[0].startswith("line 0000") and "line 0099" in delivered[1]
 
 
 async def test_a_refused_webhook_stops_start_up_cleanly(core: Core, fake_api: FakeBotAPI) -> None:

@@ -130,6 +130,11 @@ ENGLISH: dict[str, list[Step]] = {
              f"{span('15:00', '16:00')} · Stream 3 site visit", "Streams you follow: Stream 3"),
         step(Press("/session s3-visit-transport"), "smart transport control centre", "Leave this visit"),
     ],
+    "calendar": [
+        step(Say("/bookmark opening"), "Added to your agenda"),
+        step(Say("/calendar"), "Calendar subscriptions need the bot's web address", "Download my agenda (.ics)"),
+        step(Press("/myagenda ics"), method="sendDocument"),
+    ],
     "subscribe": [
         step(Say("/subscribe 2"), "You now follow Stream 2", "I will remind you of its 1 coming session.", "Unfollow"),
         step(Press("/unsubscribe s2"), "You no longer follow Stream 2", "Sessions you bookmarked or visits you joined are still reminded."),
@@ -231,6 +236,12 @@ ENGLISH: dict[str, list[Step]] = {
              'The group for "Stream 3 site visit: smart transport control centre" leaves from Bus departure point, '
              f"main entrance of the delegates' hotel on {d('5')}, {at5('14:50')}.",
              "It goes to Smart transport control centre", "Share your location", "Bus departure point"),
+    ],
+    "feedback": [
+        step(Say("/feedback"), "Which session would you like to rate?", "Stream 2: use-case presentations"),
+        step(Press("/feedback s2-cases"), "Question 1 of 2: Overall, how would you rate this session?"),
+        step(Press("overall 4"), "Saved: 4 of 5.", "Question 2 of 2: What was most useful?"),
+        step(Say("The city cases"), "Saved your answer.", 'Thank you! Your answers about "Stream 2: use-case presentations" are saved.'),
     ],
     "how-to-get-there": [
         step(Say("/session s2-roundtable"), "Stream 2 roundtable", "How to get there"),
@@ -358,6 +369,11 @@ CHINESE: dict[str, list[Step]] = {
         step(Say("我的下一场在哪"), "下一场在哪", "您选择的议程中没有即将开始的。"),
         step(Say("收藏 s2-roundtable"), "已加入您的日程"),
         step(Say("我的下一场在哪？"), "您的下一场：分论坛二圆桌讨论", "发送您的位置", "越秀区社会组织运营的社区关爱服务中心"),
+    ],
+    "feedback": [
+        step(Say("反馈"), "您想评价哪场议程？", "分论坛二：城市案例分享"),
+        step(Press("/feedback s2-cases"), "第1题，共2题：总体而言，您如何评价这场议程？"),
+        step(Press("overall 5"), "已保存：5分（满分5分）。", "哪些内容对您最有用？"),
     ],
     "timezone": [
         step(Say("时区"), f"活动时间采用Asia/Shanghai时区（{gmt('Asia/Shanghai', ZH)}）。"),

@@ -22,6 +22,7 @@ from wechatpy.utils import WeChatSigner
 
 from bot.app import Core
 from bot.channels.wechat import WeChatChannel
+from bot.service import PathOnlyAccessLogger
 
 TOKEN = "test-token"
 APPID = "wx0123456789abcdef"
@@ -202,11 +203,15 @@ class Follower:
     sent_ids: list[str] = field(default_factory=list)
     _nonces: Any = field(default_factory=lambda: itertools.count(100000))
     created: int = 1749088800
+    clock: Any = None
+    """The bot's clock: WeChat signs the time it calls (the bot refuses a stale one); else 2025-06-05 10:00."""
 
     def _crypto(self) -> WeChatCrypto:
         return WeChatCrypto(self.token, self.aes_key, self.crypto_appid or self.appid)
 
-    def signed_query(self, body: str | None = None, *, timestamp: str = "1749088800") -> tuple[dict[str, str], str | None]:
+    def signed_query(self, body: str | None = None, *, timestamp: str | None = None) -> tuple[dict[str, str], str | None]:
+        if timestamp is None:
+            timestamp = str(int(self.clock.now().timestamp())) if self.clock is not None else "1749088800"
         nonce = str(next(self._nonces))
         query = {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "openid": self.openid}
         if body is None or not self.safe:
@@ -257,6 +262,7 @@ class Rig:
     api: FakeWeChatAPI
 
     def follower(self, openid: str = "o_alice", **kwargs: Any) -> Follower:
+        kwargs.setdefault("clock", self.core.clock)
         return Follower(self.client, openid=openid, safe=self.channel.crypto is not None, **kwargs)
 
     async def settle(self) -> None:
@@ -274,7 +280,10 @@ async def wechat_rig(core: Core, api: FakeWeChatAPI, *, safe: bool = True, **opt
     channel = WeChatChannel(core.ports(), **{**params, **options})
     app = web.Application(client_max_size=64 * 1024)
     channel.add_routes(app)
-    client = TestClient(TestServer(app, host="127.0.0.1"))
+    # the access log as ``delegate-bot run`` writes it: the path, never the query (it holds the openid)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(access_log_class=PathOnlyAccessLogger)
+    client = TestClient(server)
     await client.start_server()
     try:
         yield Rig(core, channel, client, api)

@@ -162,3 +162,25 @@ async def test_stopping_abandons_a_stuck_reply_and_a_retry_after_the_restart_doe
         answer = await after.follower().say("/stuck", msg_id="666")
     assert answer.text is not None and "send it again" in answer.text
     assert gate.calls == 1
+
+
+async def test_a_late_reply_that_fails_tells_the_follower_and_a_retry_gets_no_500(core: Core, fake_api: FakeWeChatAPI) -> None:
+    gate = Gate(core, "fragile", body="never shown")
+    async with wechat_rig(core, fake_api) as r:
+        alice = r.follower()
+        call = asyncio.create_task(alice.say("/fragile", msg_id="777"))
+        await gate.entered.wait()
+        await r.core.clock.advance(dt.timedelta(seconds=REPLY_DEADLINE))  # type: ignore[attr-defined]
+        assert (await call).body == "success"  # WeChat had its answer in time; the reply is still being worked out
+
+        def broken(answer, replies):  # a fault of ours after the core answered (rendering, the database)
+            raise RuntimeError("boom")
+
+        r.channel._render = broken  # type: ignore[method-assign]
+        gate.open.set()
+        await r.settle()
+        retry = await alice.say("/fragile", msg_id="777")  # WeChat's retry of the same message
+        assert retry.status == 200
+    apology = core.catalogs.get("en").translations.gettext("Sorry, something went wrong on my side. Please try again in a moment.")
+    assert fake_api.texts_to("o_alice") == [apology]  # not silence
+    assert gate.calls == 1

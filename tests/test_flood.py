@@ -1,0 +1,42 @@
+"""Flood control in the core: a burst is answered, then one "slow down", then quiet until the bucket refills."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.app import build_core
+from bot.clock import ManualClock
+from bot.config import Settings
+from tests.conftest import PROGRAMME, Chat, at, shipped
+
+SLOW_DOWN = "You are sending messages faster than I can read them. I will answer again in a moment."
+
+
+async def test_a_burst_then_one_warning_then_quiet_until_the_bucket_refills(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, programme=PROGRAMME, db=tmp_path / "bot.sqlite3", flood_burst=5, flood_per_minute=30)
+    core = await build_core(settings, ManualClock(at("2025-06-05T10:00")), programme=shipped(PROGRAMME))
+    try:
+        flooder, other = Chat(core, "flooder", language="zh-CN"), Chat(core, "other")
+        slow_down = core.catalogs.get("zh_Hans").translations.gettext(SLOW_DOWN)
+        answered = [await flooder.say("next") for _ in range(5)]
+        assert all(a and slow_down not in a for a in answered)  # five real answers
+        warning = await flooder.say("next")
+        assert warning == slow_down  # in their language
+        assert [await flooder.say("next") for _ in range(20)] == [""] * 20  # then nothing at all
+        assert "Next" in await other.say("/next")  # nobody else is affected
+        await core.clock.advance(dt.timedelta(seconds=2))  # 30 a minute: one more after two seconds
+        assert await flooder.say("next") not in ("", warning)
+        assert await flooder.say("next") == warning  # a new flood, a new (single) warning
+    finally:
+        await core.close()
+
+
+async def test_flood_control_can_be_turned_off(tmp_path: Path) -> None:
+    settings = Settings.from_env({"BOT_FLOOD_BURST": "0"}, programme=PROGRAMME, db=tmp_path / "bot.sqlite3")
+    core = await build_core(settings, ManualClock(at("2025-06-05T10:00")), programme=shipped(PROGRAMME))
+    try:
+        chat = Chat(core, "scripted")
+        assert all([await chat.say("/next") for _ in range(50)])
+    finally:
+        await core.close()
