@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import hashlib
 import os
 import random
@@ -37,6 +38,8 @@ from generate import programme_yaml  # noqa: E402
 TOKEN = "bench-token"
 APPID = "wxbench000000000"
 BEFORE_THE_EVENT = "2025-06-02T12:00+08:00"
+#: The bot's clock at its start (``--at``), in seconds since the epoch.
+AT = datetime.datetime.fromisoformat(BEFORE_THE_EVENT).timestamp()
 
 
 def fill(db_path: Path, delegates: int, bookmarks: int, sessions: int) -> int:
@@ -79,9 +82,13 @@ def command() -> list[str]:
     return [sys.executable, "-m", "bot.cli", "run", "--at", BEFORE_THE_EVENT]
 
 
-def message(openid: str, msg_id: int) -> tuple[str, bytes]:
-    """A signed plain-mode WeChat text message: the query string and the body."""
-    timestamp, nonce = str(int(time.time())), str(100000 + msg_id)
+def message(openid: str, msg_id: int, signed_at: float) -> tuple[str, bytes]:
+    """A signed plain-mode WeChat text message: the query string and the body.
+
+    ``signed_at``: the bot's time (it runs from ``--at``), since it refuses a
+    callback signed more than a few minutes from its own clock.
+    """
+    timestamp, nonce = str(int(signed_at)), str(100000 + msg_id)
     signature = hashlib.sha1("".join(sorted((TOKEN, timestamp, nonce))).encode()).hexdigest()
     body = (
         f"<xml><ToUserName>gh_bench</ToUserName><FromUserName>{openid}</FromUserName>"
@@ -91,9 +98,9 @@ def message(openid: str, msg_id: int) -> tuple[str, bytes]:
     return f"signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={openid}", body.encode()
 
 
-def ask(port: int, openid: str, msg_id: int) -> bytes | None:
+def ask(port: int, openid: str, msg_id: int, signed_at: float) -> bytes | None:
     """One request over a plain socket (no client library to import or warm up); the reply body, or None."""
-    query, body = message(openid, msg_id)
+    query, body = message(openid, msg_id, signed_at)
     request = (
         f"POST /wechat?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -144,7 +151,7 @@ def start_once(programme: Path, db: Path, openid: str) -> tuple[float, float, fl
         while True:
             if proc.poll() is not None:
                 raise SystemExit(f"delegate-bot run stopped: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-            reply = ask(port, openid, msg_id)
+            reply = ask(port, openid, msg_id, AT + time.perf_counter() - began)
             if reply is not None and b"<Content>" in reply:
                 elapsed = time.perf_counter() - began
                 break

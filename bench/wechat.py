@@ -94,7 +94,8 @@ def build_requests(count: int, first_id: int = 0, messages: tuple[str, ...] = ME
     out = []
     for i in range(first_id, first_id + count):
         openid = f"o_bench_{i % 500:03d}"
-        timestamp, nonce = str(1749088800 + i), str(100000 + i)
+        # signed within the bot's window (MAX_SKEW, 300 s) of its clock, which stands at 2025-06-05 10:00 +08:00
+        timestamp, nonce = str(1749088800 + i % 240), str(100000 + i)
         plain = xmltodict.unparse({"xml": {
             "ToUserName": "gh_bench", "FromUserName": openid, "CreateTime": timestamp,
             "MsgType": "text", "Content": next(texts), "MsgId": str(8_000_000_000_000 + i),
