@@ -15,7 +15,7 @@ import enum
 import functools
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +59,15 @@ LONG_SESSION = dt.timedelta(hours=4)
 SEARCH_MEMORY = 256
 
 
+@dataclass(frozen=True)
+class DayOutline:
+    """One day of one programme version: its sessions by starting hour (in the event's zone), counts by room and stream."""
+
+    by_hour: Mapping[int, tuple[Session, ...]]
+    venues: Counter[str]
+    streams: Counter[str]
+
+
 class Agenda:
     """Read-only index over one programme version."""
 
@@ -96,6 +105,7 @@ class Agenda:
         self._found: dict[tuple[str, ...], tuple[Session, ...]] = {}
         self._long = [i for i, s in enumerate(self.sessions) if s.end - s.start > LONG_SESSION]
         self._longest = max((s.end - s.start for s in self.sessions if s.end - s.start <= LONG_SESSION), default=dt.timedelta(0))
+        self._outlines: dict[dt.date, DayOutline] = {}
         self.memo: dict[tuple[object, ...], object] = {}
         """Rendered views of this programme version (by session, locale, zone); gone on reload."""
 
@@ -150,6 +160,28 @@ class Agenda:
 
     def on(self, date: dt.date) -> tuple[Session, ...]:
         return self._by_date.get(date, ())
+
+    def outline(self, date: dt.date) -> DayOutline:
+        """The sessions of :meth:`on` ``date`` by the hour they start, and how many per room and per stream.
+
+        Worked out once per day and version: a big day's overview and its
+        pages (a congress day has thousands of sessions) then cost lookups.
+        """
+        found = self._outlines.get(date)
+        if found is None:
+            by_hour: dict[int, list[Session]] = defaultdict(list)
+            venues: Counter[str] = Counter()
+            streams: Counter[str] = Counter()
+            zone = self.zone
+            for s in self.on(date):
+                by_hour[s.start.astimezone(zone).hour].append(s)
+                if s.venue:
+                    venues[s.venue] += 1
+                if s.stream:
+                    streams[s.stream] += 1
+            found = DayOutline({h: tuple(v) for h, v in sorted(by_hour.items())}, venues, streams)
+            self._outlines[date] = found
+        return found
 
     def in_progress(self, now: dt.datetime) -> list[Session]:
         """Sessions that have started and not yet ended, in programme order."""

@@ -136,3 +136,19 @@ def test_single_runs_need_no_checking_and_other_words_do(congress: Agenda) -> No
     assert index.exact(["quito"]) and index.exact(["广州"]) and index.exact(["广"]) and index.exact(["s2", "2025"])
     assert not index.exact(["数字孪生"])  # its bigrams may sit in different places
     assert not index.exact(["s2-liurong"]) and not index.exact(["(12)"])
+
+
+def test_a_days_outline_is_what_a_scan_of_the_day_finds(congress: Agenda) -> None:
+    from collections import Counter
+
+    for date in congress.dates():
+        day = congress.on(date)
+        outline = congress.outline(date)
+        hours: dict[int, list] = {}
+        for s in day:
+            hours.setdefault(s.start.astimezone(congress.zone).hour, []).append(s)
+        assert {h: list(v) for h, v in outline.by_hour.items()} == hours
+        assert list(outline.by_hour) == sorted(hours)
+        assert outline.venues == Counter(s.venue for s in day if s.venue)
+        assert outline.streams == Counter(s.stream for s in day if s.stream)
+        assert congress.outline(date) is outline  # worked out once per version
