@@ -109,6 +109,21 @@ def build_channels(ports: ChannelPorts, web_app: web.Application) -> list[Channe
     return channels
 
 
+async def warm_up() -> None:
+    """Load in a thread, once the bot answers, what only some answers need (the pinyin of a driver's block).
+
+    Then keep it out of the collector's full passes too, as what start-up built.
+    """
+    from handlers import venues
+
+    try:
+        await asyncio.to_thread(venues.load_readings)
+    except Exception:  # the answer that needs it imports it again, and says what is wrong
+        logger.exception("could not load the pinyin readings ahead of time")
+        return
+    gc.freeze()
+
+
 async def run_service(
     settings: Settings, clock: Clock, stop: asyncio.Event | None = None, *, programme: Programme | None = None
 ) -> int:
@@ -160,7 +175,9 @@ async def run_service(
         # what start-up built (programme, catalogs, libraries) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise pause answers for ~50 ms
         gc.freeze()
+        warm = asyncio.create_task(warm_up(), name="warm-up")
         await stop.wait()
+        warm.cancel()
     finally:
         remove_pid(settings)
         watcher.cancel()
