@@ -577,17 +577,20 @@ TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
-def translation_problems(path: str | Path) -> list[Problem]:
+def translation_problems(path: str | Path, programme: Programme | None = None) -> list[Problem]:
     """What ``validate --strict`` adds: every text without a version in one of the event's languages.
 
     One problem per text and language, ``PATH:LINE:COLUMN: zh_Hans: sessions[3].title
     has no text in this language (en is shown)``, sorted by language.  A
     language that can be derived (Traditional Chinese from Simplified) is
     not missing.  Raises :class:`ProgrammeError` if the file is not valid.
+    ``programme``: the file as :func:`load_programme` just read it (it is
+    then not read again unless a missing text must be placed).
     """
     path = Path(path)
-    programme = load_programme(path)
-    locate = _LaterLocator(path.read_text(encoding="utf-8"), str(path))
+    if programme is None:
+        programme = load_programme(path)
+    locate = _LaterLocator(lambda: path.read_text(encoding="utf-8"), str(path))
     ev = programme.event
     found: list[tuple[str, Problem]] = []
     for loc, value in _translated_texts(programme, ()):
