@@ -64,6 +64,8 @@ class LimitedBotAPI:
         self.last_by_chat: dict[int, float] = {}
         self.arrivals: list[tuple[int, str, float]] = []
         self.refused = 0
+        #: the 429s by the limit they broke: "overall" (N a second) or "chat" (1 a second per chat)
+        self.refused_by: collections.Counter[str] = collections.Counter()
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._ids = iter(range(1, 10**9))
@@ -92,6 +94,7 @@ class LimitedBotAPI:
             self.window.popleft()
         if len(self.window) >= self.rate or now - self.last_by_chat.get(chat, -10.0) < 1.0:
             self.refused += 1
+            self.refused_by["overall" if len(self.window) >= self.rate else "chat"] += 1
             await asyncio.sleep(self.rtt)
             return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                                       "parameters": {"retry_after": 1}}, status=429)
@@ -163,7 +166,7 @@ async def broadcast(args: argparse.Namespace, folder: Path) -> None:
     print(f"broadcast: {len(ids):,} recipients, {len(ids[::5]):,} of them with a second message, {len(reminded)} reminders due after {args.reminder_after:.0f} s")
     print(f"  Bot API: {args.rate} messages/s overall, 1/s per chat, {args.rtt * 1000:.0f} ms round trip")
     print(f"  taken {taken:.1f} s, floor {floor:.1f} s, ratio {taken / floor:.3f} (target <= 1.05)")
-    print(f"  lost {lost}, duplicated {duplicated}, 429s drawn {api.refused} (targets 0)")
+    print(f"  lost {lost}, duplicated {duplicated}, 429s drawn {api.refused} {dict(api.refused_by)} (targets 0)")
     if reminder_delays:
         print(f"  reminders (planned over {len(reminded) / args.rate:.1f} s before their lead time): the last {max(reminder_delays):+.2f} s from the lead time (target <= 2 s late)")
 

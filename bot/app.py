@@ -37,6 +37,7 @@ from bot.store.audience import Audience
 from bot.store.delegates import DelegateState
 from bot.store.wechat import WeChatStore
 from bot.store.locations import LastLocations
+from bot.understanding.middleware import UnderstandingMiddleware
 from bot.web.files import FileLinks
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     again (the command line has just validated it; tests parse it once).
     """
     from handlers import register_all, render_broadcast, render_live, render_notice, render_prompt, render_reminder, render_report
+    from handlers.roles import is_invitation
 
     programmes = ProgrammeHolder(settings.programme, programme) if programme else ProgrammeHolder.from_file(settings.programme)
     clock = clock or SystemClock()
@@ -224,6 +226,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     if settings.flood_burst:
         router.use(FloodGuard(burst=settings.flood_burst, rate=settings.flood_per_minute / 60))
     router.use(DialogueMiddleware(dialogues))
+    router.use(UnderstandingMiddleware(debug=settings.debug_understanding, leave=is_invitation))
     router.guard(permission_guard)
     register_all(router)
     await reminders.reconcile()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import datetime as dt
 import logging
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--lang", help="answer in this language for this run, e.g. en or zh_Hans (/lang stores a choice)")
     console.add_argument("--at", type=_instant, help="pretend it is this instant (rehearsal), e.g. 2025-06-04T09:00+08:00")
     console.add_argument("--echo", action="store_true", help="repeat each input line before its reply")
+    console.add_argument("--explain", action="store_true", help="after each reply to free text, show how it was read (BOT_DEBUG_UNDERSTANDING)")
     console.add_argument("--files", type=Path, help="save documents and pictures the bot sends here (default: a temporary folder)")
 
     run = sub.add_parser("run", parents=[common], help="run every configured channel (Telegram, WeChat)")
@@ -308,6 +310,8 @@ async def console(settings: Settings, args: argparse.Namespace, programme: Progr
     from bot.channels.console import ConsoleChannel, stdin_lines
 
     clock: Clock = ManualClock(args.at) if args.at else SystemClock()
+    if args.explain:
+        settings = dataclasses.replace(settings, debug_understanding=True)
     core = await build_core(settings, clock, programme=programme)
     try:
         interactive = sys.stdin.isatty()

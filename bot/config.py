@@ -79,6 +79,8 @@ class Settings:
     """Messages one person may send at once before the bot asks them to slow down (0: no flood control)."""
     flood_per_minute: int = 30
     """... and how many a minute it reads from them after that."""
+    debug_understanding: bool = False
+    """Every reply to free text ends with how it was read (which phrase or question matched, its score)."""
 
     _SECRETS = frozenset({"telegram_token", "telegram_webhook_secret", "wechat_token", "wechat_secret", "wechat_aes_key"})
 
@@ -97,6 +99,7 @@ class Settings:
             "http_host": get("http_host") or "127.0.0.1",
             "http_port": _port(get("http_port") or "8080"),
         }
+        values["debug_understanding"] = (get("debug_understanding") or "").casefold() in {"1", "true", "yes", "on"}
         for name in _ROLE_LISTS:
             values[name] = tuple(x.strip() for x in (get(name) or "").split(",") if x.strip())
         for name, (low, high) in _NUMBERS.items():

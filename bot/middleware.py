@@ -57,8 +57,10 @@ class FloodGuard:
 
     A token bucket per person (``burst`` requests, refilled at ``rate`` a
     second, on the request's clock): someone sending a hundred messages gets
-    their first ``burst`` answered and one warning, and is read again once
-    the bucket refills; everyone else is unaffected.  Poll answers and button
+    their first ``burst`` answered and one warning, and is read again as the
+    bucket refills (one message per ``1 / rate`` seconds); a sustained flood
+    is warned of once, and a new warning needs a calm long enough to fill
+    the whole bucket; everyone else is unaffected.  Poll answers and button
     presses count too (a script can press as fast as it types).  Installed
     inside :func:`user_middleware`, so the warning is in their language.
     """
@@ -75,8 +77,10 @@ class FloodGuard:
         """True to answer; None to warn (the first refusal of a flood); False to stay quiet."""
         tokens, last, warned = self._buckets.get(who, (float(self.burst), now, False))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= self.burst:
+            warned = False  # calm long enough for a whole burst: a flood after this is a new one
         if tokens >= 1:
-            self._buckets[who] = (tokens - 1, now, False)
+            self._buckets[who] = (tokens - 1, now, warned)
             return True
         self.refused += 1
         self._buckets[who] = (tokens, now, True)

@@ -6,13 +6,17 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text, echo
-from bot.i18n import N_, _, format_date, format_date_range, format_day, format_in, format_number, is_traditional, ngettext, to_simplified
+from bot.i18n import L_, N_, _, format_date, format_date_range, format_day, format_in
 from bot.programme import Phase
 from bot.programme.agenda import relative_day
 from bot.router import Context, Router
+from bot.understanding.slots import PART_HOURS, split_part_of_day
 from handlers.listing import Filter, View, day_listing, pick_venue, read_filter, split_view
-from handlers.roles import is_invitation, redeem
+from handlers.search import search_reply
 from handlers.views import event_name, parse_page, session_detail, session_list, text
+
+#: The parts of a day, as a heading says them.
+PART_NAMES = {"morning": L_("Morning"), "afternoon": L_("Afternoon"), "evening": L_("Evening")}
 
 
 def _phase_notice(ctx: Context) -> str | None:
@@ -32,8 +36,19 @@ def _phase_notice(ctx: Context) -> str | None:
     return None
 
 
-def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None, view: View = View()) -> Reply:
-    """The sessions of one day, with the day's title and notes; a big day by time slot, room or stream (:mod:`handlers.listing`)."""
+def in_part(ctx: Context, sessions: Sequence, part: str | None) -> list:
+    """The sessions that start in a part of the day (event time); all of them for ``None``."""
+    if part is None:
+        return list(sessions)
+    low, high = PART_HOURS[part]
+    return [s for s in sessions if low <= s.start.astimezone(ctx.programme.zone).hour < high]
+
+
+def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = None, view: View = View(), part: str | None = None) -> Reply:
+    """The sessions of one day (or of its morning, afternoon or evening), with the day's title and notes.
+
+    A big day opens by time slot, room or stream (:mod:`handlers.listing`).
+    """
     agenda = ctx.agenda
     day = next((d for d in ctx.programme.days if d.date == date), None)
     body: list[str] = []
@@ -52,9 +67,12 @@ def day_view(ctx: Context, date: dt.date, page: int = 1, heading: str | None = N
                 date=format_date(date, "long"), event=event_name(ctx), dates=format_date_range(agenda.first_day, agenda.last_day)
             )
         )
+    title = format_day(date)
+    if part is not None:
+        title = _("{day}, {part}").format(day=title, part=PART_NAMES[part])
     return day_listing(
-        ctx, date, agenda.on(date), view, title=format_day(date), body="\n".join(body), page=page,
-        empty=_("Nothing is scheduled on this day."),
+        ctx, date, in_part(ctx, agenda.on(date), part), view, title=title, body="\n".join(body), page=page,
+        empty=_("Nothing is scheduled then.") if part else _("Nothing is scheduled on this day."), page_words=part or "",
     )
 
 
@@ -65,7 +83,7 @@ async def today(req: Request, ctx: Context) -> Sequence[Reply]:
     if args:  # "today in room K.1.105"
         found = read_filter(ctx, args)
         if found is not None and not found.day:
-            return [_filtered(ctx, ctx.today, found)]
+            return [filtered(ctx, ctx.today, found)]
         return [Text(_("I found no room or stream in \"{words}\". /venues lists the rooms, /streams the streams.").format(words=args))]
     notice = _phase_notice(ctx)
     if notice:
@@ -112,9 +130,12 @@ def _days_choices(ctx: Context) -> tuple[Choice, ...]:
 
 
 async def day(req: Request, ctx: Context) -> Sequence[Reply]:
-    """One day: a date, a weekday, "day 2", "tomorrow"; without one, the list of days."""
+    """One day: a date, a weekday, "day 2", "tomorrow", with "morning", "afternoon" or "evening"; without one, the list of days."""
     args, page = parse_page(req.args)
     args, view = split_view(args)
+    args, part = split_part_of_day(args)
+    if not args and part is not None:
+        args = ctx.today.isoformat()  # "this afternoon"
     if not args:
         return [Choices(_("Which day?"), _days_choices(ctx), title=event_name(ctx), navigation=ctx.via_button)]
     date = ctx.agenda.resolve_day(args, ctx.today, ctx.services.catalogs.tags)
@@ -122,7 +143,7 @@ async def day(req: Request, ctx: Context) -> Sequence[Reply]:
         found = read_filter(ctx, args)
         day = ctx.agenda.resolve_day(found.day, ctx.today, ctx.services.catalogs.tags) if found is not None and found.day else None
         if found is not None and day is not None:
-            return [_filtered(ctx, day, found)]
+            return [filtered(ctx, day, found)]
     if date is None:
         return [
             Choices(
@@ -132,10 +153,10 @@ async def day(req: Request, ctx: Context) -> Sequence[Reply]:
         ]
     # a day counted from today may fall outside the event: say where the event stands
     notice = _phase_notice(ctx) if relative_day(args) is not None else None
-    return [day_view(ctx, date, page, heading=notice, view=view)]
+    return [day_view(ctx, date, page, heading=notice, view=view, part=part)]
 
 
-def _filtered(ctx: Context, date: dt.date, found: Filter) -> Reply:
+def filtered(ctx: Context, date: dt.date, found: Filter) -> Reply:
     """A day narrowed to a room or a stream; a choice of rooms where several answer to the name."""
     if found.candidates:
         return pick_venue(ctx, date, found.candidates, title=format_day(date))
@@ -160,7 +181,7 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Which session? Send /session followed by its id, or search with /search."))]
     found = ctx.agenda.session(args)
     if found is None:
-        return await _search(ctx, args, _("There is no session with the id \"{id}\".").format(id=echo(args)))
+        return [search_reply(ctx, args, _("There is no session with the id \"{id}\".").format(id=echo(args)))]
     options = [Choice(_("Day of this session"), f"/day {ctx.agenda.local_date(found.start).isoformat()}")]
     if found.stream:
         stream = ctx.programme.stream(found.stream)
@@ -171,52 +192,6 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
     return [Choices("\n".join(session_detail(ctx, found)), tuple(extra + options), title=text(ctx, found.title), columns=2)]
 
 
-async def search(req: Request, ctx: Context) -> Sequence[Reply]:
-    """Sessions whose title, description, speakers or cities contain the words."""
-    query, page = parse_page(req.args)
-    if not query:
-        return [Text(_("What should I look for? For example: /search Bogotá"))]
-    return await _search(ctx, query, None, page)
-
-
-def find(ctx: Context, query: str) -> list:
-    """Sessions matching ``query``; Traditional Chinese words also find the Simplified text they convert to."""
-    found = ctx.agenda.search(query)
-    if not found and is_traditional(query):
-        found = ctx.agenda.search(to_simplified(query))
-    return found
-
-
-async def _search(ctx: Context, query: str, preface: str | None, page: int = 1) -> Sequence[Reply]:
-    found = find(ctx, query)
-    title = _("Search: {query}").format(query=echo(query))
-    body = preface or ""
-    if not found:
-        return [Text((body + "\n" if body else "") + _("Nothing in the programme matches \"{query}\".").format(query=echo(query)), title=title)]
-    body = (body + "\n" if body else "") + ngettext("{count} session matches.", "{count} sessions match.", len(found)).format(count=format_number(len(found)))
-    return [session_list(ctx, found, title=title, body=body, page=page, page_command=f"/search {query}", with_day=True)]
-
-
-async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
-    """Text that is no command: a day if it reads as one, else a search."""
-    words = (req.text or "").strip()
-    if not words:
-        return [Text(_("Send /help to see what I can do."))]
-    if is_invitation(words):  # an invitation code pasted into the chat (WeChat has no deep links)
-        return await redeem(req, ctx, words)
-    date = ctx.agenda.resolve_day(words, ctx.today, ctx.services.catalogs.tags)
-    if date is not None:
-        return [day_view(ctx, date)]
-    found = read_filter(ctx, words)  # "today in room K.1.105", "明天分论坛2"
-    if found is not None:
-        day = ctx.agenda.resolve_day(found.day, ctx.today, ctx.services.catalogs.tags) if found.day else ctx.today
-        if day is not None:
-            return [_filtered(ctx, day, found)]
-    if find(ctx, words):
-        return await _search(ctx, words, None)
-    return [Text(_("Sorry, I did not understand \"{text}\". Try \"today\", \"next\", \"day 2\", \"stream 1\", \"search\" and a word, or /help.").format(text=echo(words)))]
-
-
 def register(router: Router) -> None:
     router.command("today", description=N_("Today's sessions"))(today)
     router.command("now", description=N_("What is on right now"))(now)
@@ -224,5 +199,3 @@ def register(router: Router) -> None:
     router.command("day", description=N_("One day: /day 2 or /day 2025-06-05"))(day)
     router.command("programme", "program", "agenda", description=N_("All days of the event"))(programme)
     router.command("session", description=N_("One session in full: /session <id>"))(session)
-    router.command("search", description=N_("Search titles, speakers and cities"))(search)
-    router.fallback(free_text)

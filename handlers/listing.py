@@ -174,8 +174,12 @@ def _hour(ctx: Context, s: Session) -> int:
 
 def day_listing(
     ctx: Context, date: dt.date, sessions: Sequence[Session], view: View, *, title: str, body: str, page: int, empty: str,
+    page_words: str = "",
 ) -> Reply:
-    """The day ``date`` as ``view`` asks: an overview for a big day, a group, or a list (paged)."""
+    """The day ``date`` as ``view`` asks: an overview for a big day, a group, or a list (paged).
+
+    ``page_words`` are kept in the page buttons' commands (a part of the day: ``/day 2025-06-05 morning p2``).
+    """
     command = f"/day {date.isoformat()}"
     if view.empty and len(sessions) > BIG_DAY:
         return _overview(ctx, date, sessions, title=title, body=body)
@@ -201,7 +205,7 @@ def day_listing(
     if heading:
         count = _count(len(shown)) if len(shown) <= PAGE_SIZE else ""  # a longer list says it on its pages
         body = "\n".join(x for x in (body, " · ".join(heading), count) if x)
-    page_command = f"{command} {view.words()}".strip()
+    page_command = " ".join(w for w in (command, page_words, view.words()) if w)
     reply = session_list(ctx, shown, title=title, body=body, page=page, page_command=page_command,
                          empty=_("Nothing in this part of the day.") if heading else empty)
     if not view.empty and len(sessions) > BIG_DAY and isinstance(reply, Choices):

@@ -117,21 +117,25 @@ def _by_day(ctx: Context, sessions: Iterable[Session]) -> list[str]:
 
 
 async def myagenda(req: Request, ctx: Context) -> Sequence[Reply]:
-    """My bookmarked sessions and joined visits, by day (``/myagenda 2`` for one day)."""
+    """My bookmarked sessions, joined visits and the sessions of the streams I follow, by day (``/myagenda 2`` for one day)."""
     wanted = req.args.strip()
     if wanted.casefold() in ICS_WORDS:  # /myagenda ics: the agenda as a calendar file
         from handlers.calendar import agenda_document
 
         return await agenda_document(ctx)
     sessions = await my_sessions(ctx)
+    store = state(ctx)
+    subscribed = await store.subscriptions(ctx.user_id)
+    followed = [s for s in ctx.agenda.streams() if s.id in subscribed]
+    # the sessions of the streams followed are the delegate's too
+    chosen = {s.id for s in sessions}
+    extra = [s for stream in followed for s in ctx.agenda.stream_sessions(stream.id) if s.id not in chosen]
+    sessions = sorted([*sessions, *extra], key=lambda s: (s.start, s.end, s.id))
     if wanted:
         date = ctx.agenda.resolve_day(wanted, ctx.today, ctx.services.catalogs.tags)
         if date is None:
             return [Text(_("I could not read \"{day}\" as a day. Try a date (2025-06-05), \"day 2\" or a weekday.").format(day=echo(wanted)))]
         sessions = [s for s in sessions if ctx.agenda.local_date(s.start) == date]
-    store = state(ctx)
-    subscribed = await store.subscriptions(ctx.user_id)
-    followed = [s for s in ctx.agenda.streams() if s.id in subscribed]
     lines = _by_day(ctx, sessions)
     if not lines:
         lines.append(_("Nothing in your agenda yet. Press Bookmark under a session, or send /bookmark and its id."))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text, echo
-from bot.i18n import N_, _, format_list
+from bot.i18n import N_, _, format_day, format_list
+from bot.programme import Stream
 from bot.router import Context, Router
+from handlers.reminders import stream_token
 from handlers.views import event_name, parse_page, session_list, text
 
 
@@ -31,20 +34,38 @@ async def stream(req: Request, ctx: Context) -> Sequence[Reply]:
     args, page = parse_page(req.args)
     if not args:
         return await streams(req, ctx)
-    found = ctx.agenda.find_stream(args)
+    found, date = ctx.agenda.find_stream(args), None
+    if found is None:
+        found, date = _stream_on_day(ctx, args)
     if found is None:
         numbers = format_list(str(s.number) for s in ctx.agenda.streams())
         return [Text(_("There is no stream \"{stream}\". The streams are: {numbers}.").format(stream=echo(args), numbers=numbers or "—"))]
-    body = text(ctx, found.description) if found.description else ""
+    sessions = ctx.agenda.stream_sessions(found.id)
+    if date is not None:
+        sessions = tuple(s for s in sessions if ctx.agenda.local_date(s.start) == date)
+    body = text(ctx, found.description) if found.description and date is None else ""
     if found.facilitator:
         body += ("\n" if body else "") + _("Facilitator: {name}").format(name=found.facilitator)
     return [
         session_list(
-            ctx, ctx.agenda.stream_sessions(found.id),
+            ctx, sessions,
             title=_("Stream {number}: {title}").format(number=found.number, title=text(ctx, found.title)),
-            body=body, page=page, page_command=f"/stream {found.id}", with_day=True,
+            body=body if date is None else format_day(date), page=page,
+            page_command=f"/stream {found.id}" + (f" {date.isoformat()}" if date else ""), with_day=date is None,
+            empty=_("This stream has no sessions on that day."),
         )
     ]
+
+
+def _stream_on_day(ctx: Context, args: str) -> tuple[Stream | None, dt.date | None]:
+    """``"s2 2025-06-05"``, ``"2 thursday"``: a stream and a day of its sessions."""
+    words = args.split()
+    for cut in range(len(words) - 1, 0, -1):
+        stream = ctx.agenda.find_stream(stream_token(" ".join(words[:cut])))
+        date = ctx.agenda.resolve_day(" ".join(words[cut:]), ctx.today, ctx.services.catalogs.tags)
+        if stream is not None and date is not None:
+            return stream, date
+    return None, None
 
 
 def register(router: Router) -> None:

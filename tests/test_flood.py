@@ -13,7 +13,7 @@ from tests.conftest import PROGRAMME, Chat, at, shipped
 SLOW_DOWN = "You are sending messages faster than I can read them. I will answer again in a moment."
 
 
-async def test_a_burst_then_one_warning_then_quiet_until_the_bucket_refills(tmp_path: Path) -> None:
+async def test_a_burst_then_one_warning_then_quiet_for_the_whole_flood(tmp_path: Path) -> None:
     settings = Settings.from_env({}, programme=PROGRAMME, db=tmp_path / "bot.sqlite3", flood_burst=5, flood_per_minute=30)
     core = await build_core(settings, ManualClock(at("2025-06-05T10:00")), programme=shipped(PROGRAMME))
     try:
@@ -25,9 +25,14 @@ async def test_a_burst_then_one_warning_then_quiet_until_the_bucket_refills(tmp_
         assert warning == slow_down  # in their language
         assert [await flooder.say("next") for _ in range(20)] == [""] * 20  # then nothing at all
         assert "Next" in await other.say("/next")  # nobody else is affected
-        await core.clock.advance(dt.timedelta(seconds=2))  # 30 a minute: one more after two seconds
-        assert await flooder.say("next") not in ("", warning)
+        for _ in range(5):  # a sustained flood: one answer every two seconds (30 a minute), no new warning
+            await core.clock.advance(dt.timedelta(seconds=2))
+            assert await flooder.say("next") not in ("", warning)
+            assert [await flooder.say("next") for _ in range(3)] == [""] * 3
+        await core.clock.advance(dt.timedelta(seconds=10))  # calm for a whole burst (5 at 30 a minute)
+        assert all([await flooder.say("next") not in ("", warning) for _ in range(5)])
         assert await flooder.say("next") == warning  # a new flood, a new (single) warning
+        assert await flooder.say("next") == ""
     finally:
         await core.close()
 

@@ -610,9 +610,12 @@ class RateLimiter:
     :meth:`acquire` reserves the next one, evenly spaced, not in bursts: a
     burst's messages reach Telegram bunched by the network), so no sender
     waits behind others that asked later.  A chat's one-second interval
-    delays only that chat.  ``monotonic`` and ``sleep`` are injectable, so
-    tests run on simulated time.  :meth:`pause` holds every send (a 429
-    ``retry_after``).
+    delays only that chat.  A direct answer keeps it from the answers before
+    it, not from a push that has just gone to the same chat: the person is
+    waiting for the answer, and a reminder with an answer is the short burst
+    Telegram allows; a push keeps it from every message.  ``monotonic`` and
+    ``sleep`` are injectable, so tests run on simulated time.  :meth:`pause`
+    holds every send (a 429 ``retry_after``).
     """
 
     def __init__(
@@ -630,10 +633,12 @@ class RateLimiter:
         self._next_free = 0.0
         self._reserved: list[float] = []
         self._last_by_chat: dict[int, float] = {}
+        self._last_answer_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
-        #: when the last ``per_second`` messages actually left, and each chat's last one
+        #: when the last ``per_second`` messages actually left, and each chat's last one (and last answer)
         self._left: deque[float] = deque(maxlen=per_second)
         self._left_by_chat: dict[int, float] = {}
+        self._left_answer_by_chat: dict[int, float] = {}
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
@@ -644,7 +649,7 @@ class RateLimiter:
         while (wait := self._paused_until - self.monotonic()) > 0:
             await self.sleep(wait)
 
-    def _reserve(self, chat_id: int, *, follow_on: bool = False) -> float:
+    def _reserve(self, chat_id: int, *, follow_on: bool = False, answer: bool = False) -> float:
         """The instant of the next free slot that also keeps ``chat_id``'s interval; taken at once.
 
         Slots follow one another ``spacing`` apart.  A send that must wait
@@ -653,7 +658,7 @@ class RateLimiter:
         """
         now = self.monotonic()
         earliest = max(now, self._paused_until)
-        last = self._last_by_chat.get(chat_id)
+        last = (self._last_answer_by_chat if answer else self._last_by_chat).get(chat_id)
         chat_ready = last + self.per_chat_interval * (1 + SAFETY) if last is not None and not follow_on else earliest
         self._reserved = [r for r in self._reserved if r > now - self.spacing]
         pointer = max(earliest, self._next_free)
@@ -663,7 +668,9 @@ class RateLimiter:
         else:
             at = self._clear_of_reserved(max(chat_ready, earliest))
             bisect.insort(self._reserved, at)
-        self._last_by_chat[chat_id] = at
+        self._last_by_chat[chat_id] = max(at, self._last_by_chat.get(chat_id, at))
+        if answer:
+            self._last_answer_by_chat[chat_id] = at
         return at
 
     def _clear_of_reserved(self, at: float) -> float:
@@ -673,12 +680,14 @@ class RateLimiter:
                 at = taken + self.spacing
         return at
 
-    async def acquire(self, chat_id: int, *, follow_on: bool = False) -> None:
+    async def acquire(self, chat_id: int, *, follow_on: bool = False, answer: bool = False) -> None:
         """Wait for a slot that keeps a message to ``chat_id`` within every limit (reserved now, in order).
 
         ``follow_on``: the next message of one answer (a long text's second
         part, the map after a venue card): it keeps the overall rate but not
-        the chat's interval, so an answer arrives whole.
+        the chat's interval, so an answer arrives whole.  ``answer``: a
+        direct answer, which keeps the interval from the chat's earlier
+        answers only (a push keeps it from everything, answers included).
 
         A busy event loop wakes a sender late, so the slots' even spacing is
         checked again against the instants messages actually left: no more
@@ -686,7 +695,7 @@ class RateLimiter:
         last message, whatever the lateness of the one before.
         """
         while True:
-            at = self._reserve(chat_id, follow_on=follow_on)
+            at = self._reserve(chat_id, follow_on=follow_on, answer=answer)
             wait = at - self.monotonic()
             if wait > 0:
                 await self.sleep(wait)
@@ -697,7 +706,7 @@ class RateLimiter:
             wait = 0.0
             if len(self._left) >= self.per_second:
                 wait = self._left[-self.per_second] + 1.0 + SAFETY - now
-            last = None if follow_on else self._left_by_chat.get(chat_id)
+            last = None if follow_on else (self._left_answer_by_chat if answer else self._left_by_chat).get(chat_id)
             if last is not None:
                 wait = max(wait, last + self.per_chat_interval + SAFETY - now)
             if wait <= 0:
@@ -706,11 +715,15 @@ class RateLimiter:
         now = self.monotonic()
         self._left.append(now)
         self._left_by_chat[chat_id] = now
+        if answer:
+            self._left_answer_by_chat[chat_id] = now
         if len(self._left_by_chat) > 10_000:
             self._left_by_chat = {c: t for c, t in self._left_by_chat.items() if now - t < self.per_chat_interval + SAFETY}
+            self._left_answer_by_chat = {c: t for c, t in self._left_answer_by_chat.items() if now - t < self.per_chat_interval + SAFETY}
         if len(self._last_by_chat) > 10_000:
             now = self.monotonic()
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if now - t < self.per_chat_interval}
+            self._last_answer_by_chat = {c: t for c, t in self._last_answer_by_chat.items() if now - t < self.per_chat_interval}
 
 
 class TelegramSender:
@@ -737,8 +750,8 @@ class TelegramSender:
 
     @property
     def rate_per_second(self) -> float:
-        """What the limiter lets through: reminders are planned so that a burst still arrives in time."""
-        return float(self.limiter.per_second)
+        """What the limiter lets through (its spacing, safety included): bursts of reminders are planned with it."""
+        return 1.0 / self.limiter.spacing
 
     @property
     def per_person_interval(self) -> float:
@@ -1165,7 +1178,8 @@ class TelegramChannel:
 
         Answers take their place in the overall 30 a second with the pushes
         and keep the chat's interval between answers (the messages of one
-        answer go together).  The calls made before a 429 are not made again.
+        answer go together), not behind a push that has just gone to the
+        chat.  The calls made before a 429 are not made again.
         """
         limiter = self.sender.limiter
         done = 0
@@ -1177,7 +1191,7 @@ class TelegramChannel:
                 index, calls = calls, calls + 1
                 if index < done:
                     return False  # went out before the 429
-                await limiter.acquire(chat_id, follow_on=index > 0)
+                await limiter.acquire(chat_id, follow_on=index > 0, answer=True)
                 return True
 
             try:

@@ -50,6 +50,7 @@ from bot.programme.model import (
     Contact,
     Day,
     Event,
+    InfoEntry,
     Link,
     Organiser,
     Presenter,
@@ -492,6 +493,30 @@ def _check_references(p: Programme) -> Iterable[tuple[Loc, str]]:
         elif ident not in known:
             yield ("staff", i, "scope"), f"staff scope names unknown {kind} {ident!r}"
     yield from _check_feedback(p)
+    yield from _check_info(p, venue_ids)
+
+
+def _check_info(p: Programme, venue_ids: set[str]) -> Iterable[tuple[Loc, str]]:
+    """Practical information: unique ids, known venues, and no question that two entries both answer."""
+    for i, value in _duplicates(entry.id for entry in p.info):
+        yield ("info", i, "id"), f"duplicate info entry id {value!r}"
+    asked: dict[str, str] = {}
+    for i, entry in enumerate(p.info):
+        if entry.venue is not None and entry.venue not in venue_ids:
+            yield ("info", i, "venue"), f"info entry {entry.id!r} names unknown venue {entry.venue!r}"
+        if entry.url is not None and not entry.url.startswith(("https://", "http://")):
+            yield ("info", i, "url"), f"info entry {entry.id!r}: url must be a web address (https://...)"
+        if entry.email is not None and "@" not in entry.email:
+            yield ("info", i, "email"), f"info entry {entry.id!r}: {entry.email!r} is not an e-mail address"
+        questions = entry.questions
+        lists = questions.items() if isinstance(questions, dict) else ((None, questions),)
+        for tag, texts in lists:
+            for j, question in enumerate(texts):
+                wanted = " ".join(question.casefold().split())
+                other = asked.setdefault(wanted, entry.id)
+                if other != entry.id:
+                    where: Loc = ("info", i, "questions") + ((tag,) if tag else ()) + (j,)
+                    yield where, f"info entry {entry.id!r}: the question {question!r} is also one of {other!r}'s"
 
 
 #: How a datum is written in messages.
@@ -571,6 +596,7 @@ TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
     Speaker: ("role", "organisation", "city"),
     Presenter: ("city", "country", "initiative"),
     SiteVisit: ("meeting_note", "bring", "hosts"),
+    InfoEntry: ("title", "answer", "questions"),
     Link: ("title",),
     FeedbackQuestion: ("text", "low", "high"),
     FeedbackOption: ("label",),

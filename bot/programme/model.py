@@ -334,6 +334,8 @@ class Programme(_Frozen):
     venues: tuple[Venue, ...] = ()
     sessions: tuple[Session, ...] = ()
     staff: tuple[StaffMember, ...] = ()
+    info: tuple[InfoEntry, ...] = ()
+    """Practical information (Wi-Fi, meals, contacts...): :class:`InfoEntry`."""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -473,6 +475,65 @@ def has_text_in(value: Any, language: str, default: str) -> bool | str:
     if derivation is not None and derivation[0] in value:
         return derivation[0]
     return False
+
+
+# -- practical information ------------------------------------------------------
+
+
+def _non_empty_texts(value: tuple[str, ...] | dict[str, tuple[str, ...]]) -> tuple[str, ...] | dict[str, tuple[str, ...]]:
+    lists = value.values() if isinstance(value, dict) else (value,)
+    for texts in lists:
+        for item in texts:
+            if not item.strip():
+                raise ValueError("a question must not be empty")
+    return value
+
+
+LocalizedTexts = Annotated[tuple[str, ...] | dict[str, tuple[str, ...]], AfterValidator(_non_empty_texts)]
+"""A list of texts, or a map of language tag to a list: ``{en: [wifi, internet], fr: [wifi, internet]}``."""
+
+
+class InfoEntry(_Frozen):
+    """A practical answer a delegate may ask for in plain words: Wi-Fi, meals, the registration desk.
+
+    ``questions`` are the ways delegates ask for it, per language (the title
+    is one too); the bot matches free text against them.  ``tbc`` says the
+    answer is not confirmed by the organisers yet.
+    """
+
+    id: Identifier
+    title: LocalizedText
+    answer: LocalizedText
+    questions: LocalizedTexts = ()
+    venue: Identifier | None = None
+    """Where it is: the answer then offers the venue's card and directions."""
+    email: str | None = None
+    phone: Phone | None = None
+    url: str | None = None
+    tbc: bool = False
+
+
+def localized_texts(value: tuple[str, ...] | dict[str, tuple[str, ...]], locale: str | None, default: str = "en") -> tuple[str, ...]:
+    """The texts of a :data:`LocalizedTexts` in ``locale`` (as :func:`localized` picks), else the default language's."""
+    if isinstance(value, tuple):
+        return value
+    if not value:
+        return ()
+    picked = _pick({tag: "\x00".join(texts) for tag, texts in value.items()}, locale, default)
+    return tuple(picked.split("\x00"))
+
+
+def every_text(value: Any) -> tuple[str, ...]:
+    """Every text of a :data:`LocalizedText` or :data:`LocalizedTexts`, in every language."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple):
+        return tuple(t for item in value for t in every_text(item))
+    if isinstance(value, dict):
+        return tuple(t for item in value.values() for t in every_text(item))
+    return ()
 
 
 # -- feedback questions ---------------------------------------------------------------

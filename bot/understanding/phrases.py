@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
@@ -32,9 +32,15 @@ WORD_COMMANDS = (
 )
 #: Keys of ``[weekdays]``, Monday (0) first, as ``datetime.date.weekday`` counts.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: Keys of ``[parts_of_day]``; a day's sessions are shown by the part of the day they start in.
+PARTS_OF_DAY = ("morning", "afternoon", "evening")
+#: What a question of ``[questions]`` may leave open, in braces: the bot finds it in the message.
+SLOTS = ("day", "part", "stream", "session", "venue")
 
 _TOP = ("spaces_between_words", "sentence_end", "commands", "command_words", "linking_words",
-        "days", "weekdays", "numbers", "reminders", "timezone", "filters")
+        "days", "weekdays", "numbers", "reminders", "timezone", "filters", "parts_of_day", "ask", "questions")
+_ASK = ("filler", "same")
+_QUESTION_KEY = re.compile(r"[a-z][a-z0-9_]*(?: (?:\{[a-z]+\}|[^\s{}]+))*")
 _DAYS = ("numbered", "numbered_short", "dates", "ordinal_endings", "relative")
 _REMINDERS = ("off", "on", "default", "minutes")
 _TIMEZONE = ("clear",)
@@ -60,6 +66,25 @@ class Word:
 
     text: str
     spaced: bool
+
+
+@dataclass(frozen=True)
+class Question:
+    """A way of asking for a command in plain words: ``"what's on {day}"`` for ``day {day}``.
+
+    ``command`` is the command line to run, with the same ``{slots}`` as
+    ``text``; ``language`` is the tag of the file it is written in (for the
+    explanation), ``where`` the table and key it stands under.
+    """
+
+    command: str
+    text: str
+    language: str
+    spaced: bool
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return tuple(PLACEHOLDER.findall(self.text))
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +125,16 @@ class Phrases:
     timezone_clear: frozenset[str]
     #: "venue" / "stream" -> "in room {name}" patterns that narrow a day's list
     filters: Mapping[str, tuple[str, ...]]
+    #: a word for a part of the day -> its key in :data:`PARTS_OF_DAY`
+    parts_of_day: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: words that add nothing to a question ("please", "the"), per language (spaced, words)
+    filler: tuple[tuple[bool, str], ...] = ()
+    #: plain-word questions for commands, with slots
+    questions: tuple[Question, ...] = ()
+    #: (a word, the word it means the same as): "啥" is "什么", compared as one
+    same: tuple[tuple[str, str], ...] = ()
+    #: the language tag of each source file (its folder's name), in the order of ``sources``
+    languages: tuple[str, ...] = ()
 
 
 def key(text: str) -> str:
@@ -219,6 +254,10 @@ class _Merged:
         self.relative: dict[str, tuple[int, Path]] = {}
         self.weekdays: dict[str, tuple[int, Path]] = {}
         self.numbers: dict[str, tuple[str, Path]] = {}
+        self.parts: dict[str, tuple[str, Path]] = {}
+        self.filler: list[tuple[bool, str]] = []
+        self.questions: list[Question] = []
+        self.same: list[tuple[str, str]] = []
 
     def add(self, f: _File) -> None:
         self.sources.append(f.path)
@@ -232,6 +271,45 @@ class _Merged:
         self._answers(f, "reminders", _REMINDERS)
         self._answers(f, "timezone", _TIMEZONE)
         self._filters(f)
+        self._parts(f)
+        self._ask(f)
+        self._questions(f)
+
+    def _parts(self, f: _File) -> None:
+        for name, value in f.section("parts_of_day", known=PARTS_OF_DAY).items():
+            for word in f.texts(value, f"parts_of_day.{name}"):
+                _put(f, self.parts, f"parts_of_day.{name}", key(word), name)
+
+    def _ask(self, f: _File) -> None:
+        ask = f.section("ask", known=_ASK)
+        for word in f.texts(ask.get("filler", []), "ask.filler"):
+            if (f.spaced, key(word)) not in self.filler:
+                self.filler.append((f.spaced, key(word)))
+        for canonical, value in f.section("ask", "same").items():
+            where = f"ask.same.{canonical}"
+            if not canonical.strip():
+                f.fail(where, "the word on the left is empty")
+            for word in f.texts(value, where):
+                if (key(word), key(canonical)) not in self.same:
+                    self.same.append((key(word), key(canonical)))
+
+    def _questions(self, f: _File) -> None:
+        for command, value in f.section("questions").items():
+            where = f"questions.\"{command}\"" if " " in command else f"questions.{command}"
+            if not _QUESTION_KEY.fullmatch(command):
+                f.fail(where, "the name on the left must be a command as typed after \"/\", such as today or \"day {day}\"")
+            wanted = PLACEHOLDER.findall(command)
+            unknown = [name for name in wanted if name not in SLOTS]
+            if unknown or len(set(wanted)) != len(wanted):
+                f.fail(where, f"use each of {', '.join('{' + n + '}' for n in SLOTS)} at most once in the name")
+            for text in f.texts(value, where):
+                found = PLACEHOLDER.findall(text)
+                if sorted(found) != sorted(wanted) or "{" in PLACEHOLDER.sub("", text) or "}" in PLACEHOLDER.sub("", text):
+                    needs = ", ".join("{" + n + "}" for n in wanted) or "no {...}"
+                    f.fail(where, f"{text!r}: write exactly {needs}, each once, as in the name on the left")
+                question = Question(command, text, f.path.parent.name, f.spaced)
+                if question not in self.questions:
+                    self.questions.append(question)
 
     def _filters(self, f: _File) -> None:
         for name, value in f.section("filters", known=FILTERS).items():
@@ -316,6 +394,11 @@ class _Merged:
             minute_words=longest_first("reminders.minutes"),
             timezone_clear=frozenset(self.lists["timezone.clear"]),
             filters=MappingProxyType({name: longest_first(f"filters.{name}") for name in FILTERS}),
+            parts_of_day=_frozen(self.parts),
+            filler=tuple(self.filler),
+            questions=tuple(self.questions),
+            same=tuple(self.same),
+            languages=tuple(path.parent.name for path in self.sources),
         )
 
 

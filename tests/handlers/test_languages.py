@@ -78,11 +78,11 @@ CONVERSATION: tuple[Row, ...] = (
     row("/session opening", Choices, "/bookmark opening"),
     row("/session s3-visit-transport", Choices, "/join s3-visit-transport"),
     row("/session", Text),
-    row("/session nosuchthing", Text),
+    row("/session nosuchthing", Choices, "/info", "/help"),
     row("/search Bogotá", Choices, "/session s2-cases"),
     row("/search a", Choices, "/search a p2"),
     row("/search", Text),
-    row("qwertyuiop", Text),
+    row("qwertyuiop", Choices, "/info", "/help"),
     row("/streams", Choices, "/stream s1", "/stream s3"),
     row("9", Text),
     row("/stream 2", Choices, "/session s2-liurong"),
@@ -149,6 +149,26 @@ CONVERSATION: tuple[Row, ...] = (
     row("/venue community", Choices, "/venue liurong", "/venue care-centre"),
     row("/venue nowhere", Choices, "/venue liurong"),
     row("/where", Choices),
+    row("/info", Choices, "/info wifi", "/info contact"),
+    row("/info wifi", Choices, "/venue hotel", "/info"),
+    row("/info contact", Choices, "/info"),
+    row("/info nosuchtopic", Choices, "/info meals"),
+    row("/speakers", Choices, "/session s2-liurong"),
+    row("/speakers panel", Choices, "/session panel"),
+    row("/speakers roundtable", Choices, "/speakers s1-roundtable"),
+    row("/speakers zzzz", Text),
+    row("/departure", Choices, "/join s3-visit-transport"),
+    row("/join 3", Choices, "/leave s3-visit-transport"),
+    row("/departure", Choices, "/directions s3-visit-transport"),
+    row("/leave 3", Text),
+    row("/hello", Choices, "/today", "/info"),
+    row("/thanks", Text),
+    row("/day 3 afternoon", Choices, "/session s3-cases"),
+    row("/day 4 evening", Choices, "/session farewell-dinner"),
+    row("/day evening", Text),
+    row("/stream s2 2025-06-05", Choices, "/session s2-liurong"),
+    row("/stream s2 2025-06-04", Text),
+    row("/search nothingmatchesthis", Choices, "/info"),
     row("/digest", Text),
     row("/digest 08:00", Text),
     row("/digest 25:99", Text),
@@ -253,6 +273,8 @@ def content() -> tuple[str, ...]:
                 walk(item)
 
     walk(shipped(PROGRAMME).model_dump(mode="json"))
+    # a sentence of a description or note, as a search result quotes it
+    found |= {m.group(0).strip() for value in list(found) for m in re.finditer(r".+?(?:[.!?](?=\s|$)|[。！？]|$)", value)}
     # a title cut to fit on a button, as handlers.views cuts it
     found |= {value[: SHORT_LABEL - 1].rstrip() + "…" for value in found if len(value) > SHORT_LABEL}
     return tuple(sorted(found, key=len, reverse=True))

@@ -73,7 +73,7 @@ async def test_bookmarking_a_past_session_says_it_has_taken_place(chat: Chat) ->
 
 
 async def test_one_match_and_one_choice_read_well(chat: Chat) -> None:
-    assert "1 session matches." in await chat.say("/search Bogotá")
+    assert "1 match, best first." in await chat.say("/search Bogotá")
     assert await chat.say("2") == "There is only one choice: answer with 1."
     await chat.say("/streams")
     assert "Please answer with a number from 1 to 3." in await chat.say("7")

@@ -386,6 +386,21 @@ async def test_a_chat_waiting_for_its_interval_holds_up_nobody_else() -> None:
     assert again - first >= limiter.per_chat_interval  # chat 1 waited out its second alone
 
 
+async def test_an_answer_right_after_a_push_to_the_same_chat_is_not_held_for_its_second() -> None:
+    clock = FakeTime()
+    limiter = RateLimiter(monotonic=clock.monotonic, sleep=clock.sleep)
+    await limiter.acquire(7)  # a reminder goes to the chat
+    pushed = clock.now
+    await limiter.acquire(7, answer=True)  # the delegate asked something meanwhile
+    assert clock.now - pushed < 0.1  # answered at once: the short burst Telegram allows
+    answered = clock.now
+    await limiter.acquire(7, answer=True)  # answers to one chat still keep its second
+    assert 1.0 <= clock.now - answered <= 1.02
+    answered = clock.now
+    await limiter.acquire(7)  # and so does the next push, from the answer
+    assert 1.0 <= clock.now - answered <= 1.02
+
+
 async def push(core: Core, *replies: Reply) -> int:
     record = await core.users.seen(UserRef("telegram", str(USER_ID)), "en", core.clock.now())
     item = await core.push.push(record.id, "telegram", list(replies))

@@ -94,13 +94,25 @@ ENGLISH: dict[str, list[Step]] = {
     "session": [step(Say("/session opening"), "Introductory session", "Jordi Vaquer")],
     "search": [step(Say("/search Bogotá"), "Bogotá", "Stream 2: use-case presentations")],
     "search-paging": [
-        step(Say("/search a"), "Page 1 of 3", "Arrival and registration"),
-        step(Press(" p2"), "Page 2 of 3", method=EDITED),
-        step(Press(" p3"), "Page 3 of 3", method=EDITED),
-        step(Press(" p2"), "Page 2 of 3", method=EDITED),
+        step(Say("/search a"), "Page 1 of 2", "Stream 2 roundtable"),
+        step(Press(" p2"), "Page 2 of 2", "Practical information: Meals", method=EDITED),
+        step(Press(" p1"), "Page 1 of 2", method=EDITED),
+        step(Press(" p2"), "Page 2 of 2", method=EDITED),
     ],
     "lang": [step(Say("/lang"), "English", "中文"), step(Press("/lang zh_Hans"), "中文", method=SENT)],
     "free-text": [step(Say("tomorrow"), d("6")), step(Say("what's next"), span("11:40", "12:30"))],
+    # -- plain-word questions, practical information, search that says what matched ----
+    "ask": [
+        step(Say("where is lunch"), "Meals", "Lunch is served at the delegates' hotel"),
+        step(Say("wifi password"), "Wi-Fi", "This is still to be confirmed by the organisers."),
+        step(Say("/info"), "Practical information", "Wi-Fi", "Emergencies"),
+        step(Say("who is speaking"), "Who is speaking", "Liurong"),
+        step(Say("/speakers panel"), "Agnès Bickart"),
+        step(Say("/departure"), "You have not joined a site visit", "smart transport control centre"),
+        step(Say("good morning"), "Good morning!"),
+        step(Say("thanks"), "You're welcome!"),
+        step(Say("search Bogotá"), "Bogotá, Colombia: Care Blocks"),
+    ],
     "numbered-answer": [step(Say("/today"), "Liurong"), step(Say("2"), "Liurong", "Yuexiu")],
     # -- my agenda, streams followed, site visits, reminders, time zone ---------------
     "bookmark": [
@@ -271,12 +283,19 @@ CHINESE: dict[str, list[Step]] = {
     "session": [step(Say("/session opening"), "开幕环节", "Jordi Vaquer")],
     "search": [step(Say("/search 波哥大"), "波哥大", "分论坛二：城市案例分享")],
     "search-paging": [
-        step(Say("/search a"), "1", d("3", ZH)),
-        step(Press(" p2"), d("5", ZH), method=EDITED),
-        step(Press(" p1"), d("3", ZH), method=EDITED),
+        step(Say("/search a"), "1", d("5", ZH)),
+        step(Press(" p2"), d("4", ZH), method=EDITED),
+        step(Press(" p1"), d("5", ZH), method=EDITED),
     ],
     "lang": [step(Say("/lang"), "English", "简体中文"), step(Press("/lang en"), "English", method=SENT)],
     "free-text": [step(Say("明天"), d("6", ZH)), step(Say("下一个"), span("11:40", "12:30", ZH))],
+    "ask": [
+        step(Say("午餐在哪里"), "用餐", "代表酒店"),
+        step(Say("wifi密码"), "无线网络", "此信息尚待主办方确认。"),
+        step(Say("谁在发言"), "发言人", "六榕社区"),
+        step(Say("大巴几点出发"), "您还没有报名实地考察", "智慧交通指挥中心"),
+        step(Say("谢谢"), "不客气！"),
+    ],
     "numbered-answer": [step(Say("今天"), "六榕社区"), step(Say("2"), "六榕社区", span("10:00", "11:30", ZH))],
     # -- my agenda, streams followed, site visits, reminders, time zone ---------------
     "bookmark": [
