@@ -268,3 +268,22 @@ async def test_feedback_rounds_of_the_new_version_are_worked_out_in_another_thre
     threads.clear()
     await core.wakeups.next_due()
     assert not threads  # already known for this version
+
+
+async def test_the_search_index_of_a_new_version_is_built_in_another_thread(core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """0.3 s at 1,000 sessions, which a delegate's first search after the reload would otherwise spend on the loop."""
+    from bot.understanding.search import SearchIndex
+
+    threads: set[int] = set()
+    build = SearchIndex.__init__
+
+    def spying(self, agenda):
+        threads.add(threading.get_ident())
+        build(self, agenda)
+
+    monkeypatch.setattr(SearchIndex, "__init__", spying)
+    await core.programmes.reload()
+    assert threads and threading.get_ident() not in threads
+    threads.clear()
+    SearchIndex.of(core.programmes.agenda)
+    assert not threads  # the first search finds it built
