@@ -152,3 +152,28 @@ def test_a_days_outline_is_what_a_scan_of_the_day_finds(congress: Agenda) -> Non
         assert outline.venues == Counter(s.venue for s in day if s.venue)
         assert outline.streams == Counter(s.stream for s in day if s.stream)
         assert congress.outline(date) is outline  # worked out once per version
+
+
+async def test_a_big_days_overview_is_counted_once_per_version(tmp_path, monkeypatch) -> None:
+    """The whole day reaches the listing as the agenda's own tuple, so its counts come from the outline."""
+    from bot.programme.agenda import Agenda as AgendaClass
+    from tests.conftest import Chat, at, make_core
+
+    path = tmp_path / "congress.yaml"
+    path.write_text(generated(400), encoding="utf-8")
+    core = await make_core(tmp_path, at("2025-06-05T10:00"), programme=path)
+    try:
+        agenda = core.programmes.agenda
+        date = max(agenda.dates(), key=lambda d: len(agenda.on(d)))
+        calls: list[dt.date] = []
+        outline = AgendaClass.outline
+
+        def counting(self, day):
+            calls.append(day)
+            return outline(self, day)
+
+        monkeypatch.setattr(AgendaClass, "outline", counting)
+        await Chat(core).say(f"/day {date.isoformat()}")
+        assert calls == [date]
+    finally:
+        await core.close()
