@@ -824,12 +824,25 @@ def may_have_arrived(exc: TimedOut) -> bool:
 
 
 _CLAIM_SQL: Final = (
-    "INSERT INTO telegram_updates (update_id, received_at) VALUES (?, ?) ON CONFLICT (update_id) DO NOTHING"
+    "INSERT INTO telegram_updates (update_id, received_at, body) VALUES (?, ?, ?) ON CONFLICT (update_id) DO NOTHING"
 )
+_DONE_SQL: Final = "UPDATE telegram_updates SET body = NULL WHERE update_id = ? AND body IS NOT NULL"
+#: An update a crash interrupted is handled again once at the next start; if that start crashes too, it is let go.
+MAX_REPLAYS: Final = 1
+#: An interrupted update older than this at the next start is let go: an answer that late would puzzle.
+REPLAY_WITHIN: Final = dt.timedelta(hours=1)
 
 
 class UpdateLog:
-    """Which ``update_id`` values were processed, so each has an effect once.
+    """Which ``update_id`` values were processed, so each has an effect once; and those being handled.
+
+    A claim keeps the update itself (``body``) until :meth:`done`: an update
+    whose handling a crash interrupted is still there at the next start, and
+    :meth:`unfinished` gives it to be handled then.  Long polling confirms
+    updates to Telegram with the next ``getUpdates``, before they are
+    handled, and a webhook update redelivered after a crash finds its claim:
+    without the body a kill between receiving an update and answering it
+    lost the update.
 
     The claim is the one write on every update.  Through the shared aiosqlite
     connection it costs a trip to the database thread and back (0.3-0.5 ms on
@@ -894,20 +907,22 @@ class UpdateLog:
         finally:
             self.pending_checkpoint = None
 
-    async def claim(self, update_id: int) -> bool:
-        """True the first time an update is seen (recorded, committed); False for a replay."""
-        if update_id in self._recent:
-            return False
-        params = (update_id, iso(self.now()))
-        changed: int | None = None
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        """One committed statement: on the log's own connection where it is free, else the shared one."""
         if self._conn is not None:
             try:
-                changed = self._conn.execute(_CLAIM_SQL, params).rowcount
+                changed = self._conn.execute(sql, params).rowcount
                 self._unchecked += 1
+                return changed
             except sqlite3.OperationalError as exc:  # busy: the shared connection is writing
-                logger.debug("update log connection busy (%s); claiming through the shared one", exc)
-        if changed is None:
-            changed = await self.db.execute(_CLAIM_SQL, params)
+                logger.debug("update log connection busy (%s); writing through the shared one", exc)
+        return await self.db.execute(sql, params)
+
+    async def claim(self, update_id: int, body: str | None = None) -> bool:
+        """True the first time an update is seen (recorded with ``body``, committed); False for a replay."""
+        if update_id in self._recent:
+            return False
+        changed = await self._write(_CLAIM_SQL, (update_id, iso(self.now()), body))
         if self._unchecked >= self._checkpoint_every and self.pending_checkpoint is None:
             self._unchecked = 0
             self.pending_checkpoint = asyncio.create_task(self._checkpoint())
@@ -915,6 +930,35 @@ class UpdateLog:
         if len(self._recent) > self._memory:
             self._recent.popitem(last=False)
         return changed > 0
+
+    async def done(self, update_id: int) -> None:
+        """The update was handled (answered, or failed and said so): a crash after this does not bring it back."""
+        await self._write(_DONE_SQL, (update_id,))
+
+    async def unfinished(self) -> tuple[list[tuple[int, str]], int]:
+        """Updates a crash interrupted, oldest first, each marked as handled again; and how many were let go.
+
+        One handled again at an earlier start and interrupted again (it may
+        be what brings the bot down), or older than :data:`REPLAY_WITHIN`,
+        is let go.
+        """
+        rows = await self.db.fetchall(
+            "SELECT update_id, body, replays, received_at FROM telegram_updates WHERE body IS NOT NULL ORDER BY update_id"
+        )
+        oldest = iso(self.now() - REPLAY_WITHIN)
+        again: list[tuple[int, str]] = []
+        dropped: list[int] = []
+        for update_id, body, replays, received_at in rows:
+            if replays >= MAX_REPLAYS or received_at < oldest:
+                dropped.append(update_id)
+            else:
+                again.append((update_id, body))
+        async with self.db.transaction() as tx:
+            for update_id in dropped:
+                await tx.execute(_DONE_SQL, (update_id,))
+            for update_id, _ in again:
+                await tx.execute("UPDATE telegram_updates SET replays = replays + 1 WHERE update_id = ?", (update_id,))
+        return again, len(dropped)
 
     async def prune(self) -> int:
         return await self.db.execute(
@@ -1030,12 +1074,32 @@ class TelegramChannel:
                 )
                 logger.info("Telegram webhook set (path %s)", urlsplit(self.webhook_url).path or "/")
             await self.app.start()
+            await self._resume_interrupted()
             if not self.webhook_url and self.app.updater is not None:
                 await self.app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
                 logger.info("Telegram long polling started")
         except BaseException:
             await self.stop()
             raise
+
+    async def _resume_interrupted(self) -> None:
+        """Updates an earlier run received and did not finish handling (a crash): handled now, before new ones.
+
+        Each is queued in its person's order before polling starts, so a
+        delegate's next message is answered after the one the crash cut off.
+        """
+        again, dropped = await self.updates.unfinished()
+        for update_id, body in again:
+            try:
+                update = Update.de_json(json.loads(body), self.app.bot)
+            except Exception as exc:  # a row this version cannot read: let it go, say so
+                logger.warning("an interrupted update could not be read again (%s); let go", type(exc).__name__)
+                await self.updates.done(update_id)
+                continue
+            self.app.create_task(self._handle(update), update=update, name=f"telegram-resume-{update_id}")
+        if again or dropped:
+            logger.info("%d Telegram updates an earlier run did not finish are handled now; %d let go "
+                        "(interrupted twice, or over %s old)", len(again), dropped, REPLAY_WITHIN)
 
     async def stop(self) -> None:
         """Stop polling, then PTB; safe to call on a channel that did not finish starting."""
@@ -1117,9 +1181,24 @@ class TelegramChannel:
         webhook's requests), so one delegate's slow or flooding chat holds up
         nobody else; those of one person are handled one at a time, in order.
         """
-        if not await self.updates.claim(update.update_id):
+        body = json.dumps(update.to_dict(), separators=(",", ":"))  # ASCII: a lone surrogate survives as \ud800
+        if not await self.updates.claim(update.update_id, body):
             logger.info("update %s was already processed; ignored", update.update_id)
             return
+        await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
+        """A claimed update, in its person's order; recorded as handled unless the bot stops in the middle."""
+        try:
+            await self._in_order(update)
+        except asyncio.CancelledError:
+            raise  # stopping: the next start handles it
+        except BaseException:
+            await self.updates.done(update.update_id)  # it failed and was logged: not again after a restart
+            raise
+        await self.updates.done(update.update_id)
+
+    async def _in_order(self, update: Update) -> None:
         user = update.effective_user
         key = user.id if user is not None else 0
         entry = self._order.get(key)

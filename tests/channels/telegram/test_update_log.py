@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import Core
 from bot.channels.telegram import UpdateLog
+from tests.channels.telegram.fixtures import fake_api  # noqa: F401  (fixture)
 
 
 async def test_a_claim_is_committed_and_a_restarted_log_refuses_it(core: Core) -> None:
@@ -77,3 +78,90 @@ async def test_claims_on_the_own_connection_keep_the_wal_small(core: Core) -> No
         await log.close()
     wal = Path(core.db.path + "-wal").stat().st_size
     assert wal < 100 * 4096  # without checkpoints: over 400 pages, one or more per claim
+
+
+async def _channel(tmp_path: Path, fake_api):
+    """A core and a long-polling channel against the fake Bot API, on a file database (as after a restart)."""
+    from aiohttp import web
+
+    from bot.app import build_core
+    from bot.channels.telegram import build_channel
+    from bot.clock import ManualClock
+    from bot.config import Settings
+    from tests.channels.telegram.fake import TOKEN
+    from tests.conftest import PROGRAMME, at, shipped
+
+    settings = Settings.from_env(
+        {"BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_URL": fake_api.url},
+        programme=PROGRAMME, db=tmp_path / "inbox.sqlite3", flood_burst=0,
+    )
+    core = await build_core(settings, ManualClock(at("2025-06-05T10:00")), programme=shipped(PROGRAMME))
+    channel = build_channel(core.ports(), web.Application())
+    assert channel is not None
+    return core, channel
+
+
+def _answers(fake_api, chat: int) -> list:
+    return [c for c in fake_api.sent("sendMessage") if int(c.params["chat_id"]) == chat and c.result is not None]
+
+
+async def test_an_update_a_crash_interrupted_is_answered_at_the_next_start_before_newer_ones(tmp_path: Path, fake_api) -> None:
+    """Long polling confirmed it to Telegram, the bot was killed before answering: the next start answers it, once."""
+    import json
+
+    from tests.channels.telegram.fake import message_update
+
+    core, channel = await _channel(tmp_path, fake_api)
+    # what the killed run left: 41 claimed with its body and never finished; 42 finished
+    log = UpdateLog(core.db, core.clock.now)
+    assert await log.claim(41, json.dumps(message_update(41, "/next", user_id=800, language="en")))
+    assert await log.claim(42, json.dumps(message_update(42, "/next", user_id=801, language="en")))
+    await log.done(42)
+    await fake_api.push_update(message_update(43, "/today", user_id=800, language="en"))  # their next message
+    await channel.start()
+    try:
+        async with asyncio.timeout(20):
+            while len(_answers(fake_api, 800)) < 2 or channel._order:
+                await asyncio.sleep(0.01)
+    finally:
+        await channel.stop()
+    first, second = _answers(fake_api, 800)[:2]
+    assert "Next" in first.params["text"] and "Next" not in second.params["text"]  # in the order they were sent
+    assert _answers(fake_api, 801) == []  # finished before the crash: not again
+    assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE body IS NOT NULL") is None
+    assert await UpdateLog(core.db, core.clock.now).unfinished() == ([], 0)  # a further restart: nothing again
+    await core.close()
+
+
+async def test_an_update_interrupted_twice_is_let_go(tmp_path: Path, fake_api, caplog) -> None:
+    """Handled again at one start and interrupted again (it may be what brings the bot down): let go, said in the log."""
+    import json
+    import logging
+
+    from tests.channels.telegram.fake import message_update
+
+    core, channel = await _channel(tmp_path, fake_api)
+    log = UpdateLog(core.db, core.clock.now)
+    assert await log.claim(51, json.dumps(message_update(51, "/next", user_id=900, language="en")))
+    await core.db.execute("UPDATE telegram_updates SET replays = 1 WHERE update_id = 51")
+    caplog.set_level(logging.INFO, logger="bot.channels.telegram")
+    await channel.start()
+    try:
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+    finally:
+        await channel.stop()
+    assert _answers(fake_api, 900) == []
+    assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE body IS NOT NULL") is None
+    assert any("0 Telegram updates an earlier run did not finish" in r.getMessage() and "1 let go" in r.getMessage()
+               for r in caplog.records)
+    await core.close()
+
+
+async def test_a_handled_update_keeps_no_text(core: Core) -> None:
+    """The body is kept only while the update is handled: afterwards the log holds ids and times alone."""
+    log = UpdateLog(core.db, core.clock.now)
+    assert await log.claim(61, '{"update_id": 61}')
+    assert (await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = 61"))[0] is not None
+    await log.done(61)
+    assert (await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = 61"))[0] is None
