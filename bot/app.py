@@ -8,8 +8,10 @@ nothing of the object that wires it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,6 +30,7 @@ from bot.notify.outbox import Outbox, OutboxItem, PushPort
 from bot.notify.reminders import ReminderEngine
 from bot.notify.wakeups import Wakeups
 from bot.ports import Answer, ChannelPorts
+from bot.privacy import Caches, DialoguesCache, Privacy, UsersCache
 from bot.programme import Programme, ProgrammeHolder, localized
 from bot.resources import resource_dir
 from bot.roles import AuditLog, Roles, permission_guard, static_grants
@@ -41,6 +44,8 @@ from bot.store.locations import LastLocations
 from bot.understanding.middleware import UnderstandingMiddleware
 from bot.understanding.search import SearchIndex
 from bot.web.files import FileLinks
+from bot.web.health import Contacts, Health
+from bot.web.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -70,18 +75,63 @@ class Core:
     services: Services
     wakeups: Wakeups
     files: FileLinks
+    metrics: Metrics = field(default_factory=Metrics)
+    contacts: Contacts | None = None
+    """Each channel's last contact with its platform (for /healthz)."""
     components: list[Component] = field(default_factory=list)
     """Started in order by :meth:`start`, stopped in reverse by :meth:`close`."""
     _started: list[Component] = field(default_factory=list)
+    _answering: int = 0
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     def locale_for(self, user: UserRecord | None) -> str:
         return self.locales.for_user(user)
 
+    def __post_init__(self) -> None:
+        if self.contacts is None:
+            self.contacts = Contacts(self.clock.now)
+
     async def answer(self, request: Request) -> Answer:
-        """Answer one request: the replies, who they are for and in which language."""
-        ctx = Context.create(self.services)
-        replies = await self.router.handle(request.cleaned(), ctx)
+        """Answer one request: the replies, who they are for and in which language (timed and counted)."""
+        started = time.perf_counter()
+        self._answering += 1
+        self._idle.clear()
+        try:
+            ctx = Context.create(self.services)
+            replies = await self.router.handle(request.cleaned(), ctx)
+        finally:
+            self._answering -= 1
+            if not self._answering:
+                self._idle.set()
+        self.metrics.answered(request, ctx.command.name if ctx.command else None, time.perf_counter() - started)
         return Answer(replies, ctx.user, ctx.localizer)
+
+    async def settle(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for the answers being worked out; how many are still unfinished."""
+        if self._answering:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._idle.wait()
+        return self._answering
+
+    async def wind_down(self, grace: float) -> None:
+        """The first half of a graceful stop: no more timed work; answers and sends under way get ``grace`` s.
+
+        Items of the outbox not yet claimed stay pending; :meth:`close` does the rest.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        await self.wakeups.stop()
+        unfinished = await self.settle(grace)
+        if unfinished:
+            logger.warning("%d answer(s) still being worked out after %.0f s", unfinished, grace)
+        await self.push.stop(max(0.0, deadline - loop.time()))
+
+    @property
+    def health(self) -> Health:
+        """What /healthz checks: the database, the wake-up timer and delivery workers, each channel's contacts."""
+        assert self.contacts is not None
+        return Health(self.db, self.wakeups, self.push, self.contacts, self.clock.now)
 
     async def handle(self, request: Request) -> list[Reply]:
         return (await self.answer(request)).replies
@@ -102,6 +152,9 @@ class Core:
             event_zone=lambda: self.programmes.programme.zone,
             files=self.files,
             report_location=self.report_location,
+            metrics=self.metrics,
+            contacts=self.contacts,  # type: ignore[arg-type]
+            caches=self.services.privacy.caches,
         )
 
     async def report_location(self, user: UserRef, location: Location) -> bool:
@@ -149,6 +202,8 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     outbox = Outbox(db, on_deactivate=users.forget)
     await outbox.recover_interrupted()
     push = PushPort(outbox, clock)
+    metrics = Metrics()
+    push.observe = metrics.delivered
     wakeups = Wakeups(clock)
     push.on_schedule_change = wakeups.rearm
     router = Router()
@@ -176,6 +231,11 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         render=lambda user, found, programme: render_notice(services, user, found, programme),
         quiet=dt.timedelta(minutes=settings.notice_quiet_minutes),
     )
+    caches = Caches()
+    caches.add(UsersCache(users))
+    caches.add(DialoguesCache(dialogues))
+    privacy = Privacy(db, users, dialogues, clock, programmes, settings.retention_days, caches)
+    privacy.on_forgotten.append(lambda uid: reminders.reconcile(users=[uid]))
     feedback_store = FeedbackStore(db)
     feedback = Feedback(
         store=feedback_store,
@@ -195,7 +255,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
         locales=locales, delegates=delegates, audience=audience, reminders=reminders,
         outbox=outbox, push=push, router=router, dialogues=dialogues, roles=roles, audit=audit,
         campaigns=campaigns, broadcasts=broadcasts, campaign_monitor=monitor, wakeups=wakeups,
-        wechat_windows=wechat_windows, changes=changes, locations=LastLocations(db), feedback=feedback,
+        wechat_windows=wechat_windows, changes=changes, locations=LastLocations(db), privacy=privacy, feedback=feedback,
         calendars=Calendars(db=db, clock=clock, programmes=programmes, delegates=delegates, users=users,
                             locales=locales, public_url=settings.public_url),
     )
@@ -219,6 +279,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     wakeups.add(push)
     wakeups.add(monitor)
     wakeups.add(changes)
+    wakeups.add(privacy)  # the retention purge, after the event
     wakeups.add(feedback.prompts)
     wakeups.add(feedback.live)
     programmes.on_change(feedback.prompts.programme_changed)
@@ -233,7 +294,9 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     router.use(error_middleware)
     router.use(user_middleware)
     if settings.flood_burst:
-        router.use(FloodGuard(burst=settings.flood_burst, rate=settings.flood_per_minute / 60))
+        flood = FloodGuard(burst=settings.flood_burst, rate=settings.flood_per_minute / 60)
+        caches.add(flood)  # it counts each person's messages by their platform id
+        router.use(flood)
     router.use(DialogueMiddleware(dialogues))
     router.use(UnderstandingMiddleware(debug=settings.debug_understanding, leave=is_invitation))
     router.guard(permission_guard)
@@ -245,7 +308,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     core = Core(
         settings=settings, clock=clock, db=db, programmes=programmes, catalogs=catalogs, locales=locales,
         users=users, outbox=outbox, push=push, router=router, services=services, wakeups=wakeups,
-        files=FileLinks(db, clock, settings.public_url), components=[wakeups, push],
+        files=FileLinks(db, clock, settings.public_url), metrics=metrics, components=[wakeups, push],
     )
     logger.info(
         "core ready: programme %s (%d sessions), database %s",

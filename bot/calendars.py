@@ -5,7 +5,8 @@
   an alarm at their reminder lead time, in their language.
 - Feeds: ``/calendar/<token>.ics`` is one delegate's agenda (the token is
   24 random bytes, kept in ``calendar_feeds``, personal data, revoked by
-  :meth:`Calendars.revoke`, for ``/calendar off`` and ``/forget``);
+  :meth:`Calendars.revoke` for ``/calendar off``, and by ``/forget`` through
+  the registry in :mod:`bot.privacy`);
   ``/calendar/programme.ics`` is the whole programme.
 - Revisions: every session's calendar-visible content is hashed in
   ``calendar_revisions`` when the programme loads; a change raises its
@@ -39,8 +40,6 @@ logger = logging.getLogger(__name__)
 ROUTE_PREFIX: Final = "/calendar"
 PROGRAMME_FEED: Final = "programme"
 TOKEN_BYTES: Final = 24
-#: Tables holding personal data (for /forget's registry): whose agenda each token opens.
-PERSONAL_TABLES: Final = ("calendar_feeds",)
 
 
 def digest(programme: Programme, session: Session) -> str:
@@ -223,8 +222,3 @@ def webcal(url: str) -> str:
         if url.startswith(scheme):
             return "webcal://" + url[len(scheme):]
     return url
-
-
-async def revoke_calendar_tokens(db: Database, user_id: int) -> int:
-    """For ``/forget`` (issue 15): revoke every calendar feed token of ``user_id``; how many were revoked."""
-    return await db.execute("DELETE FROM calendar_feeds WHERE user_id = ?", (user_id,))

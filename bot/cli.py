@@ -1,4 +1,4 @@
-"""``delegate-bot``: run, console, validate, wechat-menu, invite, roles, audit, broadcast, reload, feedback."""
+"""``delegate-bot``: run, console, validate, init, check-config, backup, restore, import, export-ics, feedback, and the staff's commands."""
 
 from __future__ import annotations
 
@@ -6,89 +6,181 @@ import argparse
 import dataclasses
 import asyncio
 import datetime as dt
+import importlib.metadata
 import logging
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from bot import logs
 from bot.clock import Clock, ManualClock, OffsetClock, SystemClock, parse_duration, parse_instant
-from bot.config import Settings
+from bot.config import CONFIG_NAME, ConfigError, Settings
 from bot.programme import Programme, ProgrammeError, load_programme
 from bot.programme.loader import translation_problems
+from bot.resources import default_programme
 from bot.roles import DEFAULT_INVITE_LIFETIME, MAX_INVITE_LIFETIME, Role, Scope
 from bot.understanding.phrases import PhraseError, phrases
 
 logger = logging.getLogger("bot")
 
 
-def _instant(text: str):
+class At:
+    """An ``--at`` instant as typed; without an offset it is read in the event's zone (:meth:`resolve`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def resolve(self, zone: dt.tzinfo) -> dt.datetime:
+        return parse_instant(self.text, default_zone=zone)
+
+
+def _instant(text: str) -> At:
     try:
-        return parse_instant(text)
+        parse_instant(text, default_zone=dt.timezone.utc)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO-8601 instant with an offset, e.g. 2025-06-04T09:00+08:00"
+            f"{text!r} is not an ISO-8601 instant, e.g. 2025-06-04T09:00 (in the event's zone) or 2025-06-04T09:00+08:00"
         ) from None
+    return At(text)
+
+
+#: Every subcommand: (name, one line for the list, a paragraph for its --help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "console": ("talk to the bot in this terminal (no token needed)",
+                "Talk to the bot in this terminal, as a delegate would in a chat. With a pipe, each input line is one message."),
+    "run": ("run every configured channel (Telegram, WeChat) and the web server",
+            "Run the bot: every configured channel, the reminders and pushes, and the web server "
+            "(webhooks, /healthz, /metrics). Stops cleanly on SIGTERM or Ctrl-C."),
+    "validate": ("check a programme file and report every problem",
+                 "Check a programme file: a summary and exit 0, or PATH:LINE:COLUMN: message for each problem and exit 1."),
+    "init": ("write an editable programme and a configuration file into a folder",
+             "Start an event of your own: write programme.yaml (a copy of the shipped programme, or with --minimal a "
+             "template with every field explained) and delegate-bot.toml (the settings, commented) into DIR."),
+    "check-config": ("say what is configured, what is missing and what is wrong",
+                     "Report every setting and where it comes from (secrets only as set), each channel's state, the "
+                     "missing variables and the wrong values; exit 1 if the bot could not start like this."),
+    "healthcheck": ("ask the running bot's /healthz (exit 0 if healthy)",
+                    "Ask the running bot's /healthz on BOT_HTTP_HOST:BOT_HTTP_PORT (or the metrics port) and exit 0 "
+                    "if it is healthy, 1 if not: for a container's HEALTHCHECK or a monitoring script."),
+    "backup": ("copy the database consistently, also while the bot runs",
+               "Copy the database with SQLite's online backup (the write-ahead log included), consistent even while "
+               "the bot runs, then check the copy's integrity. PATH is a file, or a folder for a dated file."),
+    "restore": ("replace the database with a backup, after checking it",
+                "Replace the database with a backup: the backup's integrity and migrations are checked first, the "
+                "bot must be stopped, and the database replaced is kept beside it."),
+    "wechat-menu": ("create the WeChat Official Account menu",
+                    "Create the WeChat Official Account menu, labelled in the event's default language."),
+    "invite": ("print a one-time code (Telegram link, WeChat QR code) that grants a role",
+               "Print a one-time code, a Telegram link and, with WeChat configured, a QR code; whoever redeems it gets the role."),
+    "roles": ("list, grant or revoke staff roles", "List the staff roles in force, grant one to a platform id, or revoke one."),
+    "audit": ("the latest privileged actions, oldest first", "Show the audit log: the latest privileged actions, oldest first."),
+    "broadcast": ("send a message to delegates (the running bot delivers it)",
+                  "Queue a broadcast to delegates; the running bot is told at once and delivers it."),
+    "broadcasts": ("recent broadcasts and their delivery figures", "Recent broadcasts and their delivery figures, or one with its failures."),
+    "reload": ("validate the programme and have the running bot load it",
+               "Validate the programme and have the running bot load it (and announce changes to those concerned)."),
+    "export-ics": ("write the whole programme as an iCalendar (.ics) file",
+                   "Write the whole programme as an iCalendar file, in one language, for calendar programs and the organisers' site."),
+    "import": ("convert a frab/Pentabarf, c3voc or pretalx export into a programme file",
+               "Convert a frab/Pentabarf schedule.xml, c3voc schedule.json or pretalx export into a programme file, with an "
+               "id map beside it so a re-import keeps delegates' bookmarks; --watch follows the export."),
+    "feedback": ("session feedback: export the answers as CSV, or a summary",
+                 "Session feedback for the organisers: every answer as CSV (export), or sessions by average rating with "
+                 "response rates, the lowest-rated questions and the comments (summary)."),
+}
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("delegate-companion")
+    except importlib.metadata.PackageNotFoundError:
+        from bot import __version__
+
+        return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="delegate-bot", description="The delegate companion chatbot.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--programme", type=Path, help="programme YAML (default: the shipped one, or BOT_PROGRAMME)")
-    common.add_argument("--db", type=Path, help="SQLite database file (default: in your user data directory, or BOT_DB)")
+    common.add_argument("--programme", type=Path, help="programme YAML (default: BOT_PROGRAMME, the configuration file, or the shipped one)")
+    common.add_argument("--db", type=Path, help="SQLite database file (default: BOT_DB, the configuration file, or in your user data directory)")
+    common.add_argument("--config", type=Path, help=f"configuration file (default: BOT_CONFIG, or ./{CONFIG_NAME} if there is one)")
     # the same options after a sub-subcommand ("roles grant ... --db X"), without overwriting those given before it
     again = argparse.ArgumentParser(add_help=False)
-    again.add_argument("--programme", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    again.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    for name in ("--programme", "--db", "--config"):
+        again.add_argument(name, type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    console = sub.add_parser("console", parents=[common], help="talk to the bot in this terminal (no token needed)")
+    def command(name: str) -> argparse.ArgumentParser:
+        summary, description = COMMANDS[name]
+        return sub.add_parser(name, parents=[common], help=summary, description=description)
+
+    console = command("console")
     console.add_argument("--user", default="local", help="the console user's id (default: local)")
     console.add_argument("--lang", help="answer in this language for this run, e.g. en or zh_Hans (/lang stores a choice)")
-    console.add_argument("--at", type=_instant, help="pretend it is this instant (rehearsal), e.g. 2025-06-04T09:00+08:00")
+    console.add_argument("--at", type=_instant, help="pretend it is this instant (rehearsal), e.g. 2025-06-04T09:00 in the event's zone")
     console.add_argument("--echo", action="store_true", help="repeat each input line before its reply")
     console.add_argument("--explain", action="store_true", help="after each reply to free text, show how it was read (BOT_DEBUG_UNDERSTANDING)")
     console.add_argument("--files", type=Path, help="save documents and pictures the bot sends here (default: a temporary folder)")
 
-    run = sub.add_parser("run", parents=[common], help="run every configured channel (Telegram, WeChat)")
-    run.add_argument("--at", type=_instant, help="start the clock at this instant and let it run (rehearsal)")
+    run = command("run")
+    run.add_argument("--at", type=_instant, help="start the clock at this instant and let it run (rehearsal), e.g. 2025-06-04T09:00")
 
-    menu = sub.add_parser("wechat-menu", parents=[common], help="create the WeChat Official Account menu")
-    menu.add_argument("--dry-run", action="store_true", help="print the menu JSON instead of sending it")
-
-    validate = sub.add_parser("validate", help="check a programme file and report every problem")
-    validate.add_argument("path", nargs="?", type=Path, help="programme YAML (default: the shipped one)")
+    validate = command("validate")
+    validate.add_argument("path", nargs="?", type=Path, help="programme YAML (default: --programme, or as for every command)")
     validate.add_argument(
         "--strict", action="store_true",
         help="also list every text missing in one of the event's languages (exit 1 if any)",
     )
 
-    invite = sub.add_parser(
-        "invite", parents=[common],
-        help="print a one-time code (Telegram link, WeChat QR code) that grants a role to whoever redeems it",
-    )
+    init = command("init")
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."), help="the folder to write into (default: this one)")
+    init.add_argument("--minimal", action="store_true", help="a template with every field explained, instead of a copy of the shipped programme")
+    init.add_argument("--force", action="store_true", help="overwrite programme.yaml and delegate-bot.toml if they exist")
+
+    command("check-config")
+
+    health = command("healthcheck")
+    health.add_argument("--url", help="the address to ask (default: http://BOT_HTTP_HOST:BOT_HTTP_PORT/healthz)")
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer (default 5)")
+
+    backup = command("backup")
+    backup.add_argument("path", type=Path, help="the backup file to write, or a folder for delegate-bot-YYYYmmdd-HHMMSS.sqlite3")
+
+    restore = command("restore")
+    restore.add_argument("path", type=Path, help="the backup file to restore")
+    restore.add_argument("--yes", action="store_true", help="do not ask before replacing the database")
+
+    menu = command("wechat-menu")
+    menu.add_argument("--dry-run", action="store_true", help="print the menu JSON instead of sending it")
+
+    invite = command("invite")
     invite.add_argument("role", type=_role, help="organiser, facilitator or moderator")
     invite.add_argument("--scope", type=_scope, default=Scope(), help="event (default), stream:<id> or session:<id>")
     invite.add_argument("--expires", type=_lifetime, default=DEFAULT_INVITE_LIFETIME, help="how long it stays valid, e.g. 3d or 12h (default 7d, at most 30d)")
     invite.add_argument("--qr-file", type=Path, help="also save the QR code as an SVG file")
 
-    roles = sub.add_parser("roles", parents=[common], help="list, grant or revoke staff roles")
+    roles = command("roles")
     roles_sub = roles.add_subparsers(dest="roles_command")
-    roles_sub.add_parser("list", parents=[again], help="every role in force (the default)")
-    grant = roles_sub.add_parser("grant", parents=[again], help="grant a role to a platform id (telegram:123456789, wechat:<openid>)")
+    roles_sub.add_parser("list", parents=[again], help="every role in force (the default)", description="List every role in force.")
+    grant = roles_sub.add_parser("grant", parents=[again], help="grant a role to a platform id (telegram:123456789, wechat:<openid>)",
+                                 description="Grant a role to a platform id (telegram:123456789, wechat:<openid>).")
     grant.add_argument("role", type=_role)
     grant.add_argument("who", help="channel:platform-id")
     grant.add_argument("--scope", type=_scope, default=Scope())
-    revoke = roles_sub.add_parser("revoke", parents=[again], help="revoke a stored role by its number")
+    revoke = roles_sub.add_parser("revoke", parents=[again], help="revoke a stored role by its number",
+                                  description="Revoke a stored role by its number (see delegate-bot roles).")
     revoke.add_argument("grant_id", type=int)
 
-    audit = sub.add_parser("audit", parents=[common], help="the latest privileged actions, oldest first")
+    audit = command("audit")
     audit.add_argument("--limit", type=int, default=50)
 
-    cast = sub.add_parser("broadcast", parents=[common], help="send a message to delegates (the running bot delivers it)")
+    cast = command("broadcast")
     cast.add_argument("--to", required=True, metavar="AUDIENCE", help="everyone, stream:2, visit:ID, session:ID, lang:zh_Hans or channel:wechat")
     source = cast.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", help="the message (a [zh] line starts another language's version)")
@@ -96,20 +188,21 @@ def build_parser() -> argparse.ArgumentParser:
     cast.add_argument("--at", help="send at this time instead of now: 18:30, 'tomorrow 09:00', 2025-06-05T18:30 (the event's zone)")
     cast.add_argument("--yes", action="store_true", help="do not ask before sending")
 
-    casts = sub.add_parser("broadcasts", parents=[common], help="recent broadcasts and their delivery figures")
+    casts = command("broadcasts")
     casts.add_argument("id", nargs="?", type=int, help="one broadcast, with the reasons of its failures")
 
-    sub.add_parser("reload", parents=[common], help="validate the programme and have the running bot load it (and announce changes)")
+    command("reload")
 
-    export = sub.add_parser("export-ics", parents=[common], help="write the whole programme as an iCalendar (.ics) file")
+    export = command("export-ics")
     export.add_argument("--out", type=Path, help="the file to write (default: the standard output)")
     export.add_argument("--lang", help="the language of titles and texts (default: the event's)")
 
     from bot.importers.cli import add_parser as add_import
 
     add_import(sub, common)
+    sub.choices["import"].description = COMMANDS["import"][1]
 
-    feedback = sub.add_parser("feedback", parents=[common], help="session feedback: export the answers as CSV, or a summary")
+    feedback = command("feedback")
     feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
     export = feedback_sub.add_parser("export", parents=[again], help="every answer as CSV (one row per answer)")
     export.add_argument("--session", help="one session's id (default: every session)")
@@ -143,21 +236,53 @@ def _lifetime(text: str) -> dt.timedelta:
     return value
 
 
+#: Commands whose output is their own: only warnings are logged.
+_QUIET: Final = frozenset({
+    "console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload",
+    "init", "check-config", "healthcheck", "backup", "restore", "import", "export-ics", "feedback",
+})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     overrides = {"programme": getattr(args, "programme", None), "db": getattr(args, "db", None)}
+    config = getattr(args, "config", None)
+    if args.command == "check-config":
+        from bot import deploy
+
+        return deploy.check_config(config, **overrides)
+    if args.command == "init":
+        from bot import deploy
+
+        return deploy.init(args.dir, minimal=args.minimal, force=args.force, source=args.programme)
     try:
-        settings = Settings.from_env(**overrides)
-    except ValueError as exc:
-        print(f"delegate-bot: {exc}", file=sys.stderr)
+        settings = Settings.load(config=config, **overrides)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"delegate-bot: {problem}", file=sys.stderr)
+        print("delegate-bot: see every setting with: delegate-bot check-config", file=sys.stderr)
         return 2
-    quiet = args.command in {"console", "validate", "wechat-menu", "invite", "roles", "audit", "broadcast", "broadcasts", "reload", "import", "export-ics", "feedback"}
     logs.configure(
-        logging.WARNING if quiet else getattr(logging, settings.log_level, logging.INFO),
-        secrets=settings.secret_values(),
+        logging.WARNING if args.command in _QUIET else settings.log_level_number,
+        secrets=settings.secret_values(), json_lines=settings.log_format == "json",
     )
+    for unknown in settings.unknown:
+        # a typo'd variable is otherwise silently a default (a token "missing" that was set)
+        logger.warning("%s; it is ignored (delegate-bot check-config lists every setting)", unknown)
     if args.command == "validate":
-        return validate(args.path or settings.programme, strict=args.strict)
+        path = args.path or settings.programme
+        print(programme_note(path, settings), file=sys.stderr)
+        return validate(path, strict=args.strict)
+    if args.command == "healthcheck":
+        from bot.web.health import probe
+
+        return probe(settings, url=args.url, timeout=args.timeout)
+    if args.command in {"backup", "restore"}:
+        from bot import backup
+
+        if args.command == "backup":
+            return backup.backup(settings, args.path)
+        return backup.restore(settings, args.path, yes=args.yes)
     if args.command == "import":  # before the programme is read: the import may be what makes it
         from bot.importers import cli as importing
 
@@ -166,17 +291,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     programme = load_or_report(settings.programme)
     if programme is None or not phrases_or_report():
         return 1
+    at = args.at.resolve(programme.zone) if isinstance(getattr(args, "at", None), At) else None
     if args.command == "console":
+        print(programme_note(settings.programme, settings), file=sys.stderr)
         try:
-            return asyncio.run(console(settings, args, programme))
+            return asyncio.run(console(settings, args, programme, at))
         except BrokenPipeError:
             # the reader went away (``| head``): stop quietly, as command-line tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
     if args.command == "run":
-        clock: Clock = OffsetClock(args.at) if args.at else SystemClock()
+        clock: Clock = OffsetClock(at) if at else SystemClock()
         from bot.service import run_service
 
+        logger.info("%s", programme_note(settings.programme, settings))
         return asyncio.run(run_service(settings, clock, programme=programme))
     if args.command in {"invite", "roles", "audit", "broadcast", "broadcasts"}:
         return asyncio.run(_admin(settings, args, programme))
@@ -197,6 +325,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(wechat_menu(settings, dry_run=args.dry_run, programme=programme))
     return 2
+
+
+def programme_note(path: Path, settings: Settings) -> str:
+    """Which programme file is in use, and where it was named; for the shipped one, how to use one's own."""
+    path = Path(path)
+    where = settings.origins.get("programme")
+    shown = str(path.resolve()) if path.exists() else str(path)
+    if where is not None or path.resolve() != default_programme().resolve():
+        return f"programme: {shown}" + (f" (from {where})" if where else "")
+    note = f"programme: {shown} (the shipped example; `delegate-bot init DIR` writes a copy to edit)"
+    here = Path.cwd() / "data" / "programme.yaml"
+    if here.is_file() and here.resolve() != path.resolve():
+        note += f"; to use {here}, pass --programme {here.relative_to(Path.cwd())} or set BOT_PROGRAMME"
+    return note
 
 
 async def _admin(settings: Settings, args: argparse.Namespace, programme: Programme) -> int:
@@ -305,11 +447,11 @@ def validate(path: Path, *, strict: bool = False) -> int:
     return 0
 
 
-async def console(settings: Settings, args: argparse.Namespace, programme: Programme) -> int:
+async def console(settings: Settings, args: argparse.Namespace, programme: Programme, at: dt.datetime | None = None) -> int:
     from bot.app import build_core
     from bot.channels.console import ConsoleChannel, stdin_lines
 
-    clock: Clock = ManualClock(args.at) if args.at else SystemClock()
+    clock: Clock = ManualClock(at) if at else SystemClock()
     if args.explain:
         settings = dataclasses.replace(settings, debug_understanding=True)
     core = await build_core(settings, clock, programme=programme)

@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol
 
@@ -277,6 +277,26 @@ class SqliteDialogues:
             self._dirty.pop(key, None)
             await self.db.execute("DELETE FROM dialogues WHERE channel = ? AND platform_id = ?", (key.channel, key.platform_id))
             self._cache.pop(key, None)
+
+    @contextlib.asynccontextmanager
+    async def writes_held(self) -> AsyncIterator[None]:
+        """While every row is deleted (the retention purge): no offer is written meanwhile, unwritten ones are dropped.
+
+        A flush under way finishes first; one that would start waits, and then finds nothing to write.
+        """
+        async with self._writing:
+            self._dirty.clear()
+            yield
+
+    def drop_cached(self, user: UserRef | None) -> None:
+        """Forget what memory holds of one conversation (or of all), unwritten offers included: the rows are gone."""
+        if user is None:
+            self._cache.clear()
+            self._dirty.clear()
+            return
+        key = DialogueKey.of(user)
+        self._cache.pop(key, None)
+        self._dirty.pop(key, None)
 
     async def close(self) -> None:
         """Write what is not written yet (before the database closes)."""

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 
 from bot import i18n
-from bot.conversation import PollAnswer, Reply, Request, Text, bounded
+from bot.conversation import PollAnswer, Reply, Request, Text, UserRef, bounded
 from bot.dialogues import Dialogue, DialogueKey, DialogueStore, Offer
 from bot.i18n import _
 from bot.router import STEP_PREFIX, Context, Next
@@ -88,6 +88,13 @@ class FloodGuard:
             full = now - self.burst / self.rate  # buckets full again by now hold nothing worth keeping
             self._buckets = {k: v for k, v in self._buckets.items() if v[1] > full}
         return False if warned else None
+
+    def forget_person(self, ref: UserRef, user_id: int | None) -> None:
+        """``/forget``: this person's count goes (a :class:`bot.privacy.PersonalCache`)."""
+        self._buckets.pop((ref.channel, ref.platform_id), None)
+
+    def forget_everyone(self) -> None:
+        self._buckets.clear()
 
     async def __call__(self, req: Request, ctx: Context, call_next: Next) -> Sequence[Reply]:
         verdict = self.allow((req.user.channel, req.user.platform_id), ctx.now.timestamp())

@@ -10,8 +10,13 @@ middleware or the reminder engine.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from bot.clock import SystemClock
+from bot.privacy import Caches
+from bot.web.health import Contacts
+from bot.web.metrics import Metrics
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -57,6 +62,12 @@ class ChannelPorts:
     report_location: Callable[[UserRef, Location], Awaitable[bool]]
     """Keep a location the platform reported on its own (WeChat's LOCATION event) as the delegate's last
     known one, without answering; False for someone the bot does not know yet."""
+    metrics: Metrics = field(default_factory=Metrics)
+    """Counters a channel adds to (WeChat's window and quota refusals); never a personal label."""
+    contacts: Contacts = field(default_factory=lambda: Contacts(SystemClock().now))
+    """Where a channel notes each successful (or failed) contact with its platform, for /healthz."""
+    caches: Caches = field(default_factory=Caches)
+    """Where a channel registers what it keeps of people in memory, so /forget and the purge clear it."""
 
     async def handle(self, request: Request) -> list[Reply]:
         return (await self.answer(request)).replies

@@ -1,9 +1,12 @@
-"""``delegate-bot run``: every configured channel in one asyncio loop.
+"""``delegate-bot run``: every configured channel and the web server in one asyncio loop.
 
 Each channel module offers ``build_channel(ports, web_app) -> Channel | None``
 (None when it is not configured), given the core's narrow
 :class:`~bot.ports.ChannelPorts`.  Channels that take webhooks add routes to
-the one shared aiohttp application, served on ``BOT_HTTP_HOST:BOT_HTTP_PORT``.
+the one shared aiohttp application, served on ``BOT_HTTP_HOST:BOT_HTTP_PORT``
+with ``/healthz`` and ``/metrics`` (also when no channel takes webhooks, as
+with Telegram long polling alone).  SIGTERM or SIGINT stops it gracefully:
+:func:`shut_down`.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.ports import ChannelPorts
 from bot.programme import Programme, ProgrammeError
-from bot.web import calendar, files
+from bot.web import calendar, files, health, metrics
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_MODULES = ("bot.channels.telegram", "bot.channels.wechat")
 #: Exit code when a channel cannot start (wrong token, platform unreachable).
 EXIT_CHANNEL = 3
+#: Exit code when the web server cannot listen (the port is taken).
+EXIT_LISTEN = 4
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
@@ -128,9 +133,35 @@ async def warm_up(core: Core | None = None) -> None:
     gc.freeze()
 
 
+def listeners(settings: Settings, core: Core, web_app: web.Application) -> list[tuple[web.Application, str, int]]:
+    """The web applications to serve and where: webhooks, files and /healthz always; /metrics there or apart.
+
+    With ``BOT_METRICS_PORT`` set, /metrics and /healthz are served on their
+    own listener (``BOT_METRICS_HOST``, default 127.0.0.1) and /metrics is not
+    on the main one, which a proxy may expose.
+    """
+    health_check = core.health
+    health.add_routes(web_app, health_check)
+    out = [(web_app, settings.http_host, settings.http_port)]
+    if settings.metrics_port is None:
+        metrics.add_routes(web_app, core.metrics, core.db, core.clock.now, core.contacts)
+    else:
+        side = web.Application()
+        health.add_routes(side, health_check)
+        metrics.add_routes(side, core.metrics, core.db, core.clock.now, core.contacts)
+        out.append((side, settings.metrics_host, settings.metrics_port))
+    return out
+
+
 async def run_service(
     settings: Settings, clock: Clock, stop: asyncio.Event | None = None, *, programme: Programme | None = None
 ) -> int:
+    """Run until SIGTERM, SIGINT or ``stop``; then stop gracefully (see :func:`shut_down`)."""
+    gaps = settings.channel_gaps()
+    if gaps:
+        for gap in gaps:
+            print(f"delegate-bot: {gap}", file=sys.stderr)
+        return 2
     core = await build_core(settings, clock, programme=programme)
     web_app = web.Application(client_max_size=64 * 1024)
     channels = build_channels(core.ports(), web_app)
@@ -158,8 +189,9 @@ async def run_service(
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_programme(core)))
         # `delegate-bot broadcast` wrote to the outbox from another process: look at it now
         loop.add_signal_handler(signal.SIGUSR1, lambda: asyncio.ensure_future(outbox_changed(core)))
-    runner: web.AppRunner | None = None
+    runners: list[web.AppRunner] = []
     started: list[Channel] = []
+    status = 0
     try:
         for channel in channels:
             try:
@@ -169,11 +201,18 @@ async def run_service(
                 return EXIT_CHANNEL
             started.append(channel)
             logger.info("channel %s started", channel.name)
-        if web_app.router.routes():
-            runner = web.AppRunner(web_app, access_log_class=PathOnlyAccessLogger)
+        for app, host, port in listeners(settings, core, web_app):
+            runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger, shutdown_timeout=settings.shutdown_seconds)
             await runner.setup()
-            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-            logger.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
+            runners.append(runner)
+            try:
+                await web.TCPSite(runner, host, port).start()
+            except OSError as exc:
+                print(f"delegate-bot: cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                      "set BOT_HTTP_PORT (or BOT_METRICS_PORT) to a free port", file=sys.stderr)
+                status = EXIT_LISTEN
+                return status
+            logger.info("HTTP server on %s:%s (%s)", host, port, ", ".join(sorted(_paths(app))))
         await core.start()
         write_pid(settings)
         # what start-up built (programme, catalogs, libraries) lives as long as the process:
@@ -182,13 +221,48 @@ async def run_service(
         warm = asyncio.create_task(warm_up(core), name="warm-up")
         await stop.wait()
         warm.cancel()
+        logger.info("stopping: no new messages are taken; up to %d s for answers and sends under way", settings.shutdown_seconds)
     finally:
         remove_pid(settings)
         watcher.cancel()
-        if runner is not None:
-            await runner.cleanup()
-        for channel in reversed(started):
+        await shut_down(core, started, runners, settings.shutdown_seconds)
+    return status
+
+
+async def shut_down(core: Core, channels: list[Channel], runners: list[web.AppRunner], grace: float) -> None:
+    """A graceful stop, within about ``grace`` seconds:
+
+    1. stop taking input: Telegram stops fetching updates; the web server
+       stops accepting connections and lets the requests under way finish;
+    2. the answers being worked out finish, then the pushes in flight; an
+       outbox item not yet claimed stays pending for the next start;
+    3. the channels close (their stored replies written), then the core and
+       the database (its write-ahead log folded back into the file).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    for channel in channels:
+        stop_input = getattr(channel, "stop_input", None)
+        if stop_input is not None:
             with contextlib.suppress(Exception):
-                await channel.stop()
-        await core.close()
-    return 0
+                await asyncio.wait_for(stop_input(), timeout=max(0.1, deadline - loop.time()))
+    # the listening sockets close at once; requests under way get the rest of the grace (aiohttp's shutdown_timeout)
+    cleanups = [asyncio.create_task(runner.cleanup()) for runner in runners]
+    await core.wind_down(max(0.0, deadline - loop.time()))
+    if cleanups:
+        await asyncio.wait(cleanups)
+    for channel in reversed(channels):
+        try:
+            await channel.stop()
+        except Exception:
+            logger.exception("channel %s did not stop cleanly", channel.name)
+    await core.close()
+    logger.info("stopped")
+
+
+def _paths(app: web.Application) -> set[str]:
+    out = set()
+    for resource in app.router.resources():
+        info = resource.get_info()
+        out.add(info.get("path") or info.get("formatter") or "?")
+    return out

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.notify.outbox import Outbox, PushPort
     from bot.notify.reminders import ReminderEngine
     from bot.notify.wakeups import Wakeups
+    from bot.privacy import Privacy
     from bot.programme import ProgrammeHolder
     from bot.roles import AuditLog, Roles
     from bot.router import Router
@@ -62,6 +63,8 @@ class Services:
     changes: ChangeNotifier
     locations: LastLocations
     """The last place each delegate shared or their phone reported (for /where)."""
+    privacy: Privacy
+    """What is stored about a person (/mydata), deleting it (/forget), and the retention purge."""
     calendars: Calendars
     """Calendar files and subscription feeds (agenda, whole programme), and sessions' revisions."""
     feedback: Feedback

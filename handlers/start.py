@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.conversation import Choice, Choices, Reply, Request, Text
 from bot.i18n import N_, _, format_date_range
 from bot.router import Context, Router
+from handlers.privacy import notice as privacy_notice
 from handlers.roles import is_invitation, redeem, staff_commands
 from handlers.views import event_name, text
 
@@ -36,6 +37,8 @@ async def start(req: Request, ctx: Context) -> Sequence[Reply]:
         lines.append(text(ctx, ev.theme))
     lines.append("")
     lines.append(_("I know the programme. Ask me \"today\", \"what's next\", \"day 2\", \"stream 1\" or \"search Bogotá\", or pick below."))
+    lines.append("")
+    lines.extend(privacy_notice(ctx))
     return [Choices("\n".join(lines), main_menu(), title=event_name(ctx), columns=2)]
 
 

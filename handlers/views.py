@@ -285,7 +285,8 @@ def session_detail(ctx: Context, s: Session) -> list[str]:
             city = text(ctx, p.city)
             if p.country:
                 city = _("{city}, {country}").format(city=city, country=text(ctx, p.country))
-            lines.append(_("• {city}: {initiative}").format(city=city, initiative=text(ctx, p.initiative)))
+            line = _("• {city}: {initiative}").format(city=city, initiative=text(ctx, p.initiative))
+            lines.append(spaced(line, _("(to be confirmed)")) if p.tbc else line)
     if s.site_visit is not None:
         visit = s.site_visit
         point = prog.venue(visit.meeting_point)
@@ -347,14 +348,16 @@ def _session_extras(ctx: Context, s: Session) -> list[str]:
 
 
 def _person(ctx: Context, p: object) -> str:
+    """A speaker or moderator: name (role, organisation, city), and "to be confirmed" where their part is."""
     name = text(ctx, getattr(p, "name"))
     extra = [text(ctx, v) for v in (getattr(p, "role", None), getattr(p, "organisation", None), getattr(p, "city", None)) if v]
-    if not extra:
-        return name
-    details = extra[0]
-    for more in extra[1:]:
-        details = _("{first}, {second}").format(first=details, second=more)
-    return _("{name} ({details})").format(name=name, details=details)
+    shown = name
+    if extra:
+        details = extra[0]
+        for more in extra[1:]:
+            details = _("{first}, {second}").format(first=details, second=more)
+        shown = _("{name} ({details})").format(name=name, details=details)
+    return spaced(shown, _("(to be confirmed)")) if getattr(p, "tbc", False) else shown
 
 
 def parse_page(args: str) -> tuple[str, int]:

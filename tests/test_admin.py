@@ -16,6 +16,9 @@ from tests.conftest import PROGRAMME, at, shipped
 
 
 def settings_for(tmp_path: Path, **env: str) -> Settings:
+    from tests.test_logs import free_port
+
+    env.setdefault("http_port", str(free_port()))  # the running bot's web server, beside other test runs
     return Settings.from_env({f"BOT_{k.upper()}": v for k, v in env.items()}, programme=PROGRAMME, db=tmp_path / "bot.sqlite3")
 
 

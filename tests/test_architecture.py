@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_LIBRARIES = ("telegram", "wechatpy", "aiohttp", "httpx", "xmltodict")
 #: The command line and the service runner wire channels in; the rest of bot/ is the core.
 ENTRY_POINTS = {"bot/cli.py", "bot/service.py", "bot/admin.py", "bot/__main__.py"}
-#: The core's own web server (files under expiring links, calendar feeds): the core modules that speak HTTP.
-CORE_HTTP = {"bot/web/files.py", "bot/web/calendar.py"}
+#: The core's own web server (files under expiring links, calendar feeds, /healthz, /metrics): the core modules that speak HTTP.
+CORE_HTTP = {"bot/web/files.py", "bot/web/calendar.py", "bot/web/health.py", "bot/web/metrics.py"}
 
 
 def modules(folder: str) -> Iterator[Path]:

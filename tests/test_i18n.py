@@ -249,11 +249,11 @@ def test_validate_strict_lists_missing_texts_per_language_with_their_place(tmp_p
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert f"{path}:1:22: fr: event.name has no text in this language (en is shown)" in lines
-    assert f"{path}:5:12: fr: sessions[0].title has no text in this language (en is shown)" in lines
-    assert f"{path}:9:40: zh_Hans: sessions[0].speakers[0].role has no text in this language (en is shown)" in lines
+    assert f"{path}:5:12: fr: session 'a' title has no text in this language (en is shown)" in lines
+    assert f"{path}:9:40: zh_Hans: session 'a' speakers[0].role has no text in this language (en is shown)" in lines
     assert not any("zh_Hant:" in line and "title" in line for line in lines)  # derived from Simplified
     assert not any(".name has" in line and "speakers" in line for line in lines)  # people's names are not translated
-    assert f"{path}:9:40: zh_Hant: sessions[0].speakers[0].role has no text in this language (en is shown)" in lines
+    assert f"{path}:9:40: zh_Hant: session 'a' speakers[0].role has no text in this language (en is shown)" in lines
     assert lines[-1] == "fr: 3 missing; zh_Hans: 1 missing; zh_Hant: 1 missing"
 
 

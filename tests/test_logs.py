@@ -52,6 +52,8 @@ def free_port() -> int:
 
 
 def settings_for(tmp_path: Path, **env: str) -> Settings:
+    """Settings for a run, its web server on a free port (parallel test runs share the machine)."""
+    env.setdefault("http_port", str(free_port()))
     return Settings.from_env({f"BOT_{k.upper()}": v for k, v in env.items()}, programme=PROGRAMME, db=tmp_path / "run.sqlite3")
 
 
@@ -197,3 +199,55 @@ async def test_a_wechat_run_logs_neither_openids_keys_nor_what_was_said(tmp_path
     assert "channel wechat started" in log and "POST /wechat 200" in log  # the log did capture the run
     for secret in (openid, "Kampala-unusual-words", AES_KEY, SECRET, WECHAT_TOKEN, "token-1"):
         assert secret not in log, secret
+
+
+def _one_event(formatter: logging.Formatter) -> str:
+    logger = logging.getLogger("tests.one-event")
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(formatter)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise RuntimeError(f"calling https://api.telegram.org/bot{TOKEN}/getMe failed")
+        except RuntimeError:
+            logger.exception("programme not reloaded:\nline one\nline two")
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    return buffer.getvalue()
+
+
+def test_each_event_is_one_text_line_traceback_included() -> None:
+    out = _one_event(RedactingFormatter(secrets=(TOKEN,)))
+    assert out.count("\n") == 1 and out.endswith("\n")
+    assert "programme not reloaded:\\nline one\\nline two" in out and "Traceback" in out and "RuntimeError" in out
+    assert TOKEN not in out
+
+
+def test_json_lines_are_one_object_each_without_secrets() -> None:
+    import json
+
+    out = _one_event(logs.JsonLinesFormatter(secrets=(TOKEN,)))
+    assert out.count("\n") == 1
+    record = json.loads(out)
+    assert record["level"] == "ERROR" and record["logger"] == "tests.one-event"
+    assert record["message"] == "programme not reloaded:\nline one\nline two"
+    assert "RuntimeError" in record["exc_info"] and TOKEN not in out and TOKEN.split(":")[1] not in out
+    assert record["time"].endswith("+00:00")
+
+
+def test_configure_chooses_json_lines() -> None:
+    buffer = io.StringIO()
+    level = logging.getLogger().level
+    handler = logs.configure(logging.INFO, secrets=(TOKEN,), stream=buffer, json_lines=True)
+    try:
+        logging.getLogger("bot.test").info("started with %s", TOKEN)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(level)
+        logs.quiet(level)
+    import json
+
+    assert json.loads(buffer.getvalue())["message"] == "started with ***"

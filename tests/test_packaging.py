@@ -19,6 +19,7 @@ def test_wheel_contains_programme_catalogs_and_migrations(tmp_path: Path) -> Non
     expected = {
         "bot/_data/data/programme.yaml",
         "bot/_data/data/examples/seminar-2023.yaml",
+        "bot/_data/data/templates/programme.yaml",
         "bot/store/migrations/0001_initial.sql",
         "handlers/__init__.py",
         "bot/cli.py",

@@ -72,7 +72,7 @@ from telegram.constants import (
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.channels import ChannelStartError
 
@@ -244,15 +244,21 @@ class CallbackCodec:
         self.now = now
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._cache_size = cache_size
+        #: (token, chat) pairs already recorded in ``telegram_callback_chats``
+        self._shown: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._since_prune = 0
 
     async def prune(self) -> int:
         """Forget payloads last issued more than :data:`CALLBACK_MEMORY` ago; how many."""
         self._since_prune = 0
-        gone = await self.db.execute(
-            "DELETE FROM telegram_callbacks WHERE created_at < ?", (iso(self.now() - CALLBACK_MEMORY),))
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("DELETE FROM telegram_callbacks WHERE created_at < ?", (iso(self.now() - CALLBACK_MEMORY),))
+            gone = cur.rowcount
+            if gone:  # and the record of which chats got them (privacy: it finds a person's buttons)
+                await conn.execute("DELETE FROM telegram_callback_chats WHERE token NOT IN (SELECT token FROM telegram_callbacks)")
         if gone:
             self._cache.clear()  # a pruned token must not live on in memory either
+            self._shown.clear()
             logger.info("forgot %d long button payload(s) issued over %d days ago", gone, CALLBACK_MEMORY.days)
         return gone
 
@@ -298,6 +304,29 @@ class CallbackCodec:
             if self._since_prune >= PRUNE_EVERY:
                 await self.prune()
         return out
+
+    async def shown_to(self, tokens: Iterable[str], chat_id: int | str) -> None:
+        """Record that buttons with these stored payloads went to ``chat_id`` (so /forget finds them)."""
+        chat = str(chat_id)
+        new = [(t, chat) for t in dict.fromkeys(tokens) if (t, chat) not in self._shown]
+        if not new:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO telegram_callback_chats (token, chat_id) VALUES (?, ?) ON CONFLICT DO NOTHING", new)
+        for pair in new:
+            self._shown[pair] = None
+        while len(self._shown) > self._cache_size:
+            self._shown.popitem(last=False)
+
+    def forget_chat(self, chat_id: str | None) -> None:
+        """Drop what memory holds of a chat's buttons (None: of every chat); payloads may hold its words."""
+        self._cache.clear()
+        if chat_id is None:
+            self._shown.clear()
+        else:
+            for pair in [p for p in self._shown if p[1] == chat_id]:
+                del self._shown[pair]
 
     async def decode(self, data: str) -> str | None:
         """The payload behind callback data; None for a token this bot never issued."""
@@ -401,6 +430,10 @@ class Renderer:
     def bot(self) -> Any:
         return self.app.bot
 
+    def forget_markups(self) -> None:
+        """Drop the serialised keyboards (their payloads may hold a delegate's words)."""
+        self._markups.clear()
+
     async def call(self, endpoint: str, data: dict[str, Any]) -> Any:
         """One Bot API call through PTB's request path; Telegram's answer as parsed JSON.
 
@@ -413,10 +446,22 @@ class Renderer:
         """
         return await self.bot._post(endpoint, data)  # noqa: SLF001 - see the docstring
 
-    async def markup(self, keyboard: Keyboard) -> str | None:
-        """The inline keyboard as Bot API JSON, built and serialised once per distinct keyboard."""
+    async def markup(self, keyboard: Keyboard, chat_id: int | None = None) -> str | None:
+        """The inline keyboard as Bot API JSON, built and serialised once per distinct keyboard.
+
+        With ``chat_id``, buttons whose payloads are stored are recorded as that chat's.
+        """
         if not keyboard.rows:
             return None
+        if chat_id is not None:
+            stored = [CallbackCodec.token(p) for row in keyboard.rows for _label, p in row if not CallbackCodec.fits(p)]
+            if stored:
+                markup = await self._markup(keyboard)
+                await self.callbacks.shown_to(stored, chat_id)
+                return markup
+        return await self._markup(keyboard)
+
+    async def _markup(self, keyboard: Keyboard) -> str | None:
         cached = self._markups.get(keyboard.rows)
         if cached is not None:
             self._markups.move_to_end(keyboard.rows)
@@ -466,7 +511,7 @@ class Renderer:
 
     async def _send_choices(self, chat_id: int, reply: Choices, gate: Gate) -> None:
         keyboard = layout(reply)
-        await self._text(chat_id, _with_lines(reply.body, keyboard), reply.title, await self.markup(keyboard), gate)
+        await self._text(chat_id, _with_lines(reply.body, keyboard), reply.title, await self.markup(keyboard, chat_id), gate)
 
     async def _send_photo(self, chat_id: int, reply: Image, gate: Gate) -> None:
         if await gate():
@@ -518,7 +563,7 @@ class Renderer:
         try:
             await self.call("editMessageText", {
                 "chat_id": message.chat_id, "message_id": message.message_id, "text": messages[0],
-                "parse_mode": ParseMode.HTML, "reply_markup": await self.markup(keyboard),
+                "parse_mode": ParseMode.HTML, "reply_markup": await self.markup(keyboard, message.chat_id),
             })
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -640,6 +685,15 @@ class RateLimiter:
         self._left_by_chat: dict[int, float] = {}
         self._left_answer_by_chat: dict[int, float] = {}
 
+    def forget(self, chat_id: int | None) -> None:
+        """Drop a chat's last send times (None: every chat's)."""
+        if chat_id is None:
+            self._last_by_chat.clear()
+            self._left_by_chat.clear()
+        else:
+            self._last_by_chat.pop(chat_id, None)
+            self._left_by_chat.pop(chat_id, None)
+
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
         self._next_free = max(self._next_free, self._paused_until)
@@ -757,6 +811,16 @@ class TelegramSender:
     def per_person_interval(self) -> float:
         """Telegram's one message a second per chat: the worker serves others meanwhile."""
         return self.limiter.per_chat_interval * (1 + SAFETY)
+
+    def forget_chat(self, chat: str | None) -> None:
+        """Drop what is kept of one chat (None: all): its failure count and its place in the rate limiter."""
+        if chat is None:
+            self._failures.clear()
+            self.limiter.forget(None)
+            return
+        self._failures.pop(chat, None)
+        with contextlib.suppress(ValueError):
+            self.limiter.forget(int(chat))
 
     def _backoff(self, chat: str) -> dt.timedelta:
         count = self._failures[chat] = self._failures.get(chat, 0) + 1
@@ -1000,6 +1064,22 @@ class TelegramChannel:
         self.start_attempts = 0
         app.add_handler(TypeHandler(Update, self._on_update))
         app.add_error_handler(self._on_error)
+        ports.caches.add(self)
+
+    # -- what memory holds of a person (bot.privacy.PersonalCache) ------------
+
+    def forget_person(self, ref: UserRef, user_id: int | None) -> None:
+        """/forget: a chat's buttons, its pace in the rate limiter, its failure count."""
+        if ref.channel != CHANNEL:
+            return
+        self.callbacks.forget_chat(ref.platform_id)
+        self.renderer.forget_markups()
+        self.sender.forget_chat(ref.platform_id)
+
+    def forget_everyone(self) -> None:
+        self.callbacks.forget_chat(None)
+        self.renderer.forget_markups()
+        self.sender.forget_chat(None)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -1082,6 +1162,10 @@ class TelegramChannel:
             await self.stop()
             raise
 
+    async def stop_input(self) -> None:
+        """Stop fetching updates (a graceful stop); those already fetched are handled by :meth:`stop`."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
     async def _resume_interrupted(self) -> None:
         """Updates an earlier run received and did not finish handling (a crash): handled now, before new ones.
 
@@ -1326,6 +1410,50 @@ class TelegramChannel:
             await self._answer(int(row[1]), replies)
 
 
+#: Long polling brings an answer from Telegram every few seconds: none for this long is worth a look (/healthz).
+POLL_CONTACT: Final = dt.timedelta(minutes=1)
+#: HTTP answers that mean Telegram is not reachable as configured (the token refused, no such Bot API path).
+_NOT_REACHED: Final = frozenset({401, 404})
+
+
+class ContactRecordingRequest(BaseRequest):
+    """PTB's request path with each answer noted for /healthz: any answer from Telegram is contact, an error is not."""
+
+    def __init__(self, inner: BaseRequest, ok: Callable[[], None], failed: Callable[[str], None]) -> None:
+        self.inner = inner
+        self._ok = ok
+        self._failed = failed
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE, write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE, pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        try:
+            code, payload = await self.inner.do_request(
+                url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
+                connect_timeout=connect_timeout, pool_timeout=pool_timeout,
+            )
+        except Exception as exc:
+            self._failed(type(exc).__name__)
+            raise
+        if code >= 500 or code in _NOT_REACHED:
+            self._failed(f"HTTP {code}")
+        else:
+            self._ok()
+        return code, payload
+
+
 async def bot_username(settings: Settings) -> str | None:
     """The bot's @username from Telegram (getMe), or None where Telegram cannot tell (logged)."""
     if not settings.telegram_token:
@@ -1348,13 +1476,22 @@ def build_application(
     api_url: str | None = None,
     webhook: bool = False,
     request: BaseRequest | None = None,
+    contact: tuple[Callable[[], None], Callable[[str], None]] | None = None,
 ) -> Application:
-    """A PTB application for the manual lifecycle (no ``run_polling``)."""
+    """A PTB application for the manual lifecycle (no ``run_polling``).
+
+    ``contact`` (ok, failed) is told of every Bot API answer or error.
+    """
     builder = ApplicationBuilder().token(token).concurrent_updates(CONCURRENT_UPDATES)
     if api_url:
         base = api_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-    if request is not None:
+    if contact is not None:
+        # PTB's own defaults: a pool of 256 connections for calls, one for getUpdates
+        calls = ContactRecordingRequest(request or HTTPXRequest(connection_pool_size=256), *contact)
+        polls = calls if request is not None else ContactRecordingRequest(HTTPXRequest(connection_pool_size=1), *contact)
+        builder = builder.request(calls).get_updates_request(polls)
+    elif request is not None:
         builder = builder.request(request).get_updates_request(request)
     if webhook:
         builder = builder.updater(None)
@@ -1375,7 +1512,12 @@ def build_channel(ports: ChannelPorts, web_app: web.Application, *, request: Bas
     if webhook_url and not secret:
         secret = secrets.token_urlsafe(32)
         logger.info("BOT_TELEGRAM_WEBHOOK_SECRET is unset: using a random secret for this run")
-    app = build_application(settings.telegram_token, api_url=settings.telegram_api_url, webhook=bool(webhook_url), request=request)
+    contacts = ports.contacts
+    contacts.channel(CHANNEL, expect_every=None if webhook_url else POLL_CONTACT)
+    app = build_application(
+        settings.telegram_token, api_url=settings.telegram_api_url, webhook=bool(webhook_url), request=request,
+        contact=(lambda: contacts.ok(CHANNEL), lambda reason: contacts.failed(CHANNEL, reason)),
+    )
     channel = TelegramChannel(ports, app, webhook_url=webhook_url, webhook_secret=secret)
     if webhook_url:
         web_app.router.add_post(urlsplit(webhook_url).path or DEFAULT_WEBHOOK_PATH, channel.webhook)

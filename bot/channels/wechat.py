@@ -142,6 +142,7 @@ class _Answer:
 
 @dataclass
 class _Inflight:
+    openid: str = ""
     task: asyncio.Task[_Answer] | None = None
     late: bool = False
     rest_pushed: bool = False
@@ -214,6 +215,9 @@ class WeChatChannel:
         #: one wechatpy crypto per channel, the key decoded once
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.api = WeChatAPI(appid, secret, ports.clock, base_url=api_url)
+        contacts = ports.contacts
+        contacts.channel(CHANNEL)
+        self.api.on_contact = lambda failure: contacts.ok(CHANNEL) if failure is None else contacts.failed(CHANNEL, failure)
         self.store = WeChatStore(ports.db)
         self.sender = WeChatSender(ports, self.api, self.store, template_id)
         self.worker = ports.push.attach(self.sender)
@@ -225,6 +229,17 @@ class WeChatChannel:
         self.max_skew = MAX_SKEW
         #: plain mode: (timestamp, nonce) -> a digest of the body first signed with them
         self._signed: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        ports.caches.add(self)
+
+    def forget_person(self, ref: UserRef, user_id: int | None) -> None:
+        """/forget: the replies kept for a follower's retries (the one being answered finishes)."""
+        if ref.channel != CHANNEL:
+            return
+        for key in [k for k, e in self._inflight.items() if e.openid == ref.platform_id]:
+            del self._inflight[key]
+
+    def forget_everyone(self) -> None:
+        self._inflight.clear()
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(ROUTE, self.verify)
@@ -285,6 +300,7 @@ class WeChatChannel:
         except BadCallback as exc:
             logger.warning("refused a WeChat callback: %s (%s)", exc.status, exc.reason)  # never the openid
             return web.Response(status=exc.status, text=exc.reason)
+        self.ports.contacts.ok(CHANNEL)  # a signed callback: WeChat reaches the bot
         if inbound.request is None and not inbound.welcome and not inbound.unsubscribe:
             claim = await self.store.claim(inbound.key, inbound.openid, self.ports.clock.now(), opens_window=inbound.opens_window)
             if inbound.report is not None and claim.new:
@@ -445,7 +461,7 @@ class WeChatChannel:
         entry = self._inflight.get(inbound.key)
         if entry is None:
             self._prune()
-            entry = _Inflight()
+            entry = _Inflight(openid=inbound.openid)
             entry.task = asyncio.create_task(self._process(inbound, entry), name=f"wechat-{inbound.kind}")
             entry.task.add_done_callback(lambda _t, e=entry: self._expire(e))
             self._inflight[inbound.key] = entry
@@ -482,7 +498,8 @@ class WeChatChannel:
                 return _Answer([_("Sorry, I was interrupted while answering that. Please send it again.")])
         try:
             answer = await self._ask_core(inbound)
-            replies = await documents_as_links(ports, answer.replies) if answer is not None else []
+            owner = answer.user.id if answer is not None and answer.user is not None else None
+            replies = await documents_as_links(ports, answer.replies, owner=owner) if answer is not None else []
             if answer is not None and answer.user is not None and inbound.opens_window:
                 replies = await self._with_held(answer, replies)
             parts = self._render(answer, replies)
@@ -535,7 +552,7 @@ class WeChatChannel:
                 "{count} update while you were away:", "{count} updates while you were away:", len(held)
             ).format(count=len(held))
         logger.info("%d held push(es) delivered at the top of a reply", len(held))
-        return [Text(header), *await documents_as_links(self.ports, kept), *replies]
+        return [Text(header), *await documents_as_links(self.ports, kept, owner=answer.user.id), *replies]
 
     async def _language(self, openid: str) -> str | None:
         """The new follower's WeChat language, where the API tells it; else None (the event's default)."""

@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -98,6 +99,8 @@ class WeChatAPI:
         self._token_lock = asyncio.Lock()
         self.token_fetches = 0
         self._closed = False
+        self.on_contact: Callable[[str | None], None] | None = None
+        """Told of every call: None when WeChat answered, else why not (for /healthz)."""
 
     async def close(self) -> None:
         """Close the HTTP session; later calls fail as :class:`WeChatUnavailable` (and are retried by the outbox)."""
@@ -128,9 +131,12 @@ class WeChatAPI:
             async with self._http().request(method, self.base_url + path, params=params, data=data, headers=headers, **kwargs) as resp:
                 raw = await resp.read()
                 if resp.status >= 400:
+                    self._contact(f"HTTP {resp.status}")
                     raise WeChatUnavailable(f"HTTP {resp.status} from {path}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            self._contact(type(exc).__name__)
             raise WeChatUnavailable(f"{type(exc).__name__} calling {path}") from exc
+        self._contact(None)
         try:
             answer = json.loads(raw)
         except ValueError as exc:
@@ -141,6 +147,10 @@ class WeChatAPI:
         if code:
             raise WeChatAPIError(code, str(answer.get("errmsg", "")))
         return answer
+
+    def _contact(self, failure: str | None) -> None:
+        if self.on_contact is not None:
+            self.on_contact(failure)
 
     async def access_token(self) -> str:
         """The cached token, fetched (once, however many callers wait) when missing or nearly expired."""

@@ -44,7 +44,7 @@ from bot.channels.wechat_render import MAX_TEXT_BYTES, render_parts, render_text
 from bot.conversation import Document, Image, LinkButton, Links, Reply, Text, UserRef
 from bot.notify.outbox import Defer, Delivered, Delivery, Failed, Held, Outcome, OutboxItem, Retry
 from bot.ports import ChannelPorts
-from bot.store.wechat import WeChatStore
+from bot.store.wechat import Budget, WeChatStore, Window
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +80,12 @@ def units_of(replies: Sequence[Reply]) -> list[Unit]:
     return units
 
 
-async def documents_as_links(ports: ChannelPorts, replies: Sequence[Reply]) -> list[Reply]:
-    """Each document as a link the bot's web server serves (where it has a public address)."""
+async def documents_as_links(ports: ChannelPorts, replies: Sequence[Reply], owner: int | None = None) -> list[Reply]:
+    """Each document as a link the bot's web server serves (where it has a public address), kept as ``owner``'s."""
     out: list[Reply] = []
     for reply in replies:
         if isinstance(reply, Document):
-            url = await ports.files.link(reply.data, reply.filename, reply.mime_type)
+            url = await ports.files.link(reply.data, reply.filename, reply.mime_type, owner=owner)
             if url is not None:
                 body = reply.caption or ""
                 out.append(Links(body, (LinkButton(f"📎 {reply.filename}", url),)))
@@ -93,6 +93,17 @@ async def documents_as_links(ports: ChannelPorts, replies: Sequence[Reply]) -> l
             logger.warning("a document cannot reach a WeChat follower: set BOT_PUBLIC_URL to hand files out by link")
         out.append(reply)
     return out
+
+
+def _open(window: Window | None, now: dt.datetime, budget: Budget) -> bool:
+    """Whether the follower's window is open by time (what it still allows aside)."""
+    if window is None:
+        return False
+
+    def within(at: dt.datetime | None, span: dt.timedelta) -> bool:
+        return at is not None and dt.timedelta(0) <= now - at < span
+
+    return within(window.last_message_at, budget.window) or within(window.last_event_at, budget.event_window)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -136,13 +147,13 @@ class WeChatSender:
         budget = self.ports.settings.wechat_budget
         remaining = window.remaining(now, budget) if window is not None else 0
         localizer = self.ports.locales.localizer(record)
-        lead = await documents_as_links(self.ports, delivery.replies)
+        lead = await documents_as_links(self.ports, delivery.replies, owner=delivery.item.user_id)
         with i18n.use(localizer):
             units = units_of(lead)
         companions: list[OutboxItem] = []
         if delivery.progress == 0 and remaining > 0 and len(units) == 1 and isinstance(units[0], str):
             companions, units, lead = await self._merge(delivery, lead, localizer)
-        outcome = await self._deliver(delivery, user, lead, units, remaining, localizer)
+        outcome = await self._deliver(delivery, user, lead, units, remaining, localizer, window_open=_open(window, now, budget))
         await self._settle(companions, outcome, now)
         return outcome
 
@@ -152,7 +163,7 @@ class WeChatSender:
         now = self.ports.clock.now()
         merged, taken, spare = list(lead), [], []
         for companion in await outbox.companions(delivery.item, now):
-            extra = [r for r in await documents_as_links(self.ports, companion.replies) if not (isinstance(r, Text) and r.transient)]
+            extra = [r for r in await documents_as_links(self.ports, companion.replies, owner=companion.user_id) if not (isinstance(r, Text) and r.transient)]
             with i18n.use(localizer):
                 fits = len(units_of(merged + extra)) == 1 and not any(isinstance(u, Image) for u in units_of(extra))
             if fits:
@@ -174,7 +185,8 @@ class WeChatSender:
             await outbox.record(companion, Defer(now, "released") if isinstance(outcome, Retry) else outcome, now)
 
     async def _deliver(
-        self, delivery: Delivery, user: UserRef, replies: list[Reply], units: list[Unit], remaining: int, localizer: i18n.Localizer
+        self, delivery: Delivery, user: UserRef, replies: list[Reply], units: list[Unit], remaining: int, localizer: i18n.Localizer,
+        *, window_open: bool = True,
     ) -> Outcome:
         with i18n.use(localizer):
             title = next((t for r in replies if (t := getattr(r, "title", None))), None) or self._event_name()
@@ -190,6 +202,7 @@ class WeChatSender:
         left = len(units) - sent
         if remaining < left:
             reason = "outside the customer-service window" if remaining == 0 and sent == 0 else "the follower's customer-service budget is spent"
+            self.ports.metrics.wechat_refused("quota" if window_open else "window", "bot")
             return await self._template(user, title, rest(), reason, sent=sent)
         if remaining == left and isinstance(units[-1], str) and len((units[-1] + "\n\n" + invite).encode("utf-8")) <= MAX_TEXT_BYTES:
             units = [*units[:-1], units[-1] + "\n\n" + invite]  # the window's last message asks for a reply, which renews it
@@ -202,6 +215,7 @@ class WeChatSender:
                     await self.api.send_image(user.platform_id, media_id)
             except WeChatAPIError as exc:
                 if exc.errcode in WINDOW_ERRORS:
+                    self.ports.metrics.wechat_refused("window" if exc.errcode == ERR_OUT_OF_WINDOW else "quota", "wechat")
                     await self.store.window_exhausted(user.platform_id, self.ports.clock.now())
                     reason = f"customer-service message refused (errcode {exc.errcode})"
                     return await self._template(user, title, rest(), reason, sent=sent)

@@ -5,10 +5,10 @@ the delegate is told it was.  One response per delegate and session, one
 answer per response and question (changed in place); "I did not attend"
 is a response without answers.
 
-Answers are personal data unless anonymous: :meth:`FeedbackStore.forget`
-detaches a delegate's anonymous responses and prompts (the counts stay,
-nobody can be found in them) and deletes their named responses and their
-watches.
+Answers are personal data: the registry in :mod:`bot.privacy` says how
+``/forget`` and the retention purge treat these tables (a delegate's
+anonymous responses and prompts are detached, the counts stay and nobody
+can be found in them; named responses and watches are deleted).
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from typing import Any, Final
 from bot.feedback.questions import PollRecord
 from bot.store.audience import chunks, placeholders
 from bot.store.db import Database, iso, parse_iso
-
-#: The tables that hold a delegate's feedback, for the registry of personal data.
-PERSONAL_TABLES: Final = ("feedback_prompts", "feedback_responses", "feedback_answers", "feedback_watchers")
 
 
 @dataclass(frozen=True)
@@ -280,19 +277,3 @@ class FeedbackStore:
             "UPDATE feedback_watchers SET pushed_at = ?, pushed_state = ? WHERE session_id = ? AND user_id = ?",
             (iso(now), state, session_id, user_id),
         )
-
-    # -- personal data ---------------------------------------------------------------
-
-    async def forget(self, user_id: int) -> dict[str, int]:
-        """Forget a delegate: anonymous answers and prompts detached, named answers and watches deleted (committed)."""
-        async with self.db.transaction() as conn:
-            counts = {}
-            cur = await conn.execute("DELETE FROM feedback_responses WHERE user_id = ? AND named = 1", (user_id,))
-            counts["named_deleted"] = cur.rowcount
-            cur = await conn.execute("UPDATE feedback_responses SET user_id = NULL WHERE user_id = ?", (user_id,))
-            counts["anonymous_detached"] = cur.rowcount
-            cur = await conn.execute("UPDATE feedback_prompts SET user_id = NULL WHERE user_id = ?", (user_id,))
-            counts["prompts_detached"] = cur.rowcount
-            cur = await conn.execute("DELETE FROM feedback_watchers WHERE user_id = ?", (user_id,))
-            counts["watches_deleted"] = cur.rowcount
-        return counts

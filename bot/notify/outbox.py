@@ -458,16 +458,20 @@ class DeliveryWorker:
         *,
         batch: int = BATCH,
         on_idle: Callable[[], Awaitable[None]] | None = None,
+        observe: Callable[[str, OutboxItem, Outcome, dt.datetime], None] | None = None,
     ) -> None:
         self.outbox = outbox
         self.sender = sender
         self.clock = clock
         self.batch = batch
         self.on_idle = on_idle
+        self.observe = observe
+        """Told every outcome, after it is recorded (the metrics)."""
         self._wake = asyncio.Event()
         self._requery = False
         self._task: asyncio.Task[None] | None = None
-        #: sends under way in the drain's concurrent tasks (stop() lets them finish)
+        self._closing = False
+        """Stopping: no item is claimed any more; those in flight finish (see :meth:`stop`)."""
         self._deliveries: set[asyncio.Task[int]] = set()
         self.busy = False
         """Woken or draining: what is due on this channel is being taken care of."""
@@ -513,6 +517,10 @@ class DeliveryWorker:
             return c.user_id not in in_flight and loop.time() - last_sent.get(c.user_id, -gap) >= gap
 
         while True:
+            if self._closing:  # stopping: claim nothing more, let what is in flight finish
+                if in_flight:
+                    await asyncio.wait(set(in_flight.values()))
+                return attempted
             if self._requery or not buffer:
                 self._requery = False
                 buffer = [c for c in await self.outbox.due(self.channel, self.clock.now(), max(self.batch, 4 * self.concurrency))
@@ -555,11 +563,15 @@ class DeliveryWorker:
             if not candidates:
                 return attempted
             for candidate in candidates:
+                if self._closing:
+                    return attempted
                 if self._requery:
                     break  # something new is due: read again, most urgent first
                 attempted += await self._claim_and_deliver(candidate)
 
     async def _claim_and_deliver(self, candidate: OutboxItem) -> int:
+        if self._closing:
+            return 0  # it stays pending for the next start
         item = await self.outbox.claim(candidate, self.clock.now())
         if item is None:
             return 0  # cancelled (or taken, or merged into another) since it was read
@@ -577,13 +589,18 @@ class DeliveryWorker:
         except Exception as exc:  # a sender bug must not stop deliveries to others
             logger.exception("sender %s raised on outbox item %s", self.channel, item.id)
             outcome = Retry(f"{type(exc).__name__}")
-        await outbox.record(item, outcome, self.clock.now())
+        now = self.clock.now()
+        await outbox.record(item, outcome, now)
+        if self.observe is not None:
+            self.observe(self.channel, item, outcome, now)
         return outcome
 
     async def run(self) -> None:
-        while True:
+        while not self._closing:
             await self._wake.wait()
             self._wake.clear()
+            if self._closing:
+                break
             self.busy = True
             try:
                 await self.drain()
@@ -594,7 +611,17 @@ class DeliveryWorker:
             finally:
                 self.busy = self._wake.is_set()
             if self.on_idle is not None:
-                await self.on_idle()
+                try:
+                    await self.on_idle()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # re-arming failed (a locked database): the next wake-up arms again
+                    logger.exception("re-arming after delivering %s outbox items failed", self.channel)
+
+    @property
+    def alive(self) -> bool:
+        """Started and still running (the health check)."""
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         if self._task is None:
@@ -602,28 +629,32 @@ class DeliveryWorker:
             self.wake()  # what fell due while the service was down
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
-        """Take no new item; let the sends under way finish for up to ``grace`` seconds, then cancel the rest.
+        """Stop delivering: claim nothing more, give the deliveries in flight ``grace`` seconds, then cancel them.
 
-        A send cancelled here keeps its claim: the next start sends it again
-        (a reminder) or counts it uncertain (a broadcast), never silently drops it.
+        Items not yet claimed stay ``pending`` for the next start; one cancelled
+        in flight keeps its claim, and the next start sends it again (a
+        reminder, a notice) or counts it ``uncertain`` (a broadcast's: it may
+        have arrived), never silently drops it.
         """
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-            self.busy = False
-        if self._deliveries:
-            _done, stuck = await asyncio.wait(set(self._deliveries), timeout=grace) if grace > 0 else (set(), set(self._deliveries))
-            for task in stuck:
-                task.cancel()
-            if stuck:
-                await asyncio.wait(stuck)
-                logger.info("%d send(s) still under way were stopped; the next start takes them up", len(stuck))
-            for task in _done | stuck:
-                if not task.cancelled() and task.exception() is not None:
-                    logger.error("an outbox send failed while stopping", exc_info=task.exception())
-            self._deliveries.clear()
+        if self._task is None:
+            return
+        self._closing = True
+        self._wake.set()
+        if grace > 0:
+            await asyncio.wait({self._task, *self._deliveries}, timeout=grace)
+        interrupted = sum(1 for t in self._deliveries if not t.done())
+        stuck = [t for t in (self._task, *self._deliveries) if not t.done()]
+        for task in stuck:
+            task.cancel()
+        if interrupted:
+            logger.warning("%s: %d delivery(ies) still in flight after %.0f s were interrupted", self.channel, interrupted, grace)
+        for task in stuck:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._task = None
+        self._deliveries.clear()
+        self._closing = False
+        self.busy = False
 
 
 class PushPort:
@@ -640,9 +671,11 @@ class PushPort:
         self.workers: dict[str, DeliveryWorker] = {}
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
         """Told when an item was pushed for later, or a worker is idle again (the wake-up path re-arms)."""
+        self.observe: Callable[[str, OutboxItem, Outcome, dt.datetime], None] | None = None
+        """Told every delivery's outcome (the metrics); given to each worker attached after it is set."""
 
     def attach(self, sender: Sender) -> DeliveryWorker:
-        worker = DeliveryWorker(self.outbox, sender, self.clock, on_idle=self._schedule_changed)
+        worker = DeliveryWorker(self.outbox, sender, self.clock, on_idle=self._schedule_changed, observe=self.observe)
         self.workers[sender.channel] = worker
         return worker
 
@@ -729,6 +762,6 @@ class PushPort:
         for worker in self.workers.values():
             worker.start()
 
-    async def stop(self) -> None:
-        for worker in self.workers.values():
-            await worker.stop()
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop every worker; deliveries in flight get ``grace`` seconds in all to finish."""
+        await asyncio.gather(*(worker.stop(grace) for worker in self.workers.values()))

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
 from bot.clock import Clock
@@ -41,6 +42,14 @@ class Timed(Protocol):
     async def next_due(self) -> dt.datetime | None: ...
 
     async def fire_due(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class TimerState:
+    """Whether the production timer runs, and when (wall time, UTC) it next wakes the service."""
+
+    running: bool
+    next_run: dt.datetime | None = None
 
 
 class Wakeups:
@@ -94,6 +103,14 @@ class Wakeups:
             self._scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
             self._scheduler.start()
         await self.fire_due()
+
+    def state(self) -> TimerState:
+        """For the health check: the timer runs, and its next wake-up (None: nothing is due)."""
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running:
+            return TimerState(False)
+        job = scheduler.get_job(JOB_ID)
+        return TimerState(True, job.next_run_time if job is not None else None)
 
     async def stop(self) -> None:
         if self._scheduler is not None:

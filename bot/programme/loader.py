@@ -38,7 +38,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.main import CParser
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # the quick reader; without it every file is read by ruamel.yaml (correct, twenty times slower)
     import yaml_rs
@@ -323,6 +323,28 @@ class _Locator:
         line, col = self.position(loc, key=key)
         return Problem(self.path, line, col, message)
 
+    def describe(self, loc: Loc) -> str:
+        """``loc`` as an organiser finds it in the file: ``session 'opening' speakers[0].name``.
+
+        A session, stream or venue is named by its ``id`` and a day by its
+        ``date`` (the index is kept where the item has none).
+        """
+        if len(loc) >= 2 and isinstance(loc[0], str) and loc[0] in _NAMED_ITEMS and isinstance(loc[1], int):
+            noun, key = _NAMED_ITEMS[loc[0]]
+            items = self.doc.get(loc[0])
+            item = items[loc[1]] if isinstance(items, CommentedSeq) and 0 <= loc[1] < len(items) else None
+            ident = item.get(key) if isinstance(item, CommentedMap) else None
+            if isinstance(ident, (str, int, dt.date)) and not isinstance(ident, bool) and str(ident).strip():
+                rest = _dotted(loc[2:])
+                return f"{noun} {str(ident)!r}" + (f" {rest}" if rest else "")
+        return _dotted(loc)
+
+
+#: Items of these lists are named by a field in messages (a session by its id), not by their index.
+_NAMED_ITEMS: dict[str, tuple[str, str]] = {
+    "sessions": ("session", "id"), "streams": ("stream", "id"), "venues": ("venue", "id"), "days": ("day", "date"),
+}
+
 
 class _LaterLocator(_Locator):
     """A :class:`_Locator` that reads the file again, with positions, only when a problem must be placed.
@@ -376,6 +398,22 @@ class _LaterLocator(_Locator):
         return mark.line + 1, mark.column + 1
 
 
+    def describe(self, loc: Loc) -> str:
+        """As :meth:`_Locator.describe`, read from the composed nodes (whose scalars are text)."""
+        node = self.doc
+        if not isinstance(node, Node):
+            return super().describe(loc)
+        if len(loc) >= 2 and isinstance(loc[0], str) and loc[0] in _NAMED_ITEMS and isinstance(loc[1], int):
+            noun, key = _NAMED_ITEMS[loc[0]]
+            items = next((v for k, v in node.value if k.value == loc[0]), None) if isinstance(node, MappingNode) else None
+            item = items.value[loc[1]] if isinstance(items, SequenceNode) and 0 <= loc[1] < len(items.value) else None
+            ident = next((v for k, v in item.value if k.value == key), None) if isinstance(item, MappingNode) else None
+            if isinstance(ident, ScalarNode) and ident.value.strip() and ident.value not in ("true", "false"):
+                rest = _dotted(loc[2:])
+                return f"{noun} {ident.value!r}" + (f" {rest}" if rest else "")
+        return _dotted(loc)
+
+
 def _composed(text: str) -> Node | None:
     """The document as ruamel.yaml's C composer builds it: nodes with their places, nothing constructed."""
     yaml = YAML(typ="safe", pure=False)
@@ -404,13 +442,13 @@ def _shape_problems(exc: ValidationError | Sequence[Any], locate: _Locator) -> l
         loc: Loc = tuple(p for p in err["loc"] if not _is_type_tag(p))
         in_union = len(loc) != len(err["loc"])
         kind = err["type"]
-        where = _dotted(loc)
+        where = locate.describe(loc)
         if kind == "extra_forbidden":
-            message = f"unknown field {loc[-1]!r}" + (f" in {_dotted(loc[:-1])}" if len(loc) > 1 else "")
+            message = f"unknown field {loc[-1]!r}" + (f" in {locate.describe(loc[:-1])}" if len(loc) > 1 else "")
             problem = locate(loc, message, key=True)
         elif kind == "missing":
             parent = loc[:-1]
-            message = f"missing required field {loc[-1]!r}" + (f" in {_dotted(parent)}" if parent else "")
+            message = f"missing required field {loc[-1]!r}" + (f" in {locate.describe(parent)}" if parent else "")
             problem = locate(parent, message)
         elif kind in {"string_type", "dict_type"} and in_union:
             message = f"{where}: expected a text, or a map of language to text"
@@ -606,7 +644,7 @@ TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
 def translation_problems(path: str | Path, programme: Programme | None = None) -> list[Problem]:
     """What ``validate --strict`` adds: every text without a version in one of the event's languages.
 
-    One problem per text and language, ``PATH:LINE:COLUMN: zh_Hans: sessions[3].title
+    One problem per text and language, ``PATH:LINE:COLUMN: zh_Hans: session 'panel' title
     has no text in this language (en is shown)``, sorted by language.  A
     language that can be derived (Traditional Chinese from Simplified) is
     not missing.  Raises :class:`ProgrammeError` if the file is not valid.
@@ -623,7 +661,7 @@ def translation_problems(path: str | Path, programme: Programme | None = None) -
         for language in ev.languages:
             if has_text_in(value, language, ev.default_language) is False:
                 shown = ev.default_language if isinstance(value, str) or ev.default_language in value else next(iter(value))
-                message = f"{language}: {_dotted(loc)} has no text in this language ({shown} is shown)"
+                message = f"{language}: {locate.describe(loc)} has no text in this language ({shown} is shown)"
                 found.append((language, locate(loc, message)))
     return [problem for _language, problem in sorted(found, key=lambda item: (item[0], item[1]))]
 

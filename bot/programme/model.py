@@ -226,6 +226,8 @@ class Speaker(_Frozen):
     role: LocalizedText | None = None
     organisation: LocalizedText | None = None
     city: LocalizedText | None = None
+    tbc: bool = False
+    """Their part in this session is not confirmed yet (shown "to be confirmed")."""
 
 
 class Presenter(_Frozen):
@@ -235,6 +237,8 @@ class Presenter(_Frozen):
     country: LocalizedText | None = None
     initiative: LocalizedText
     speaker: LocalizedText | None = None
+    tbc: bool = False
+    """That this city presents in this session is not confirmed yet (shown "to be confirmed")."""
 
 
 class OnlineMeeting(_Frozen):

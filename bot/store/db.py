@@ -114,10 +114,16 @@ class Database:
         return db
 
     async def close(self) -> None:
+        """Fold the write-ahead log back into the file, then close: the file alone is the whole database."""
         if self._reader is not None:
             self._reader.close()
             self._reader = None
         self._no_reader = True
+        if self.path != ":memory:":
+            with contextlib.suppress(Exception):  # another process may hold the WAL: it checkpoints later
+                async with self._lock:
+                    await self.conn.execute("PRAGMA optimize")
+                    await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await self.conn.close()
 
     def read_now(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row] | None:

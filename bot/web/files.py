@@ -49,8 +49,11 @@ class FileLinks:
     def available(self) -> bool:
         return self.public_url is not None
 
-    async def link(self, data: bytes, filename: str, mime_type: str) -> str | None:
-        """Store the file (committed) and return its URL; None without a public address or if too large."""
+    async def link(self, data: bytes, filename: str, mime_type: str, owner: int | None = None) -> str | None:
+        """Store the file (committed) and return its URL; None without a public address or if too large.
+
+        ``owner`` is the delegate it is for (``users.id``): it is deleted with them (/forget, retention).
+        """
         if self.public_url is None:
             return None
         if len(data) > MAX_BYTES:
@@ -60,8 +63,8 @@ class FileLinks:
         token = secrets.token_urlsafe(24)
         name = filename.replace("/", "_").replace("\\", "_") or "file"
         await self.db.execute(
-            "INSERT INTO files (token, filename, mime_type, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (token, name, mime_type, data, iso(now), iso(now + self.lifetime)),
+            "INSERT INTO files (token, filename, mime_type, data, created_at, expires_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (token, name, mime_type, data, iso(now), iso(now + self.lifetime), owner),
         )
         await self.db.execute("DELETE FROM files WHERE expires_at < ?", (iso(now - dt.timedelta(days=1)),))
         return f"{self.public_url}/files/{token}/{quote(name)}"

@@ -140,7 +140,7 @@ def test_every_mistake_in_the_questions_is_reported_with_its_line_and_column() -
 
 def test_shape_mistakes_name_the_field() -> None:
     found = problems(panel="    feedback:\n      questions:\n        - id: x\n          kind: stars\n          text: X")
-    assert len(found) == 1 and found[0].startswith("p.yaml:18:17: sessions[0].feedback.questions[0].kind: input should be")
+    assert len(found) == 1 and found[0].startswith("p.yaml:18:17: session 'panel' feedback.questions[0].kind: input should be")
     found = problems(template="  feedback:\n    prompt_before_end: -5")
     assert found[0].startswith("p.yaml:9:24: event.feedback.prompt_before_end: input should be greater than or equal to 0")
     assert problems(panel="    feedback:\n      questions: []") == [
@@ -159,8 +159,8 @@ def test_strict_validation_lists_untranslated_questions(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(HEAD.format(template="", panel=own, lunch=""), encoding="utf-8")
     missing = [str(p) for p in translation_problems(path)]
-    assert f"{path}:19:17: zh_Hans: sessions[0].feedback.questions[0].text has no text in this language (en is shown)" in missing
-    assert any(":20:73: zh_Hans: sessions[0].feedback.questions[0].options[1].label" in m for m in missing)
+    assert f"{path}:19:17: zh_Hans: session 'panel' feedback.questions[0].text has no text in this language (en is shown)" in missing
+    assert any(":20:73: zh_Hans: session 'panel' feedback.questions[0].options[1].label" in m for m in missing)
     assert not any(".options[0].label" in m for m in missing)
 
 

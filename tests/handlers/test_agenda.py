@@ -84,6 +84,15 @@ async def test_session_in_full(chat: Chat) -> None:
     assert "Plenary" in out
 
 
+async def test_a_speaker_the_documents_do_not_place_in_a_session_is_to_be_confirmed(chat: Chat) -> None:
+    out = await chat.say("/session panel")
+    line = next(x for x in out.splitlines() if "Agnès Bickart" in x)
+    assert "Head of Institutional Relations" in line and "(to be confirmed)" in line
+    cities = await chat.say("/session s1-cases")
+    seoul = [x for x in cities.splitlines() if x.startswith("• Seoul")]
+    assert seoul and all("(to be confirmed)" in x for x in seoul)
+
+
 async def test_unknown_session_id_falls_back_to_search(chat: Chat) -> None:
     out = await chat.say("/session liurong")
     assert 'no session with the id "liurong"' in out

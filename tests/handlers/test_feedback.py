@@ -296,9 +296,7 @@ async def test_forgetting_detaches_anonymous_answers_and_deletes_named_ones(tmp_
         for session, rating in (("round", 5), ("talk", 3)):
             await Chat(core, "ana").say(f"/feedback {session}")
             await Chat(core, "ana").say(str(rating))
-        user = await core.users.find(UserRef("test", "ana"))
-        counts = await core.services.feedback.store.forget(user.id)
-        assert counts["named_deleted"] == 1 and counts["anonymous_detached"] == 1
+        await core.services.privacy.forget(UserRef("test", "ana"))  # what /forget does, by the one registry
         left = await rows(core, "SELECT session_id, user_id FROM feedback_responses")
         assert left == [("talk", None)]
         assert await rows(core, "SELECT COUNT(*) FROM feedback_prompts WHERE user_id IS NOT NULL") == [(0,)]

@@ -184,6 +184,12 @@ CONVERSATION: tuple[Row, ...] = (
     row("/feedback summary", Text),
     row(Word("feedback"), Choices, "/feedback s2-cases"),
     row("/poll", Text),
+    row("/privacy", Text),
+    row("/mydata", Document),
+    row("/forget", Choices, "/forget no"),
+    row("2", Text),
+    row("/forget", Choices, "/forget no"),
+    row("1", Text),
     row("/frobnicate", Text),
 )
 #: What only staff may do: played by an organiser of each language.

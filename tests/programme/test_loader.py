@@ -44,12 +44,17 @@ def test_yaml_syntax_error_has_line_and_column() -> None:
 
 def test_unknown_field_points_at_the_key() -> None:
     text = MINIMAL.replace("    venue: hall\n  - id: talk", "    vneue: hall\n  - id: talk")
-    assert problems(text) == ["p.yaml:21:5: unknown field 'vneue' in sessions[0]"]
+    assert problems(text) == ["p.yaml:21:5: unknown field 'vneue' in session 'opening'"]
 
 
 def test_missing_required_field_points_at_the_item() -> None:
     text = MINIMAL.replace("    kind: plenary\n", "")
-    assert problems(text) == ["p.yaml:16:5: missing required field 'kind' in sessions[0]"]
+    assert problems(text) == ["p.yaml:16:5: missing required field 'kind' in session 'opening'"]
+
+
+def test_a_session_without_an_id_is_named_by_its_place_in_the_list() -> None:
+    text = MINIMAL.replace("  - id: opening\n", "  - ident: opening\n", 1)
+    assert "missing required field 'id' in sessions[0]" in " ".join(problems(text))
 
 
 def test_end_before_start() -> None:
@@ -91,7 +96,7 @@ def test_unknown_time_zone() -> None:
 
 def test_text_must_be_a_string_or_a_language_map() -> None:
     text = MINIMAL.replace("title: Opening", "title: [a, b]")
-    assert problems(text) == ["p.yaml:17:12: sessions[0].title: expected a text, or a map of language to text"]
+    assert problems(text) == ["p.yaml:17:12: session 'opening' title: expected a text, or a map of language to text"]
 
 
 def test_all_problems_are_reported_at_once() -> None:

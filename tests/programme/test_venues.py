@@ -79,8 +79,8 @@ def test_half_a_position_is_refused() -> None:
 
 def test_an_unknown_datum_a_bad_phone_and_a_map_url_that_is_no_web_address_are_refused() -> None:
     found = problems(with_hall("latitude: 23.13", "longitude: 113.26", "datum: mars", "phone: call us", "map_url: amap.com/x"))
-    assert found[0].startswith("p.yaml:17:12: venues[0].datum: input should be 'wgs84', 'gcj02' or 'bd09'")
-    assert found[1].startswith("p.yaml:18:12: venues[0].phone: string should match pattern")
+    assert found[0].startswith("p.yaml:17:12: venue 'hall' datum: input should be 'wgs84', 'gcj02' or 'bd09'")
+    assert found[1].startswith("p.yaml:18:12: venue 'hall' phone: string should match pattern")
     assert len(found) == 2  # the shape comes first; the map_url is checked once the shape is right
     assert problems(with_hall("map_url: amap.com/x")) == ["p.yaml:15:14: venue 'hall': map_url must be a web address (https://...)"]
 

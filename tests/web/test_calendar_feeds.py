@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_core
-from bot.calendars import PERSONAL_TABLES, revoke_calendar_tokens, webcal
+from bot.calendars import webcal
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.web.calendar import add_routes
@@ -148,14 +148,14 @@ async def test_the_whole_programme_feed_is_public_and_takes_a_language(served) -
     assert "开" in str(chinese["opening"]["SUMMARY"]) or chinese["opening"]["SUMMARY"] != found["opening"]["SUMMARY"]
 
 
-async def test_forget_revokes_the_token_through_the_registry_function(served) -> None:
+async def test_forget_revokes_the_feed_token(served) -> None:
     core, client, _path = served
     chat = Chat(core, "ana")
     path = await feed_link(chat)
-    user = await core.users.find(chat.ref)
-    assert await revoke_calendar_tokens(core.db, user.id) == 1
+    assert (await client.get(path)).status == 200
+    await core.services.privacy.forget(chat.ref)  # what /forget does, by the registry in bot.privacy
     assert (await client.get(path)).status == 404
-    assert PERSONAL_TABLES == ("calendar_feeds",)
+    assert (await core.db.fetchone("SELECT COUNT(*) FROM calendar_feeds"))[0] == 0
 
 
 async def test_without_a_public_address_calendar_says_so_and_offers_the_file(core) -> None:

@@ -562,8 +562,10 @@ async def test_the_service_runs_telegram_by_long_polling_in_its_loop(tmp_path: P
     from bot.service import run_service
     from tests.conftest import PROGRAMME
 
+    from tests.test_logs import free_port
+
     settings = Settings.from_env(
-        {"BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_URL": fake_api.url},
+        {"BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_URL": fake_api.url, "BOT_HTTP_PORT": str(free_port())},
         programme=PROGRAMME, db=tmp_path / "service.sqlite3",
     )
     stop = asyncio.Event()

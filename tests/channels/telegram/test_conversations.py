@@ -260,6 +260,20 @@ ENGLISH: dict[str, list[Step]] = {
         step(Press("/directions s2-roundtable"), '"Stream 2 roundtable: a caring and inclusive city for all generations" is at '
              "Community care centre run by a social organisation, Yuexiu District", "Community care centre"),
     ],
+    # -- privacy: the notice, everything stored as a file, deleting it all after a confirm ----
+    "privacy": [step(Say("/privacy"), "What I store: your Telegram id", "30 days after the event ends", "/forget deletes all of it")],
+    "mydata": [
+        step(Say("/bookmark s2-roundtable"), "Added to your agenda"),
+        step(Say("/mydata"), "What I store about you", "Bookmarked sessions: 1", "The file has all of it."),
+    ],
+    "forget": [
+        step(Say("/bookmark s2-roundtable"), "Added to your agenda"),
+        step(Say("/forget"), "This deletes everything I store about you", "Delete everything", "Keep my data"),
+        step(Press("Keep my data"), "Nothing was deleted."),
+        step(Say("/forget"), "It cannot be undone."),
+        step(Press("Delete everything"), "Done: everything I stored about you is deleted."),
+        step(Say("/myagenda"), "Nothing in your agenda yet."),
+    ],
 }
 
 CHINESE: dict[str, list[Step]] = {

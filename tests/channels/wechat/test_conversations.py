@@ -170,6 +170,16 @@ ENGLISH: tuple[Step, ...] = (
     Step("lang", ("Choose a language:", "1. English", "2. 简体中文")),
     Step("2", ("简体中文",)),
     Step("next", (span("11:40", "12:30", ZH), "分论坛二圆桌讨论", PICK_ZH), absent=(PICK,)),
+    Step("lang", ("1. English",)),
+    Step("1", ("English",)),
+    # privacy: the notice, a summary (the file itself needs BOT_PUBLIC_URL), deleting it all after a confirm
+    Step("privacy", ("【Privacy】", "What I store: your WeChat id", "info@guangzhouaward.org")),
+    Step("my data", ("【What I store about you】", "Bookmarked sessions: 1", "[File: my-data-wtl2025.json]")),
+    Step("forget me", ("【Delete my data】", "It cannot be undone.", "1. Delete everything", "2. Keep my data", PICK)),
+    Step("2", ("Nothing was deleted.",)),
+    Step("delete my data", ("1. Delete everything",)),
+    Step("1", ("Done: everything I stored about you is deleted.",)),
+    Step("my agenda", ("Nothing in your agenda yet.",)),
 )
 
 CHINESE: tuple[Step, ...] = (
@@ -250,6 +260,12 @@ CHINESE: tuple[Step, ...] = (
     Step("语言", ("1. English", "2. 简体中文", PICK_ZH)),
     Step("1", ("English",)),
     Step("today", (f"【{THU}】", PICK), absent=(PICK_ZH,)),
+    Step("语言", ("2. 简体中文",)),
+    Step("2", ("简体中文",)),
+    Step("隐私", ("【隐私】", "info@guangzhouaward.org")),
+    Step("我的数据", ("【我存储的您的数据】",)),
+    Step("删除我的数据", ("【删除我的数据】", "1. ", "2. ", PICK_ZH)),
+    Step("1", ("您的全部数据已删除",)),
 )
 
 #: conversation -> (the follower's WeChat language, its steps)
