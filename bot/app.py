@@ -42,6 +42,7 @@ from bot.store.delegates import DelegateState
 from bot.store.wechat import WeChatStore
 from bot.store.locations import LastLocations
 from bot.understanding.middleware import UnderstandingMiddleware
+from bot.understanding.search import SearchIndex
 from bot.web.files import FileLinks
 from bot.web.health import Contacts, Health
 from bot.web.metrics import Metrics
@@ -282,6 +283,13 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     wakeups.add(feedback.prompts)
     wakeups.add(feedback.live)
     programmes.on_change(feedback.prompts.programme_changed)
+
+    async def search_follows_the_programme(old: Programme, new: Programme) -> None:
+        # the new version's search index (0.3 s at 1,000 sessions, seconds at 16,000), built in a thread before a
+        # delegate's first search would build it on the event loop
+        await asyncio.to_thread(SearchIndex.of, programmes.agenda)
+
+    programmes.on_change(search_follows_the_programme)
 
     router.use(error_middleware)
     router.use(user_middleware)

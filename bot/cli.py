@@ -423,7 +423,7 @@ def validate(path: Path, *, strict: bool = False) -> int:
     """
     try:
         programme = load_programme(path)
-        missing = translation_problems(path) if strict else []
+        missing = translation_problems(path, programme) if strict else []
     except ProgrammeError as exc:
         for problem in exc.problems:
             print(problem)

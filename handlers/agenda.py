@@ -36,10 +36,10 @@ def _phase_notice(ctx: Context) -> str | None:
     return None
 
 
-def in_part(ctx: Context, sessions: Sequence, part: str | None) -> list:
+def in_part(ctx: Context, sessions: Sequence, part: str | None) -> Sequence:
     """The sessions that start in a part of the day (event time); all of them for ``None``."""
     if part is None:
-        return list(sessions)
+        return sessions  # the day itself, which day_listing recognises: its counts are kept per version
     low, high = PART_HOURS[part]
     return [s for s in sessions if low <= s.start.astimezone(ctx.programme.zone).hour < high]
 

@@ -188,7 +188,10 @@ def day_listing(
     shown = list(sessions)
     heading = []
     if view.hour is not None:
-        shown = [s for s in shown if _hour(ctx, s) == view.hour]
+        if sessions is ctx.agenda.on(date):  # the whole day: its hours are worked out once per version
+            shown = list(ctx.agenda.outline(date).by_hour.get(view.hour, ()))
+        else:
+            shown = [s for s in shown if _hour(ctx, s) == view.hour]
         start = dt.datetime.combine(date, dt.time(view.hour), ctx.programme.zone)
         heading.append(format_time_range(start, start + dt.timedelta(hours=1), ctx.programme.zone))
     if view.venue:
@@ -213,9 +216,14 @@ def day_listing(
 def _overview(ctx: Context, date: dt.date, sessions: Sequence[Session], *, title: str, body: str) -> Reply:
     command = f"/day {date.isoformat()}"
     zone = ctx.programme.zone
-    hours = Counter(_hour(ctx, s) for s in sessions)
-    venues = {s.venue for s in sessions if s.venue}
-    streams = {s.stream for s in sessions if s.stream}
+    if sessions is ctx.agenda.on(date):  # the whole day: counted once per version
+        outline = ctx.agenda.outline(date)
+        hours = Counter({hour: len(found) for hour, found in outline.by_hour.items()})
+        venues, streams = set(outline.venues), set(outline.streams)
+    else:
+        hours = Counter(_hour(ctx, s) for s in sessions)
+        venues = {s.venue for s in sessions if s.venue}
+        streams = {s.stream for s in sessions if s.stream}
     counts = [_count(len(sessions))]
     if len(venues) > 1:
         counts.append(ngettext("{count} room", "{count} rooms", len(venues)).format(count=format_number(len(venues))))
@@ -238,12 +246,13 @@ def _overview(ctx: Context, date: dt.date, sessions: Sequence[Session], *, title
 def _groups(ctx: Context, date: dt.date, sessions: Sequence[Session], by: str, *, title: str, body: str, page: int) -> Reply:
     command = f"/day {date.isoformat()}"
     programme = ctx.programme
+    outline = ctx.agenda.outline(date) if sessions is ctx.agenda.on(date) else None  # the whole day: counted once
     if by == "venue":
-        counts = Counter(s.venue for s in sessions if s.venue)
+        counts = outline.venues if outline is not None else Counter(s.venue for s in sessions if s.venue)
         groups = [(v.id, text(ctx, v.name)) for v in programme.venues if v.id in counts]
         question = _("Which room?")
     else:
-        counts = Counter(s.stream for s in sessions if s.stream)
+        counts = outline.streams if outline is not None else Counter(s.stream for s in sessions if s.stream)
         groups = [(s.id, _("Stream {number}: {title}").format(number=s.number, title=text(ctx, s.title)))
                   for s in ctx.agenda.streams() if s.id in counts]
         question = _("Which stream?")

@@ -20,7 +20,6 @@ from typing import Final
 
 import qrcode
 from babel.units import format_unit
-from pypinyin import Style, pinyin
 from qrcode.image.pure import PyPNGImage
 
 from bot import i18n
@@ -226,10 +225,21 @@ def main_link(ctx: Context, venue: Venue) -> str | None:
 # -- the driver's block -----------------------------------------------------------
 
 
+def load_readings() -> None:
+    """Import pypinyin and its phrase data (0.3-0.7 s, more than the rest of start-up's imports together).
+
+    Not at start: ``delegate-bot run`` calls this in a thread once it
+    answers, and :func:`reading` if it comes first.
+    """
+    import pypinyin  # noqa: F401
+
+
 @functools.lru_cache(maxsize=512)
 def reading(words: str) -> str:
     """Chinese as tone-marked pinyin, a syllable a word, for reading it aloud (pypinyin's phrase data
     picks the reading of characters with several, such as 六 in place names)."""
+    from pypinyin import Style, pinyin
+
     parts: list[str] = []
     for (syllable,) in pinyin(words, style=Style.TONE, heteronym=False):
         piece = unicodedata.normalize("NFKC", syllable).strip()  # full-width brackets and commas as plain ones

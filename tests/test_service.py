@@ -46,3 +46,30 @@ def test_a_bad_setting_is_reported_not_raised(monkeypatch, capsys) -> None:
     monkeypatch.setenv("BOT_HTTP_PORT", "http")
     assert main(["validate"]) == 2
     assert "BOT_HTTP_PORT must be a port number" in capsys.readouterr().err
+
+
+def test_start_up_leaves_pypinyin_for_later() -> None:
+    """pypinyin and its phrase data took 0.3-0.7 s of every start; only a driver's block in Chinese needs it."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    code = (
+        "import sys, bot.cli, bot.app, bot.service, handlers\n"
+        "assert not [m for m in sys.modules if m.startswith('pypinyin')], 'imported at start'\n"
+        "from handlers.venues import reading\n"
+        "assert reading('六榕') == 'liù róng', reading('六榕')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=120)
+
+
+async def test_the_warm_up_loads_the_readings_in_a_thread(monkeypatch) -> None:
+    import threading
+
+    from bot import service
+    from handlers import venues
+
+    threads: list[int] = []
+    monkeypatch.setattr(venues, "load_readings", lambda: threads.append(threading.get_ident()))
+    await service.warm_up()
+    assert threads and threads[0] != threading.get_ident()

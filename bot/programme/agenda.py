@@ -1,7 +1,10 @@
 """Questions about the programme: today, now, next, a day, a stream, search.
 
 An :class:`Agenda` is built once per programme version and is immutable, so
-lookups are plain list and dict reads.
+lookups are plain list and dict reads: ``now`` and ``next`` by binary search
+over start times, a day or a stream by key, ``search`` through a
+:class:`~bot.programme.index.TextIndex` with its results remembered for the
+version (a delegate paging through them costs nothing more).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import enum
 import functools
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from babel import Locale
 from babel.dates import get_day_names, get_month_names
 
+from bot.programme.index import TextIndex
 from bot.programme.model import Programme, Session, Stream
 from bot.understanding import patterns
 from bot.understanding.phrases import Phrases, phrases
@@ -33,6 +37,8 @@ class Phase(str, enum.Enum):
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: ``Bogotá`` and ``BOGOTA`` both become ``bogota``."""
+    if text.isascii():  # nothing to decompose, no accents; casefold() is lower() in ASCII
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
@@ -46,6 +52,22 @@ def _texts(value: Any) -> Iterable[str]:
         yield from (str(v) for v in value.values())
 
 
+#: Sessions longer than this (registration desks, exhibitions, a whole-day visit) are kept apart for ``now``,
+#: so the binary search over the others looks back only as far as the longest of them.
+LONG_SESSION = dt.timedelta(hours=4)
+#: Searches remembered per programme version (their results, for paging).
+SEARCH_MEMORY = 256
+
+
+@dataclass(frozen=True)
+class DayOutline:
+    """One day of one programme version: its sessions by starting hour (in the event's zone), counts by room and stream."""
+
+    by_hour: Mapping[int, tuple[Session, ...]]
+    venues: Counter[str]
+    streams: Counter[str]
+
+
 class Agenda:
     """Read-only index over one programme version."""
 
@@ -55,16 +77,35 @@ class Agenda:
         self.sessions: tuple[Session, ...] = tuple(sorted(programme.sessions, key=lambda s: (s.start, s.end, s.id)))
         self._starts = [s.start for s in self.sessions]
         self._by_id = {s.id.casefold(): s for s in self.sessions}
+        self._venues = {v.id: v for v in programme.venues}
+        self._streams = {s.id: s for s in programme.streams}
         by_date: dict[dt.date, list[Session]] = defaultdict(list)
         by_stream: dict[str, list[Session]] = defaultdict(list)
+        zone = self.zone
         for s in self.sessions:
-            by_date[self.local_date(s.start)].append(s)
+            by_date[s.start.astimezone(zone).date()].append(s)
             if s.stream:
                 by_stream[s.stream].append(s)
         self._by_date = {k: tuple(v) for k, v in by_date.items()}
         self._by_stream = {k: tuple(v) for k, v in by_stream.items()}
-        self._haystacks = [(s, fold(" \n ".join(self._search_texts(s)))) for s in self.sessions]
-        self._longest = max((s.end - s.start for s in self.sessions), default=dt.timedelta(0))
+        folded: dict[str, str] = {}  # venue names, stream titles, roles: the same texts in many sessions
+
+        def fold_once(text: str) -> str:
+            found = folded.get(text)
+            if found is None:
+                found = fold(text)
+                if len(text) < 200:
+                    folded[text] = found
+            return found
+
+        # folding each text is folding the whole: the separator is a starter, so no mark moves across it
+        self._haystacks = [(s, " \n ".join(map(fold_once, self._search_texts(s)))) for s in self.sessions]
+        self.index = TextIndex([hay for _s, hay in self._haystacks])
+        """Candidate sessions for search, by position in :attr:`sessions`."""
+        self._found: dict[tuple[str, ...], tuple[Session, ...]] = {}
+        self._long = [i for i, s in enumerate(self.sessions) if s.end - s.start > LONG_SESSION]
+        self._longest = max((s.end - s.start for s in self.sessions if s.end - s.start <= LONG_SESSION), default=dt.timedelta(0))
+        self._outlines: dict[dt.date, DayOutline] = {}
         self.memo: dict[tuple[object, ...], object] = {}
         """Rendered views of this programme version (by session, locale, zone); gone on reload."""
 
@@ -78,11 +119,11 @@ class Agenda:
         for p in s.presenters:
             for value in (p.city, p.country, p.initiative, p.speaker):
                 yield from _texts(value)
-        venue = self.programme.venue(s.venue)
+        venue = self._venues.get(s.venue) if s.venue else None
         if venue:
             yield from _texts(venue.name)
             yield from _texts(venue.district)
-        stream = self.programme.stream(s.stream) if s.stream else None
+        stream = self._streams.get(s.stream) if s.stream else None
         if stream:
             yield from _texts(stream.title)
 
@@ -120,19 +161,42 @@ class Agenda:
     def on(self, date: dt.date) -> tuple[Session, ...]:
         return self._by_date.get(date, ())
 
+    def outline(self, date: dt.date) -> DayOutline:
+        """The sessions of :meth:`on` ``date`` by the hour they start, and how many per room and per stream.
+
+        Worked out once per day and version: a big day's overview and its
+        pages (a congress day has thousands of sessions) then cost lookups.
+        """
+        found = self._outlines.get(date)
+        if found is None:
+            by_hour: dict[int, list[Session]] = defaultdict(list)
+            venues: Counter[str] = Counter()
+            streams: Counter[str] = Counter()
+            zone = self.zone
+            for s in self.on(date):
+                by_hour[s.start.astimezone(zone).hour].append(s)
+                if s.venue:
+                    venues[s.venue] += 1
+                if s.stream:
+                    streams[s.stream] += 1
+            found = DayOutline({h: tuple(v) for h, v in sorted(by_hour.items())}, venues, streams)
+            self._outlines[date] = found
+        return found
+
     def in_progress(self, now: dt.datetime) -> list[Session]:
-        """Sessions that have started and not yet ended."""
+        """Sessions that have started and not yet ended, in programme order."""
         hi = bisect.bisect_right(self._starts, now)
-        lo = bisect.bisect_left(self._starts, now - self._longest)
-        return [s for s in self.sessions[lo:hi] if s.end > now]
+        lo = bisect.bisect_left(self._starts, now - self._longest, 0, hi)
+        found = [i for i in range(lo, hi) if self.sessions[i].end > now]
+        found += [i for i in self._long if i < lo and self.sessions[i].end > now]
+        return [self.sessions[i] for i in sorted(found)]
 
     def upcoming(self, now: dt.datetime) -> list[Session]:
         """The sessions of the next time slot: those that start soonest after ``now``."""
         i = bisect.bisect_right(self._starts, now)
         if i >= len(self.sessions):
             return []
-        first = self.sessions[i].start
-        return [s for s in self.sessions[i:] if s.start == first]
+        return list(self.sessions[i : bisect.bisect_right(self._starts, self._starts[i], i)])
 
     def session(self, session_id: str) -> Session | None:
         return self._by_id.get(session_id.strip().casefold())
@@ -161,12 +225,24 @@ class Agenda:
         """Sessions whose text contains every word of ``query`` (accent- and case-blind).
 
         Words are split on spaces; Chinese, written without spaces, matches as
-        a substring.
+        a substring.  The index names the sessions that may match; each is
+        checked; the answer is remembered for this version.
         """
-        words = [fold(w) for w in query.split() if w.strip()]
+        words = tuple(fold(w) for w in query.split() if w.strip())
         if not words:
             return []
-        return [s for s, hay in self._haystacks if all(w in hay for w in words)]
+        found = self._found.get(words)
+        if found is None:
+            candidates = self.index.candidates(words)
+            if candidates is not None and self.index.exact(words):
+                found = tuple(self.sessions[i] for i in candidates)
+            else:
+                pool = self._haystacks if candidates is None else [self._haystacks[i] for i in candidates]
+                found = tuple(s for s, hay in pool if all(w in hay for w in words))
+            if len(self._found) >= SEARCH_MEMORY:
+                self._found.clear()
+            self._found[words] = found
+        return list(found)
 
     # -- reading a day ----------------------------------------------------
 

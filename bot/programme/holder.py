@@ -1,8 +1,9 @@
-"""The programme in force, replaced only by a valid new version."""
+"""The programme in force, replaced only by a valid new version, read off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from bot.programme.agenda import Agenda
 from bot.programme.loader import ProgrammeError, load_programme
 from bot.programme.model import Programme
+from bot.programme.reader import read_agenda, release
 
 logger = logging.getLogger(__name__)
 
@@ -20,14 +22,18 @@ class ProgrammeHolder:
     """Holds the current programme and its agenda; :meth:`reload` swaps them atomically.
 
     A reload that fails validation raises :class:`~bot.programme.ProgrammeError`
-    and leaves the programme in force untouched.
+    and leaves the programme in force untouched.  The new version is read,
+    checked and indexed off the event loop (:func:`~bot.programme.reader.read_agenda`),
+    so delegates are answered from the old one meanwhile, and one reload
+    runs at a time.
     """
 
-    def __init__(self, path: Path, programme: Programme) -> None:
+    def __init__(self, path: Path, programme: Programme, *, agenda: Agenda | None = None) -> None:
         self.path = path
-        self._agenda = Agenda(programme)
+        self._agenda = agenda if agenda is not None and agenda.programme is programme else Agenda(programme)
         self._listeners: list[Listener] = []
         self._seen = self._stamp()
+        self._reloading = asyncio.Lock()
 
     @classmethod
     def from_file(cls, path: str | Path) -> ProgrammeHolder:
@@ -72,18 +78,41 @@ class ProgrammeHolder:
         return True
 
     async def watch(self, interval: float = 10.0) -> None:
-        """Check the file every ``interval`` seconds, forever (a task of the service)."""
+        """Check the file every ``interval`` seconds, forever (a task of the service).
+
+        Nothing a file or a listener does stops the watch: a failure is
+        logged, and the next edit is read again.
+        """
         while True:
             await asyncio.sleep(interval)
-            await self.reload_if_changed()
+            try:
+                await self.reload_if_changed()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("programme %s: the reload failed; still watching for the next edit", self.path)
 
     async def reload(self, path: str | Path | None = None) -> Programme:
-        new = load_programme(Path(path) if path else self.path)
-        old = self.programme
-        self._agenda = Agenda(new)
-        if path:
-            self.path = Path(path)
-        logger.info("programme reloaded: %s sessions", len(new.sessions))
-        for listener in self._listeners:
-            await listener(old, new)
-        return new
+        """Read the file (or ``path``, which then becomes the file) and put it in force; then tell the listeners."""
+        async with self._reloading:
+            target = Path(path) if path else self.path
+            agenda = await read_agenda(target)
+            before = self._agenda
+            self._agenda = agenda
+            if path:
+                self.path = Path(path)
+                self._seen = self._stamp()
+            new = agenda.programme
+            logger.info("programme reloaded: %s sessions", len(new.sessions))
+            for listener in self._listeners:
+                try:
+                    await listener(before.programme, new)
+                except Exception:
+                    logger.exception("programme reloaded, but %s failed on it", getattr(listener, "__qualname__", listener))
+            # the old version is freed in pieces in a thread, not all at once here
+            box = [before]
+            del before, agenda
+            await asyncio.to_thread(release, box)
+            if gc.get_freeze_count():
+                gc.freeze()  # see reader.collector_paused
+            return new

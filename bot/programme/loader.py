@@ -1,10 +1,24 @@
 """Read a programme file and report every problem with file, line and column.
 
-YAML is parsed with ruamel.yaml's round-trip loader, which remembers where each
-key and item stood; pydantic checks the shape; :func:`_check_references`
-checks what the shape cannot (references, ordering, dates, duplicates).  Every
-problem is reported as ``PATH:LINE:COLUMN: message`` (1-based), all at once, so
-an organiser can fix a file in one pass.
+A file is read once per start or reload.  The quick reader, yaml-rs (Rust, YAML
+1.2), turns the text into plain data; pydantic checks the shape, a chunk of
+sessions at a time; :func:`_check_references` checks what the shape cannot
+(references, ordering, dates, duplicates).  Only when there is a problem to
+place is the file read again, by ruamel.yaml's C composer (ruamel.yaml.clib),
+whose nodes know where they stood (or, without it, by its round-trip loader,
+twenty times slower).  Every problem is reported as
+``PATH:LINE:COLUMN: message`` (1-based), all at once, so an organiser can fix
+a file in one pass.
+
+Both readers read YAML 1.2 (``no``, ``on`` and ``yes`` are text, ``010`` is
+ten, ``12:30`` is text).  What the quick reader does not do the same way goes
+to the round-trip reader from the start: merge keys (``<<:``), keys that are
+not text, a file that is not one mapping, anything yaml-rs refuses.
+
+A file is refused, with a clear reason, when it is larger than
+:data:`MAX_BYTES`, nested deeper than :data:`MAX_DEPTH`, or when its aliases
+(``*name``) would repeat more than :data:`MAX_ALIAS_VALUES` values (an "alias
+bomb" of a few hundred bytes can stand for billions).
 """
 
 from __future__ import annotations
@@ -13,15 +27,23 @@ import datetime as dt
 import logging
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.main import CParser
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # the quick reader; without it every file is read by ruamel.yaml (correct, twenty times slower)
+    import yaml_rs
+except ImportError:  # pragma: no cover - it is a dependency; kept for a broken install
+    yaml_rs = None
 
 from bot.geo import Datum, in_datums_range
 from bot.programme.model import (
@@ -69,10 +91,44 @@ class ProgrammeError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+#: The largest programme file read (a 16,000-session congress with descriptions in two languages is about 21 MB).
+MAX_BYTES: Final = 32 * 2**20
+#: Mappings and lists inside one another: a programme needs about six levels; more is a broken or hostile file.
+MAX_DEPTH: Final = 32
+#: Values that aliases (``*name``) may add by repeating what an anchor (``&name``) stands for.
+MAX_ALIAS_VALUES: Final = 100_000
+#: Sessions validated per pydantic call: each call holds the interpreter, so a reload in a thread
+#: lets the event loop in between (about 5 ms each on the development machine).
+CHUNK: Final = 200
+
+#: A line whose indentation and block indicators are this long may nest deeper than :data:`MAX_DEPTH`
+#: (each level takes at least one character); such a file is read by the reader that counts levels.
+_DEEP_LINE = re.compile(r"^[ \t?:-]{%d,}" % (4 * MAX_DEPTH), re.MULTILINE)
+#: A merge key, which YAML 1.2 (and so yaml-rs) does not know and ruamel.yaml does.
+_MERGE_KEY = re.compile(r"(?:^|[\s{,\[])<<\s*:")
+
+_SESSIONS: TypeAdapter[list[Session]] = TypeAdapter(list[Session])
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"
+
+
+def _too_large(path: str, size: int) -> ProgrammeError:
+    return ProgrammeError([Problem(
+        path, 1, 1,
+        f"the file is {_megabytes(size)}; a programme file may be at most {MAX_BYTES // 2**20} MB "
+        "(shorten the descriptions, or split the event into several programmes)",
+    )])
+
+
 def load_programme(path: str | Path) -> Programme:
     """Load and validate the programme at ``path`` or raise :class:`ProgrammeError`."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise _too_large(str(path), size)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProgrammeError([Problem(str(path), 1, 1, "file not found")]) from None
@@ -85,30 +141,151 @@ def load_programme(path: str | Path) -> Programme:
 
 def parse_programme(text: str, path: str = "<programme>") -> Programme:
     """Validate programme YAML given as text; ``path`` names it in messages."""
-    yaml = YAML(typ="rt", pure=True)
-    try:
-        doc = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise ProgrammeError([Problem(path, line, col, f"YAML syntax error: {reason}")]) from None
-    except YAMLError as exc:
-        raise ProgrammeError([Problem(path, 1, 1, f"YAML syntax error: {exc}")]) from None
-    if not isinstance(doc, CommentedMap):
+    return build_programme(*read_document(text, path))
+
+
+def read_document(text: str, path: str = "<programme>") -> tuple[dict[str, Any], _Locator]:
+    """The file as plain data, and where each part of it stands; :class:`ProgrammeError` if it is not YAML.
+
+    The quick reader is tried first; the round-trip reader reads what it
+    cannot, and is asked where things stand only if a problem must be placed.
+    """
+    if len(text) > MAX_BYTES:
+        raise _too_large(path, len(text.encode("utf-8")))
+    doc = _quick_document(text)
+    if doc is not None:
+        return doc, _LaterLocator(text, path)
+    tree = _careful_document(text, path)
+    if not isinstance(tree, CommentedMap):
         raise ProgrammeError([Problem(path, 1, 1, "the programme must be a mapping with 'event' and 'sessions'")])
+    return _plain(tree), _Locator(tree, path)
 
-    locate = _Locator(doc, path)
-    try:
-        programme = Programme.model_validate(_plain(doc))
-    except ValidationError as exc:
-        raise ProgrammeError(_shape_problems(exc, locate)) from None
 
+def build_programme(doc: dict[str, Any], locate: _Locator) -> Programme:
+    """The validated programme from the file's plain data, or :class:`ProgrammeError` with every problem."""
+    programme = _validate(doc, locate)
     programme = _localize_times(programme)
     problems = [locate(loc, msg) for loc, msg in _check_references(programme)]
     if problems:
         raise ProgrammeError(problems)
     return programme
+
+
+def _validate(doc: dict[str, Any], locate: _Locator) -> Programme:
+    """``Programme.model_validate(doc)``, with the sessions a chunk at a time (the same problems, found in pieces)."""
+    sessions = doc.get("sessions")
+    errors: list[Any] = []
+    if isinstance(sessions, list) and len(sessions) > CHUNK:
+        valid: list[Session] = []
+        for start in range(0, len(sessions), CHUNK):
+            try:
+                valid.extend(_SESSIONS.validate_python(sessions[start : start + CHUNK]))
+            except ValidationError as exc:
+                errors.extend({**e, "loc": ("sessions", e["loc"][0] + start, *e["loc"][1:])} for e in exc.errors(include_url=False))
+        doc = {**doc, "sessions": valid}
+    try:
+        programme = Programme.model_validate(doc)
+    except ValidationError as exc:
+        errors.extend(exc.errors(include_url=False))
+    if errors:
+        raise ProgrammeError(_shape_problems(errors, locate))
+    return programme
+
+
+def _quick_document(text: str) -> dict[str, Any] | None:
+    """The file read by yaml-rs, or None where the round-trip reader must read it (see the module's docstring)."""
+    if yaml_rs is None or _DEEP_LINE.search(text) or _MERGE_KEY.search(text):
+        return None
+    limits = yaml_rs.AliasLimits(
+        max_total_replayed_events=MAX_ALIAS_VALUES, max_replay_stack_depth=MAX_DEPTH,
+    )
+    try:
+        # dates stay text here: pydantic reads them (yaml-rs would also turn a *quoted* "2025-06-03" into a date)
+        doc = yaml_rs.loads(text, parse_datetime=False, alias_limits=limits)
+    except (yaml_rs.YAMLDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or not _plain_enough(doc):
+        return None
+    return doc
+
+
+def _plain_enough(doc: dict[str, Any]) -> bool:
+    """Every key a text, and no deeper than :data:`MAX_DEPTH`, as the round-trip reader would give it."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if type(key) is not str:
+                    return False
+                if isinstance(value, (dict, list)):
+                    stack.append((value, depth + 1))
+        else:
+            stack.extend((item, depth + 1) for item in node if isinstance(item, (dict, list)))
+    return True
+
+
+def _careful_document(text: str, path: str) -> Any:
+    """The file read by ruamel.yaml's round-trip loader, with the nesting and alias limits."""
+    yaml = YAML(typ="rt", pure=True)
+    yaml.max_depth = MAX_DEPTH
+    try:
+        doc = yaml.load(text)
+    except MaxDepthExceededError as exc:
+        line, col = _mark(exc)
+        raise ProgrammeError([Problem(
+            path, line, col, f"nested more than {MAX_DEPTH} levels deep (a programme needs about six)",
+        )]) from None
+    except MarkedYAMLError as exc:
+        line, col = _mark(exc)
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise ProgrammeError([Problem(path, line, col, f"YAML syntax error: {reason}")]) from None
+    except YAMLError as exc:
+        raise ProgrammeError([Problem(path, 1, 1, f"YAML syntax error: {exc}")]) from None
+    except RecursionError:
+        raise ProgrammeError([Problem(path, 1, 1, f"nested more than {MAX_DEPTH} levels deep")]) from None
+    _check_aliases(doc, path)
+    return doc
+
+
+def _mark(exc: MarkedYAMLError) -> tuple[int, int]:
+    mark = exc.problem_mark or exc.context_mark
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def _check_aliases(doc: Any, path: str) -> None:
+    """Refuse a document whose aliases repeat more than :data:`MAX_ALIAS_VALUES` values.
+
+    An alias is the same object met again; the values it stands for are
+    counted once per object (so the count takes time in proportion to the
+    file, not to what it expands to) and added up for every time it is met.
+    """
+    sizes: dict[int, int] = {}
+    repeated = 0
+
+    def size(node: Any) -> int:
+        nonlocal repeated
+        if not isinstance(node, (CommentedMap, CommentedSeq)):
+            return 1
+        known = sizes.get(id(node))
+        if known is not None:
+            repeated += known
+            if repeated > MAX_ALIAS_VALUES:
+                line, col = node.lc.line + 1, node.lc.col + 1
+                raise ProgrammeError([Problem(
+                    path, line, col,
+                    f"aliases of the anchor here repeat more than {MAX_ALIAS_VALUES:,} values; "
+                    "a programme needs no such repetition (write the values out, or use fewer aliases)",
+                )])
+            return known
+        children = node.values() if isinstance(node, CommentedMap) else node
+        total = 1 + sum(size(child) for child in children)
+        sizes[id(node)] = total
+        return total
+
+    size(doc)
 
 
 def _plain(node: Any) -> Any:
@@ -169,6 +346,80 @@ _NAMED_ITEMS: dict[str, tuple[str, str]] = {
 }
 
 
+class _LaterLocator(_Locator):
+    """A :class:`_Locator` that reads the file again, with positions, only when a problem must be placed.
+
+    The file passed the quick reader (at most :data:`MAX_DEPTH` levels, no
+    merge keys), so ruamel.yaml's C composer, which recurses in C, reads it
+    safely and in linear time: a 5 MB programme in about 2 s, where the
+    round-trip loader takes 30 s.
+    """
+
+    def __init__(self, text: str | Callable[[], str], path: str) -> None:
+        self.text = text
+        self.path = path
+        self._doc: Any = None
+
+    @property
+    def doc(self) -> Any:  # type: ignore[override]
+        """The composed document: a tree of ruamel.yaml nodes (or a CommentedMap without the C composer)."""
+        if self._doc is None:
+            try:
+                text = self.text if isinstance(self.text, str) else self.text()
+                tree = _composed(text) if CParser is not None else _careful_document(text, self.path)
+            except (ProgrammeError, YAMLError, OSError, UnicodeDecodeError) as exc:  # read by the quick reader only
+                logger.warning("cannot place problems in %s: %s", self.path, exc)
+                tree = None
+            self._doc = tree if isinstance(tree, (MappingNode, CommentedMap)) else CommentedMap()
+        return self._doc
+
+    @doc.setter
+    def doc(self, value: Any) -> None:
+        self._doc = value
+
+    def position(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+        node = self.doc
+        if not isinstance(node, Node):
+            return super().position(loc, key=key)
+        mark = node.start_mark
+        for i, part in enumerate(loc):
+            last = i == len(loc) - 1
+            if isinstance(node, MappingNode):
+                pair = next((p for p in node.value if p[0].value == part), None)
+                if pair is None:
+                    break
+                mark = pair[0].start_mark if (last and key) else pair[1].start_mark
+                node = pair[1]
+            elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                node = node.value[part]
+                mark = node.start_mark
+            else:
+                break
+        return mark.line + 1, mark.column + 1
+
+
+    def describe(self, loc: Loc) -> str:
+        """As :meth:`_Locator.describe`, read from the composed nodes (whose scalars are text)."""
+        node = self.doc
+        if not isinstance(node, Node):
+            return super().describe(loc)
+        if len(loc) >= 2 and isinstance(loc[0], str) and loc[0] in _NAMED_ITEMS and isinstance(loc[1], int):
+            noun, key = _NAMED_ITEMS[loc[0]]
+            items = next((v for k, v in node.value if k.value == loc[0]), None) if isinstance(node, MappingNode) else None
+            item = items.value[loc[1]] if isinstance(items, SequenceNode) and 0 <= loc[1] < len(items.value) else None
+            ident = next((v for k, v in item.value if k.value == key), None) if isinstance(item, MappingNode) else None
+            if isinstance(ident, ScalarNode) and ident.value.strip() and ident.value not in ("true", "false"):
+                rest = _dotted(loc[2:])
+                return f"{noun} {ident.value!r}" + (f" {rest}" if rest else "")
+        return _dotted(loc)
+
+
+def _composed(text: str) -> Node | None:
+    """The document as ruamel.yaml's C composer builds it: nodes with their places, nothing constructed."""
+    yaml = YAML(typ="safe", pure=False)
+    return yaml.compose(text)
+
+
 _TYPE_TAG = re.compile(r"^(?:str|constrained-str|int|float|bool|dict\[.*\]|list\[.*\]|function-\w+\[.*\]|union\[.*\])$")
 
 
@@ -184,9 +435,10 @@ def _dotted(loc: Loc) -> str:
     return out
 
 
-def _shape_problems(exc: ValidationError, locate: _Locator) -> list[Problem]:
+def _shape_problems(exc: ValidationError | Sequence[Any], locate: _Locator) -> list[Problem]:
     problems: dict[tuple[Loc, str], Problem] = {}
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc
+    for err in errors:
         loc: Loc = tuple(p for p in err["loc"] if not _is_type_tag(p))
         in_union = len(loc) != len(err["loc"])
         kind = err["type"]
@@ -389,18 +641,20 @@ TRANSLATED_FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
-def translation_problems(path: str | Path) -> list[Problem]:
+def translation_problems(path: str | Path, programme: Programme | None = None) -> list[Problem]:
     """What ``validate --strict`` adds: every text without a version in one of the event's languages.
 
     One problem per text and language, ``PATH:LINE:COLUMN: zh_Hans: session 'panel' title
     has no text in this language (en is shown)``, sorted by language.  A
     language that can be derived (Traditional Chinese from Simplified) is
     not missing.  Raises :class:`ProgrammeError` if the file is not valid.
+    ``programme``: the file as :func:`load_programme` just read it (it is
+    then not read again unless a missing text must be placed).
     """
     path = Path(path)
-    programme = load_programme(path)
-    doc = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
-    locate = _Locator(doc, str(path))
+    if programme is None:
+        programme = load_programme(path)
+    locate = _LaterLocator(lambda: path.read_text(encoding="utf-8"), str(path))
     ev = programme.event
     found: list[tuple[str, Problem]] = []
     for loc, value in _translated_texts(programme, ()):

@@ -24,6 +24,8 @@ from pydantic import (
     field_validator,
 )
 
+from ruamel.yaml.util import create_timestamp, timestamp_regexp
+
 from bot.geo import Datum, convert
 
 Identifier = Annotated[
@@ -43,6 +45,23 @@ def _non_empty_text(value: str | dict[str, str]) -> str | dict[str, str]:
             raise ValueError(f"text for language {lang!r} must not be empty")
     return value
 
+
+def _yaml_timestamp(value: Any) -> Any:
+    """A YAML timestamp given as text (``2025-06-04 09:00:00 +08:00``, ``2025-06-04T9:00:00``) read as YAML reads it.
+
+    The quick reader leaves timestamps as text, and pydantic's own reading is
+    stricter than YAML's; with this, quoting a time changes nothing.
+    """
+    if isinstance(value, str) and (match := timestamp_regexp.match(value.strip())) and match.group("hour"):
+        try:
+            return create_timestamp(**match.groupdict())
+        except ValueError:
+            return value
+    return value
+
+
+Instant = Annotated[dt.datetime, BeforeValidator(_yaml_timestamp)]
+"""A time of the programme: ISO 8601 or any YAML timestamp; without an offset, in the event's zone."""
 
 LocalizedText = Annotated[str | dict[str, str], AfterValidator(_non_empty_text)]
 """A plain string, or a map of language tag (``en``, ``zh_Hans``) to string."""
@@ -234,7 +253,7 @@ class SiteVisit(_Frozen):
 
     meeting_point: Identifier
     meeting_note: LocalizedText | None = None
-    departure: dt.datetime
+    departure: Instant
     bring: LocalizedText | None = None
     capacity: int | None = Field(default=None, ge=1)
     hosts: tuple[LocalizedText, ...] = ()
@@ -271,8 +290,8 @@ class Session(_Frozen):
     id: Identifier
     title: LocalizedText
     kind: SessionKind
-    start: dt.datetime
-    end: dt.datetime
+    start: Instant
+    end: Instant
     stream: Identifier | None = None
     venue: Identifier | None = None
     description: LocalizedText | None = None

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Final, TypeVar
@@ -52,6 +53,7 @@ class Database:
 
     Transactions are serialised with a lock, so coroutines sharing the
     connection never interleave statements inside one another's transaction.
+    Point lookups on the request path may use :meth:`read_now` instead.
 
     Where another process holds the file's write lock for longer than the
     busy timeout, a statement (or a transaction's ``BEGIN IMMEDIATE``) is
@@ -63,6 +65,9 @@ class Database:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._reader: sqlite3.Connection | None = None
+        self._reader_thread: int | None = None
+        self._no_reader = path == ":memory:" or path.startswith("file:")
         self.patience = patience
         #: Statements that found the database locked and were tried again (for the metrics).
         self.lock_retries = 0
@@ -110,12 +115,67 @@ class Database:
 
     async def close(self) -> None:
         """Fold the write-ahead log back into the file, then close: the file alone is the whole database."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        self._no_reader = True
         if self.path != ":memory:":
             with contextlib.suppress(Exception):  # another process may hold the WAL: it checkpoints later
                 async with self._lock:
                     await self.conn.execute("PRAGMA optimize")
                     await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await self.conn.close()
+
+    def read_now(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row] | None:
+        """The rows of one read, at once, on the calling thread; None where that cannot be done.
+
+        For point lookups on the request path (is it bookmarked? which
+        visits?): about 20 µs here, against 0.3-0.5 ms for a trip to
+        aiosqlite's thread and back, queued behind other statements.  The
+        reading connection is this database's second, read-only one: in WAL
+        mode it sees every committed write (every write through this class is
+        committed when it returns) and waits for no writer.  It is opened on
+        first use by the thread that uses it (the event loop's), never for a
+        database in memory or not in WAL mode.  None when it is busy or
+        failing: then read through :meth:`fetchall`.
+        """
+        reader = self._reader
+        if reader is None:
+            if self._no_reader:
+                return None
+            reader = self._open_reader()
+            if reader is None:
+                return None
+        elif self._reader_thread != threading.get_ident():
+            return None
+        try:
+            return reader.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:  # busy (a checkpoint resetting the WAL), or the file went away
+            logger.debug("read connection: %s; reading through the shared connection", exc)
+            return None
+
+    def _open_reader(self) -> sqlite3.Connection | None:
+        try:
+            reader = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            logger.warning("no read connection to %s (%s); reads go through the shared connection", self.path, exc)
+            self._no_reader = True
+            return None
+        try:
+            if str(reader.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                reader.close()
+                self._no_reader = True
+                return None
+            reader.execute("PRAGMA query_only = 1")
+            reader.execute("PRAGMA busy_timeout = 0")
+        except sqlite3.Error as exc:
+            reader.close()
+            logger.warning("no read connection to %s (%s); reads go through the shared connection", self.path, exc)
+            self._no_reader = True
+            return None
+        reader.row_factory = sqlite3.Row
+        self._reader, self._reader_thread = reader, threading.get_ident()
+        return reader
 
     async def applied(self) -> set[int]:
         """Numbers of the migrations this database has had."""

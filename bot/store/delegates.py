@@ -29,10 +29,19 @@ class ReminderSettings:
 
 
 class DelegateState:
-    """Repository of the delegate's own choices."""
+    """Repository of the delegate's own choices.
+
+    The reads behind a session's buttons and a delegate's settings go
+    through :meth:`Database.read_now` (no trip to the database thread) where
+    the database allows it.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def _rows(self, sql: str, params: tuple) -> list:
+        rows = self.db.read_now(sql, params)
+        return rows if rows is not None else await self.db.fetchall(sql, params)
 
     # -- bookmarks ------------------------------------------------------------
 
@@ -49,14 +58,12 @@ class DelegateState:
         ) > 0
 
     async def bookmarks(self, user_id: int) -> set[str]:
-        rows = await self.db.fetchall("SELECT session_id FROM bookmarks WHERE user_id = ?", (user_id,))
+        rows = await self._rows("SELECT session_id FROM bookmarks WHERE user_id = ?", (user_id,))
         return {r[0] for r in rows}
 
     async def is_bookmarked(self, user_id: int, session_id: str) -> bool:
-        row = await self.db.fetchone(
-            "SELECT 1 FROM bookmarks WHERE user_id = ? AND session_id = ?", (user_id, session_id)
-        )
-        return row is not None
+        rows = await self._rows("SELECT 1 FROM bookmarks WHERE user_id = ? AND session_id = ?", (user_id, session_id))
+        return bool(rows)
 
     # -- streams --------------------------------------------------------------
 
@@ -74,7 +81,7 @@ class DelegateState:
         ) > 0
 
     async def subscriptions(self, user_id: int) -> set[str]:
-        rows = await self.db.fetchall("SELECT stream_id FROM stream_subscriptions WHERE user_id = ?", (user_id,))
+        rows = await self._rows("SELECT stream_id FROM stream_subscriptions WHERE user_id = ?", (user_id,))
         return {r[0] for r in rows}
 
     # -- site visits ----------------------------------------------------------
@@ -104,7 +111,7 @@ class DelegateState:
         ) > 0
 
     async def visits(self, user_id: int) -> set[str]:
-        rows = await self.db.fetchall("SELECT session_id FROM visit_signups WHERE user_id = ?", (user_id,))
+        rows = await self._rows("SELECT session_id FROM visit_signups WHERE user_id = ?", (user_id,))
         return {r[0] for r in rows}
 
     async def signup_times(self, session_id: str) -> dict[int, str]:
@@ -119,12 +126,10 @@ class DelegateState:
     # -- reminder settings ----------------------------------------------------
 
     async def reminder_settings(self, user_id: int) -> ReminderSettings:
-        row = await self.db.fetchone(
-            "SELECT enabled, lead_minutes FROM reminder_settings WHERE user_id = ?", (user_id,)
-        )
-        if row is None:
+        rows = await self._rows("SELECT enabled, lead_minutes FROM reminder_settings WHERE user_id = ?", (user_id,))
+        if not rows:
             return ReminderSettings()
-        return ReminderSettings(bool(row[0]), row[1])
+        return ReminderSettings(bool(rows[0][0]), rows[0][1])
 
     async def set_reminders_enabled(self, user_id: int, enabled: bool) -> None:
         await self.db.execute(
@@ -145,8 +150,8 @@ class DelegateState:
 
     async def digest_at(self, user_id: int) -> str | None:
         """The delegate's daily digest time (``HH:MM`` in the event's zone), or None."""
-        row = await self.db.fetchone("SELECT digest_at FROM reminder_settings WHERE user_id = ?", (user_id,))
-        return row[0] if row and row[0] else None
+        rows = await self._rows("SELECT digest_at FROM reminder_settings WHERE user_id = ?", (user_id,))
+        return rows[0][0] if rows and rows[0][0] else None
 
     async def digests(self, user_ids: list[int]) -> dict[int, str]:
         """The digest times of those of ``user_ids`` who chose one."""

@@ -217,6 +217,17 @@ def test_what_the_organiser_added_to_the_output_survives_a_reimport(tmp_path: Pa
     assert workshop.title == "Workshop: map your own street" and workshop.online.url == "https://meet.example.org/street"
 
 
+def test_a_previous_import_turned_into_an_alias_bomb_is_refused_with_its_place(tmp_path: Path) -> None:
+    from tests.programme.test_reading import ALIAS_BOMB
+
+    _result, out = imported(FRAB, tmp_path)
+    out.write_text(ALIAS_BOMB, encoding="utf-8")
+    with pytest.raises(ScheduleError, match=r"the previous import cannot be read: aliases of the anchor here repeat more than") as caught:
+        import_file(FRAB, out)
+    (problem,) = caught.value.problems
+    assert problem.path == str(out) and problem.line > 1
+
+
 def test_a_programme_no_import_wrote_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "programme.yaml"
     out.write_text("# written by hand\n", encoding="utf-8")

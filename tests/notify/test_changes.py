@@ -172,3 +172,27 @@ async def test_reload_in_the_chat_refuses_a_broken_file_and_keeps_the_old_progra
     assert "Programme reloaded" in out and "1 session changed" in out and "→" in out
     actions = [e.action for e in await core.services.audit.recent(10)]
     assert "programme.refused" in actions and "programme.reloaded" in actions
+
+
+async def test_the_wake_up_path_asks_when_a_notice_goes_without_comparing_every_session(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the notice will say compares every session (0.6 s at 16,000): only the notice itself, and /changes, need it."""
+    from bot.notify import changes as module
+
+    core, path, sender = setup
+    edit(path, ROUNDTABLE_START, ROUNDTABLE_START.replace("care-centre", "plenary-hall"))
+    await core.programmes.reload()
+    compared = 0
+    real = module.diff
+
+    def counting(*args):
+        nonlocal compared
+        compared += 1
+        return real(*args)
+
+    monkeypatch.setattr(module, "diff", counting)
+    assert await core.services.changes.next_due() == at("2025-06-05T08:00") + core.services.changes.quiet
+    await core.wakeups.next_due()
+    await core.wakeups.fire_due()  # not yet due
+    assert compared == 0
+    told = await notices(core, sender)
+    assert set(told) == {"alice", "li"} and compared == 1
