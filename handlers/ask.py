@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text, echo
@@ -54,7 +55,7 @@ def sessions_named(ctx: Context, words: str) -> list[Session]:
         streams = [f.value for f in slots.find(normal(words), ctx.today) if f.slot == "stream"]
         narrowed = [s for s in named if s.stream in streams]
         return narrowed or named
-    return [h.session for h in ranked(ctx, words) if h.session is not None][:10]
+    return list(itertools.islice((h.session for h in ranked(ctx, words) if h.session is not None), 10))
 
 
 def people(ctx: Context, s: Session) -> list[str]:

@@ -36,7 +36,7 @@ def shortened(query: str, limit: int = ECHO) -> str:
     return echo(query, limit)
 
 
-def ranked(ctx: Context, query: str) -> list[Hit]:
+def ranked(ctx: Context, query: str) -> Sequence[Hit]:
     """Every hit for ``query`` in the programme in force, best first."""
     return SearchIndex.of(ctx.agenda).search(query[:LONGEST_QUERY])
 

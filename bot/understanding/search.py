@@ -15,19 +15,23 @@ adds, per word, the weight of the best field it matched in
 (:data:`WEIGHTS`), plus a bonus where the whole query stands in a title.
 
 The index is plain dictionaries built once: the postings of each word
-(``word -> {document}``) and a sorted word list for the endings, so a query
-costs a few dictionary reads and a pass over the documents that have its
-rarest word, whatever the size of the programme.
+with the weight of its best field in each document (``word -> {document:
+weight}``), each document's Chinese text by weight, and a sorted word list
+for the endings.  A query adds the weights of the documents that have its
+rarest word, and a hit's explanation is worked out only when it is shown:
+at congress scale a word may be in thousands of sessions, of which one page
+is read.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, overload
 
 from bot.programme.agenda import Agenda
 from bot.programme.model import Day, InfoEntry, Session, every_text
@@ -56,18 +60,38 @@ class Match:
     """A presenter, speaker, venue, stream, day, the text of a description or answer..."""
 
 
-@dataclass(frozen=True)
 class Hit:
-    """A session, a day or an information entry that matches a query."""
+    """A session, a day or an information entry that matches a query.
 
-    kind: str
-    """``session``, ``day`` or ``info``."""
-    key: str
-    score: float
-    matches: tuple[Match, ...]
-    session: Session | None = None
-    day: Day | None = None
-    entry: InfoEntry | None = None
+    Its :attr:`matches` (what explains it) are worked out when first asked
+    for: a search at congress scale may match thousands, of which a page is
+    shown.
+    """
+
+    __slots__ = ("kind", "key", "score", "session", "day", "entry", "_explain", "_matches")
+
+    def __init__(self, kind: str, key: str, score: float, matches: tuple[Match, ...] | Callable[[], tuple[Match, ...]],
+                 session: Session | None = None, day: Day | None = None, entry: InfoEntry | None = None) -> None:
+        self.kind = kind
+        """``session``, ``day`` or ``info``."""
+        self.key = key
+        self.score = score
+        self.session = session
+        self.day = day
+        self.entry = entry
+        self._matches: tuple[Match, ...] | None = None if callable(matches) else matches
+        self._explain = matches if callable(matches) else None
+
+    @property
+    def matches(self) -> tuple[Match, ...]:
+        if self._matches is None:
+            assert self._explain is not None
+            self._matches = self._explain()
+            self._explain = None
+        return self._matches
+
+    def __repr__(self) -> str:
+        return f"Hit({self.kind!r}, {self.key!r}, {self.score:g})"
 
 
 @dataclass
@@ -88,6 +112,8 @@ class _Document:
     session: Session | None = None
     day: Day | None = None
     entry: InfoEntry | None = None
+    #: the Chinese text of the fields, one string per weight, heaviest first (a word's best field is the first it is in)
+    chinese: tuple[tuple[float, str], ...] = ()
 
 
 def _field(name: str, value: object, texts: Iterable[str]) -> _Field | None:
@@ -98,21 +124,100 @@ def _field(name: str, value: object, texts: Iterable[str]) -> _Field | None:
     return _Field(name, value, frozenset(w for w in found if not unspaced(w)), "\n".join(w for w in found if unspaced(w)))
 
 
+class Hits(Sequence[Hit]):
+    """The hits of one search, best first; each :class:`Hit` is made when it is read (a page is)."""
+
+    def __init__(self, index: SearchIndex, ranked: list[tuple[float, int, int]],
+                 wanted: Sequence[str], spellings: dict[str, set[str]]) -> None:
+        self._index = index
+        self._ranked = ranked
+        self._wanted = wanted
+        self._spellings = spellings
+
+    def __len__(self) -> int:
+        return len(self._ranked)
+
+    def _hit(self, position: int) -> Hit:
+        negative, _order, number = self._ranked[position]
+        doc = self._index.documents[number]
+        explain = functools.partial(SearchIndex._matches, doc, self._wanted, self._spellings)
+        return Hit(doc.kind, doc.key, -negative, explain, doc.session, doc.day, doc.entry)
+
+    @overload
+    def __getitem__(self, position: int) -> Hit: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[Hit]: ...
+    def __getitem__(self, position: int | slice) -> Hit | list[Hit]:
+        if isinstance(position, slice):
+            return [self._hit(i) for i in range(*position.indices(len(self._ranked)))]
+        if position < 0:
+            position += len(self._ranked)
+        if not 0 <= position < len(self._ranked):
+            raise IndexError(position)
+        return self._hit(position)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return (self._hit(i) for i in range(len(self._ranked)))
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} hits>"
+
+
 class SearchIndex:
     """The search index of one programme version (see the module's docstring)."""
 
     def __init__(self, agenda: Agenda) -> None:
         self.agenda = agenda
         self.documents: list[_Document] = list(self._documents(agenda))
-        postings: dict[str, set[int]] = defaultdict(set)
+        #: word -> {document: the weight of the heaviest field it is in}
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
         for number, doc in enumerate(self.documents):
+            chinese: dict[float, list[str]] = defaultdict(list)
             for f in doc.fields:
+                weight = WEIGHTS[f.name]
                 for w in f.words:
-                    postings[w].add(number)
+                    found = postings[w]
+                    if found.get(number, 0.0) < weight:
+                        found[number] = weight
+                if f.chinese:
+                    chinese[weight].append(f.chinese)
+            doc.chinese = tuple((weight, "\n".join(texts)) for weight, texts in sorted(chinese.items(), reverse=True))
         self.postings = dict(postings)
         self.vocabulary = sorted(self.postings)
+        #: Chinese character -> the documents whose Chinese text has it, as the bits of one int (a few KB
+        #: each even for 16,000 sessions): a Chinese query is looked for only where all its characters are
+        self.characters = self._characters(self.documents)
+        #: each document's place in the order hits of equal score are listed in (sessions by start, days, info)
+        self.place = [0] * len(self.documents)
+        for place, number in enumerate(sorted(range(len(self.documents)), key=lambda n: self.documents[n].order)):
+            self.place[number] = place
 
     _BUILT: weakref.WeakKeyDictionary[Agenda, SearchIndex] = weakref.WeakKeyDictionary()
+
+    @staticmethod
+    def _characters(documents: Sequence[_Document]) -> dict[str, int]:
+        where: dict[str, bytearray] = {}
+        size = len(documents) // 8 + 1
+        for number, doc in enumerate(documents):
+            byte, bit = number >> 3, 1 << (number & 7)
+            for ch in set("".join(text for _weight, text in doc.chinese)) - {"\n"}:
+                bits = where.get(ch)
+                if bits is None:
+                    bits = where[ch] = bytearray(size)
+                bits[byte] |= bit
+        return {ch: int.from_bytes(bits, "little") for ch, bits in where.items()}
+
+    def _with_characters(self, words: Sequence[str]) -> list[int] | None:
+        """The documents that have every character of the Chinese ``words`` (a superset of the hits); None without any."""
+        if not words:
+            return None
+        mask = -1
+        for ch in set("".join(words)):
+            mask &= self.characters.get(ch, 0)
+            if not mask:
+                return []
+        digits = bin(mask)[:1:-1]  # bit 0 first
+        return [n for n, d in enumerate(digits) if d == "1"]
 
     @classmethod
     def of(cls, agenda: Agenda) -> SearchIndex:
@@ -171,34 +276,70 @@ class SearchIndex:
             i += 1
         return out
 
-    def search(self, query: str) -> list[Hit]:
+    def search(self, query: str) -> Sequence[Hit]:
         """Everything that matches every word of ``query``, best first."""
         wanted = words(normal(query))
         if not wanted:
-            return []
+            return ()
         spellings = {w: self._spellings(w) for w in wanted if not unspaced(w)}
-        candidates: set[int] | None = None
-        for w, forms in spellings.items():
-            docs = set().union(*(self.postings[f] for f in forms)) if forms else set()
-            candidates = docs if candidates is None else candidates & docs
-            if not candidates:
-                return []
-        numbers = range(len(self.documents)) if candidates is None else sorted(candidates)
-        whole = normal(query)
-        hits: list[tuple[float, tuple[object, ...], Hit]] = []
-        for number in numbers:
-            doc = self.documents[number]
-            score, matches = self._score(doc, wanted, spellings)
-            if score is None:
+        chinese = [w for w in wanted if unspaced(w)]
+        # per spaced word, each document it is in and the weight of its best field there
+        weights: list[dict[int, float]] = []
+        for forms in spellings.values():
+            if not forms:
+                return ()
+            if len(forms) == 1:
+                weights.append(self.postings[next(iter(forms))])
                 continue
-            if any(whole and whole in title for title in doc.titles):
+            merged: dict[int, float] = {}
+            for form in forms:
+                for number, weight in self.postings[form].items():
+                    if merged.get(number, 0.0) < weight:
+                        merged[number] = weight
+            weights.append(merged)
+        weights.sort(key=len)
+        scores: dict[int, float]
+        if weights:
+            scores = dict(weights[0])
+            for other in weights[1:]:
+                scores = {n: w + other[n] for n, w in scores.items() if n in other}
+                if not scores:
+                    return ()
+        else:
+            scores = {}
+        narrowed = self._with_characters(chinese)
+        if narrowed is not None:
+            scores = {n: scores[n] for n in narrowed if n in scores} if weights else dict.fromkeys(narrowed, 0.0)
+        elif not weights:
+            scores = dict.fromkeys(range(len(self.documents)), 0.0)
+        documents = self.documents
+        for w in chinese:  # substrings: the document's heaviest text that has it
+            kept: dict[int, float] = {}
+            for number, total in scores.items():
+                for weight, text in documents[number].chinese:
+                    if w in text:
+                        kept[number] = total + weight
+                        break
+            scores = kept
+            if not scores:
+                return ()
+        whole = normal(query)
+        place = self.place
+        ranked: list[tuple[float, int, int]] = []
+        for number, score in scores.items():
+            titles = documents[number].titles
+            if whole and any(whole in title for title in titles):
                 score += IN_TITLE
-            if whole in doc.titles:
-                score += WHOLE_TITLE
-            hit = Hit(doc.kind, doc.key, score, tuple(matches), doc.session, doc.day, doc.entry)
-            hits.append((score, doc.order, hit))
-        hits.sort(key=lambda item: (-item[0], item[1]))
-        return [hit for _score, _order, hit in hits]
+                if whole in titles:
+                    score += WHOLE_TITLE
+            ranked.append((-score, place[number], number))
+        ranked.sort()
+        return Hits(self, ranked, wanted, spellings)
+
+    @staticmethod
+    def _matches(doc: _Document, wanted: Sequence[str], spellings: dict[str, set[str]]) -> tuple[Match, ...]:
+        """What explains a hit: each word's best field, and the people and places it is also in."""
+        return tuple(SearchIndex._score(doc, wanted, spellings)[1])
 
     @staticmethod
     def _score(doc: _Document, wanted: Sequence[str], spellings: dict[str, set[str]]) -> tuple[float | None, list[Match]]:
