@@ -890,6 +890,8 @@ def may_have_arrived(exc: TimedOut) -> bool:
 _CLAIM_SQL: Final = (
     "INSERT INTO telegram_updates (update_id, received_at, body) VALUES (?, ?, ?) ON CONFLICT (update_id) DO NOTHING"
 )
+#: Updates received and not yet claimed, kept as they came (a getUpdates answer holds at most 100).
+RAW_MEMORY: Final = 10_000
 _DONE_SQL: Final = "UPDATE telegram_updates SET body = NULL WHERE update_id = ? AND body IS NOT NULL"
 #: An update a crash interrupted is handled again once at the next start; if that start crashes too, it is let go.
 MAX_REPLAYS: Final = 1
@@ -1059,6 +1061,8 @@ class TelegramChannel:
         #: person -> [the lock that keeps their updates in order, how many hold or wait for it]
         self._order: dict[int, list[Any]] = {}
         self.flood_dropped = 0
+        #: update_id -> the update as Telegram sent it (JSON), kept by the claim until the update is handled
+        self._raw: OrderedDict[int, str] = OrderedDict()
         #: Trying to reach the Bot API again after it was down at start-up.
         self._starting: asyncio.Task[None] | None = None
         self.start_attempts = 0
@@ -1080,6 +1084,23 @@ class TelegramChannel:
         self.callbacks.forget_chat(None)
         self.renderer.forget_markups()
         self.sender.forget_chat(None)
+
+    def received(self, update_id: int, body: str) -> None:
+        """An update's JSON as it came (webhook body, getUpdates result): what its claim keeps, at no extra cost."""
+        self._raw[update_id] = body
+        while len(self._raw) > RAW_MEMORY:  # updates never dispatched (PTB refused them): forget the oldest
+            self._raw.popitem(last=False)
+
+    def received_batch(self, payload: bytes) -> None:
+        """A getUpdates answer: each update's JSON, for :meth:`received` (an answer not understood is left to PTB)."""
+        try:
+            data = json.loads(payload)
+            updates = data.get("result") if isinstance(data, dict) and data.get("ok") else None
+            for item in updates or ():
+                if isinstance(item, dict) and isinstance(item.get("update_id"), int):
+                    self.received(item["update_id"], json.dumps(item, separators=(",", ":")))
+        except (ValueError, TypeError, AttributeError):
+            pass
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -1240,7 +1261,8 @@ class TelegramChannel:
             logger.warning("webhook request with a wrong secret token from %s", request.remote)
             return web.Response(status=403, text="forbidden")
         try:
-            data = await request.json(loads=json.loads)
+            text = await request.text()
+            data = json.loads(text)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("not an update")
             update = Update.de_json(data, self.app.bot)
@@ -1249,6 +1271,7 @@ class TelegramChannel:
             return web.Response(status=400, text="malformed update")
         if not self.app.running:  # the Bot API was down at start-up (a webhook set by an earlier run): later
             return web.Response(status=503, text="starting")
+        self.received(update.update_id, text)
         await self.app.process_update(update)
         return web.Response(text="ok")
 
@@ -1265,7 +1288,9 @@ class TelegramChannel:
         webhook's requests), so one delegate's slow or flooding chat holds up
         nobody else; those of one person are handled one at a time, in order.
         """
-        body = json.dumps(update.to_dict(), separators=(",", ":"))  # ASCII: a lone surrogate survives as \ud800
+        body = self._raw.pop(update.update_id, None)
+        if body is None:  # not through the webhook or getUpdates (a test, a bench): PTB's own, slower, form
+            body = json.dumps(update.to_dict(), separators=(",", ":"))  # ASCII: a lone surrogate survives as \ud800
         if not await self.updates.claim(update.update_id, body):
             logger.info("update %s was already processed; ignored", update.update_id)
             return
@@ -1416,6 +1441,37 @@ POLL_CONTACT: Final = dt.timedelta(minutes=1)
 _NOT_REACHED: Final = frozenset({401, 404})
 
 
+class UpdatesRecordingRequest(BaseRequest):
+    """The getUpdates request path, with each answer's updates handed over as they came (see :meth:`TelegramChannel.received`)."""
+
+    def __init__(self, inner: BaseRequest) -> None:
+        self.inner = inner
+        self.sink: Callable[[bytes], None] | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE, write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE, pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await self.inner.do_request(
+            url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
+            connect_timeout=connect_timeout, pool_timeout=pool_timeout,
+        )
+        if code == 200 and self.sink is not None and url.endswith("/getUpdates"):
+            self.sink(payload)
+        return code, payload
+
+
 class ContactRecordingRequest(BaseRequest):
     """PTB's request path with each answer noted for /healthz: any answer from Telegram is contact, an error is not."""
 
@@ -1490,7 +1546,7 @@ def build_application(
         # PTB's own defaults: a pool of 256 connections for calls, one for getUpdates
         calls = ContactRecordingRequest(request or HTTPXRequest(connection_pool_size=256), *contact)
         polls = calls if request is not None else ContactRecordingRequest(HTTPXRequest(connection_pool_size=1), *contact)
-        builder = builder.request(calls).get_updates_request(polls)
+        builder = builder.request(calls).get_updates_request(UpdatesRecordingRequest(polls))
     elif request is not None:
         builder = builder.request(request).get_updates_request(request)
     if webhook:
@@ -1519,6 +1575,9 @@ def build_channel(ports: ChannelPorts, web_app: web.Application, *, request: Bas
         contact=(lambda: contacts.ok(CHANNEL), lambda reason: contacts.failed(CHANNEL, reason)),
     )
     channel = TelegramChannel(ports, app, webhook_url=webhook_url, webhook_secret=secret)
+    polls = app.bot._request[0]  # PTB keeps (getUpdates request, other requests)
+    if isinstance(polls, UpdatesRecordingRequest):
+        polls.sink = channel.received_batch
     if webhook_url:
         web_app.router.add_post(urlsplit(webhook_url).path or DEFAULT_WEBHOOK_PATH, channel.webhook)
     ports.push.attach(channel.sender)

@@ -128,6 +128,7 @@ async def test_an_update_a_crash_interrupted_is_answered_at_the_next_start_befor
     first, second = _answers(fake_api, 800)[:2]
     assert "Next" in first.params["text"] and "Next" not in second.params["text"]  # in the order they were sent
     assert _answers(fake_api, 801) == []  # finished before the crash: not again
+    assert not channel._raw  # getUpdates' own JSON of update 43 was what its claim kept
     assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE body IS NOT NULL") is None
     assert await UpdateLog(core.db, core.clock.now).unfinished() == ([], 0)  # a further restart: nothing again
     await core.close()
