@@ -470,6 +470,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._requery = False
         self._task: asyncio.Task[None] | None = None
+        self._ran = False  # started once (a stopped worker is not one still starting)
         self._closing = False
         """Stopping: no item is claimed any more; those in flight finish (see :meth:`stop`)."""
         self._deliveries: set[asyncio.Task[int]] = set()
@@ -625,11 +626,12 @@ class DeliveryWorker:
 
     @property
     def started(self) -> bool:
-        """Started at some point (the service starts the workers after the channels and the web server)."""
-        return self._task is not None
+        """Started at some point, stopped since or not (the service starts the workers after the channels and the web server)."""
+        return self._ran
 
     def start(self) -> None:
         if self._task is None:
+            self._ran = True
             self._task = asyncio.create_task(self.run(), name=f"outbox-{self.channel}")
             self.wake()  # what fell due while the service was down
 

@@ -181,3 +181,28 @@ def test_contacts_start_the_clock_when_made() -> None:
     contacts = Contacts(clock.now)
     contact = contacts.channel("telegram", expect_every=dt.timedelta(minutes=1))
     assert contacts.check("telegram", contact, clock.now())["ok"] is True  # just started: no contact yet is fine
+
+
+async def test_a_worker_not_started_yet_says_starting_and_one_that_ended_says_stopped(core: Core) -> None:
+    """The service starts the delivery workers after the channels and the web server: meanwhile 'starting', not 'stopped'."""
+    from tests.notify.helpers import RecordingSender
+
+    worker = core.services.push.attach(RecordingSender(channel="late"))
+    status, body = await report(core.health)  # nothing started: the timer's problem and the worker's
+    assert status == 503
+    await core.start()
+    assert worker.started and worker.alive
+    assert (await report(core.health))[0] == 200
+    await worker.stop()
+    status, body = await report(core.health)
+    assert status == 503 and "the delivery worker of late stopped" in body["checks"]["scheduler"]["problem"]
+
+
+async def test_before_the_workers_start_the_check_says_starting(core: Core) -> None:
+    from tests.notify.helpers import RecordingSender
+
+    await core.start()
+    core.services.push.attach(RecordingSender(channel="late"))  # attached, not yet started
+    status, body = await report(core.health)
+    assert status == 503
+    assert "starting: the delivery worker of late is not running yet" in body["checks"]["scheduler"]["problem"]
