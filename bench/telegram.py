@@ -129,7 +129,7 @@ async def run(app: Application, raw: list[dict], channel=None) -> list[float]:
     gc.collect()
     for update, body in parsed:
         start = time.perf_counter()
-        if channel is not None:  # what UpdatesRecordingRequest does per update of a getUpdates answer
+        if channel is not None:  # what ContactRecordingRequest's sink does per update of a getUpdates answer
             channel.received(update.update_id, json.dumps(body, separators=(",", ":")))
         await app.process_update(update)
         timings.append(time.perf_counter() - start)

@@ -1441,44 +1441,17 @@ POLL_CONTACT: Final = dt.timedelta(minutes=1)
 _NOT_REACHED: Final = frozenset({401, 404})
 
 
-class UpdatesRecordingRequest(BaseRequest):
-    """The getUpdates request path, with each answer's updates handed over as they came (see :meth:`TelegramChannel.received`)."""
-
-    def __init__(self, inner: BaseRequest) -> None:
-        self.inner = inner
-        self.sink: Callable[[bytes], None] | None = None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
-
-    async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE, write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE, pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        code, payload = await self.inner.do_request(
-            url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
-            connect_timeout=connect_timeout, pool_timeout=pool_timeout,
-        )
-        if code == 200 and self.sink is not None and url.endswith("/getUpdates"):
-            self.sink(payload)
-        return code, payload
-
-
 class ContactRecordingRequest(BaseRequest):
-    """PTB's request path with each answer noted for /healthz: any answer from Telegram is contact, an error is not."""
+    """PTB's request path with each answer noted for /healthz: any answer from Telegram is contact, an error is not.
+
+    ``sink``, where set, gets each getUpdates answer as it came (see :meth:`TelegramChannel.received_batch`).
+    """
 
     def __init__(self, inner: BaseRequest, ok: Callable[[], None], failed: Callable[[str], None]) -> None:
         self.inner = inner
         self._ok = ok
         self._failed = failed
+        self.sink: Callable[[bytes], None] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -1507,6 +1480,8 @@ class ContactRecordingRequest(BaseRequest):
             self._failed(f"HTTP {code}")
         else:
             self._ok()
+            if code == 200 and self.sink is not None and url.endswith("/getUpdates"):
+                self.sink(payload)
         return code, payload
 
 
@@ -1546,7 +1521,7 @@ def build_application(
         # PTB's own defaults: a pool of 256 connections for calls, one for getUpdates
         calls = ContactRecordingRequest(request or HTTPXRequest(connection_pool_size=256), *contact)
         polls = calls if request is not None else ContactRecordingRequest(HTTPXRequest(connection_pool_size=1), *contact)
-        builder = builder.request(calls).get_updates_request(UpdatesRecordingRequest(polls))
+        builder = builder.request(calls).get_updates_request(polls)
     elif request is not None:
         builder = builder.request(request).get_updates_request(request)
     if webhook:
@@ -1576,7 +1551,7 @@ def build_channel(ports: ChannelPorts, web_app: web.Application, *, request: Bas
     )
     channel = TelegramChannel(ports, app, webhook_url=webhook_url, webhook_secret=secret)
     polls = app.bot._request[0]  # PTB keeps (getUpdates request, other requests)
-    if isinstance(polls, UpdatesRecordingRequest):
+    if isinstance(polls, ContactRecordingRequest):
         polls.sink = channel.received_batch
     if webhook_url:
         web_app.router.add_post(urlsplit(webhook_url).path or DEFAULT_WEBHOOK_PATH, channel.webhook)
