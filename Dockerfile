@@ -8,13 +8,13 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md requirements.lock ./
+COPY pyproject.toml README.md requirements.txt ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY data ./data
 COPY locales ./locales
 RUN python -m venv /opt/bot \
-    && /opt/bot/bin/pip install -c requirements.lock . \
+    && /opt/bot/bin/pip install -c requirements.txt . \
     && /opt/bot/bin/python -m compileall -q /opt/bot/lib
 
 # -- run ------------------------------------------------------------------------------

@@ -49,8 +49,8 @@ def test_the_image_is_built_from_a_slim_python_with_the_locked_dependencies() ->
     bases = [rest.split()[0] for word, rest in steps if word == "FROM"]
     assert bases and all(re.fullmatch(r"python:3\.1[1-9]-slim", base) for base in bases), bases
     runs = " ".join(rest for word, rest in steps if word == "RUN")
-    assert "pip install -c requirements.lock ." in runs
-    assert any(word == "COPY" and "requirements.lock" in rest for word, rest in steps)
+    assert "pip install -c requirements.txt ." in runs
+    assert any(word == "COPY" and "requirements.txt" in rest for word, rest in steps)
 
 
 def test_it_runs_as_a_user_that_is_not_root() -> None:

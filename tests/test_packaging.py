@@ -35,9 +35,9 @@ def test_wheel_contains_programme_catalogs_and_migrations(tmp_path: Path) -> Non
 
 
 def _lock() -> dict[str, str]:
-    """Package name -> pinned version, from requirements.lock."""
+    """Package name -> pinned version, from requirements.txt."""
     pins = {}
-    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, version = line.partition("==")
@@ -51,15 +51,15 @@ def test_the_lock_pins_every_dependency_within_its_range() -> None:
     wanted = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
     for req in wanted:
         name = canonicalize_name(req.name)
-        assert name in pins, f"{req.name} is not in requirements.lock: run .ci/lock"
+        assert name in pins, f"{req.name} is not in requirements.txt: run .ci/lock"
         assert req.specifier.contains(pins[name], prereleases=True), f"{req.name}=={pins[name]} is outside {req.specifier}: run .ci/lock"
 
 
 def test_readme_ci_and_dockerfile_install_from_the_lock() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [line for line in readme.splitlines() if "pip install" in line and line.startswith("python3 -m venv")]
-    assert len(commands) >= 2 and all("-c requirements.lock" in c for c in commands), commands
+    assert len(commands) >= 2 and all("-c requirements.txt" in c for c in commands), commands
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert "COPY pyproject.toml README.md requirements.lock" in dockerfile
-    assert "pip install -c requirements.lock ." in dockerfile
-    assert "requirements.lock" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "COPY pyproject.toml README.md requirements.txt" in dockerfile
+    assert "pip install -c requirements.txt ." in dockerfile
+    assert "requirements.txt" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
