@@ -19,8 +19,9 @@ RUN python -m venv /opt/bot \
 
 # -- run ------------------------------------------------------------------------------
 # No system packages: the wheels bring their libraries (matplotlib its FreeType and
-# libraqm, lxml its libxml2), and the fonts for every shipped script (Latin, Cyrillic,
-# Greek, Arabic, Han, Hangul) are in the package (bot/feedback/fonts: what charts use).
+# libraqm, lxml its libxml2), and the fonts for every shipped script come with the
+# package: Noto Sans CJK (Latin, Cyrillic, Greek, Han, Hangul) from its pinned dependency
+# cvttf-notosanscjk-regular, the Arabic subset in bot/feedback/fonts (what charts use).
 FROM python:3.11-slim
 COPY --from=build /opt/bot /opt/bot
 ENV PATH=/opt/bot/bin:$PATH \
@@ -36,8 +37,8 @@ USER bot
 WORKDIR /home/bot
 # a chart draws in every shipped script with the packaged fonts, or the build fails
 # (and matplotlib's font cache is built now, not at the first chart)
-RUN python -c "from bot.feedback.charts import FONT_DIR, FONT_FILES, Bars, draw, missing_glyphs; \
-assert all((FONT_DIR / f).is_file() for f in FONT_FILES), 'chart fonts missing'; \
+RUN python -c "from bot.feedback.charts import Bars, draw, font_paths, missing_glyphs; \
+assert all(p.is_file() for p in font_paths()), 'chart fonts missing'; \
 sample = '议程 議程 세션 جلسة сессия séance'; assert not missing_glyphs(sample), missing_glyphs(sample); \
 png = draw(sample, [Bars(sample, (sample,), (4.0,), ('4',), 5)], locale='ar'); assert png[:4] == b'\\x89PNG'; \
 print('charts draw in every script')"

@@ -1,10 +1,11 @@
 """Bar charts of feedback as PNG images (matplotlib, Agg), in every shipped script.
 
 Labels are session titles, questions and options in the reader's language.
-The fonts are subsets of Noto Sans CJK and Noto Sans Arabic shipped in
-``fonts/`` (see ``bot/feedback/fonts/subset.py``): Latin, Cyrillic, Greek, Chinese
-(the Simplified and the Traditional forms, chosen by the chart's language
-through the font's ``locl`` lookups), Korean and Arabic.  matplotlib 3.11
+The fonts are Noto Sans CJK TC, unmodified, from the pinned PyPI package
+``cvttf-notosanscjk-regular`` (Latin, Cyrillic, Greek, Chinese in the
+Simplified and the Traditional forms, chosen by the chart's language through
+the font's ``locl`` lookups, Japanese, Korean), and a subset of Noto Sans
+Arabic shipped in ``fonts/`` (see ``bot/feedback/fonts/subset.py``).  matplotlib 3.11
 shapes text with libraqm, so Arabic letters join and read right to left;
 an Arabic chart is also mirrored (labels on the right, bars growing
 leftwards).  A character neither font has is drawn from the next font of
@@ -27,7 +28,10 @@ from pathlib import Path
 from typing import Final
 
 FONT_DIR: Final = Path(__file__).resolve().parent / "fonts"
-FONT_FILES: Final = ("NotoSansCJK-Chart.otf", "NotoSansArabic-Chart.ttf")
+#: The package that carries Noto Sans CJK (16 MB: too big for this repository, so a pinned dependency).
+CJK_FONT_PACKAGE: Final = "cvttf_NotoSansCJK_Regular"
+CJK_FONT_FILE: Final = "NotoSansCJKtc-Regular.otf"
+ARABIC_FONT_FILE: Final = "NotoSansArabic-Chart.ttf"
 #: Labels longer than this (in narrow characters; a Chinese one counts two) are wrapped, and cut after two lines.
 LABEL_WIDTH: Final = 44
 TITLE_WIDTH: Final = 70
@@ -51,13 +55,25 @@ class Bars:
 
 
 @functools.cache
+def font_paths() -> tuple[Path, ...]:
+    """The files charts draw with, CJK first: the dependency's Noto Sans CJK, the shipped Arabic subset."""
+    from importlib.resources import files
+
+    cjk = Path(str(files(CJK_FONT_PACKAGE) / CJK_FONT_FILE))
+    paths = (cjk, FONT_DIR / ARABIC_FONT_FILE)
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"chart fonts missing: {', '.join(missing)} (reinstall the package)")
+    return paths
+
+
+@functools.cache
 def font_families() -> tuple[str, ...]:
-    """Register the shipped fonts with matplotlib (once) and return their family names, CJK first."""
+    """Register the chart fonts with matplotlib (once) and return their family names, CJK first."""
     from matplotlib import font_manager
 
     names = []
-    for name in FONT_FILES:
-        path = FONT_DIR / name
+    for path in font_paths():
         font_manager.fontManager.addfont(str(path))
         names.append(font_manager.FontProperties(fname=str(path)).get_name())
     return tuple(names)
@@ -166,10 +182,10 @@ async def render(title: str, panels: Sequence[Bars], *, locale: str, note: str |
 
 
 def missing_glyphs(text: str) -> set[str]:
-    """The characters of ``text`` that none of the shipped fonts has (drawn as a box, "tofu")."""
+    """The characters of ``text`` that none of the chart fonts has (drawn as a box, "tofu")."""
     from matplotlib.ft2font import FT2Font
 
-    fonts = [FT2Font(str(FONT_DIR / name)) for name in FONT_FILES]
+    fonts = [FT2Font(str(path)) for path in font_paths()]
     return {
         ch for ch in set(text)
         if not ch.isspace() and unicodedata.category(ch)[0] != "C" and all(f.get_char_index(ord(ch)) == 0 for f in fonts)

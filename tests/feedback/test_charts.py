@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from bot.feedback import charts
-from bot.feedback.charts import FONT_DIR, Bars, draw, missing_glyphs, wrap
+from bot.feedback.charts import FONT_DIR, Bars, draw, font_paths, missing_glyphs, wrap
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: A label in each shipped script, as programme texts and catalogs write them.
@@ -37,7 +37,7 @@ def test_every_script_has_its_glyphs_in_the_shipped_fonts(locale: str) -> None:
 
 
 def test_missing_glyphs_finds_what_no_font_has() -> None:
-    assert missing_glyphs("议程 \U0001F600 \U0002000B") == {"\U0001F600", "\U0002000B"}  # an emoji, a rare Han character
+    assert missing_glyphs("议程 \U0001F600 \U00030000") == {"\U0001F600", "\U00030000"}  # an emoji, a Han character of Extension G
 
 
 @pytest.mark.parametrize("locale", list(SAMPLES))
@@ -105,12 +105,27 @@ def test_labels_wrap_by_width_and_chinese_anywhere() -> None:
 def test_the_fonts_ship_with_their_licence() -> None:
     licence = (FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence
-    for name in charts.FONT_FILES:
-        assert (FONT_DIR / name).stat().st_size > 100_000
+    cjk, arabic = font_paths()
+    assert cjk.name in licence and arabic.name in licence  # the licence names both, and where each comes from
+    assert cjk.stat().st_size > 10_000_000  # the whole face from the dependency, not a subset of it
+    assert arabic.parent == FONT_DIR and arabic.stat().st_size > 100_000
+
+
+def test_a_missing_font_is_named_not_drawn_as_boxes(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """A broken install says which font file is missing instead of drawing every label as boxes."""
+    monkeypatch.setattr(charts, "FONT_DIR", tmp_path)
+    charts.font_paths.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError, match=charts.ARABIC_FONT_FILE):
+            font_paths()
+    finally:
+        monkeypatch.undo()
+        charts.font_paths.cache_clear()
+    assert font_paths()[1].is_file()
 
 
 def test_every_letter_of_the_catalogs_phrases_and_shipped_programmes_is_in_the_fonts() -> None:
-    """What charts label bars with comes from these files: a translation adding a rarer character (回饋) must rebuild the fonts."""
+    """What charts label bars with comes from these files: a translation adding a character no chart font has fails here."""
     from tests.conftest import ROOT
 
     text = "".join(
@@ -119,4 +134,4 @@ def test_every_letter_of_the_catalogs_phrases_and_shipped_programmes_is_in_the_f
         for path in ROOT.glob(pattern)
     )
     letters = {ch for ch in set(text) if unicodedata.category(ch).startswith("L")}
-    assert missing_glyphs("".join(letters)) == set(), "run bot/feedback/fonts/subset.py (see its docstring)"
+    assert missing_glyphs("".join(letters)) == set(), "a letter no chart font has (see bot/feedback/fonts/subset.py)"
