@@ -14,13 +14,15 @@ substring.  Every word of the query must match somewhere in a hit; the score
 adds, per word, the weight of the best field it matched in
 (:data:`WEIGHTS`), plus a bonus where the whole query stands in a title.
 
-The index is plain dictionaries built once: the postings of each word
-with the weight of its best field in each document (``word -> {document:
-weight}``), each document's Chinese text by weight, and a sorted word list
-for the endings.  A query adds the weights of the documents that have its
-rarest word, and a hit's explanation is worked out only when it is shown:
-at congress scale a word may be in thousands of sessions, of which one page
-is read.
+The index is built once per version, as flat arrays (numpy): for each
+indexed word, and for each Chinese character and pair of characters, the
+documents it is in with the weight of the best field it is in there (one
+run of sorted postings per term, as in any inverted index).  A query adds
+up, per word, a weight per document over the whole programme at once; a
+Chinese word of more than two characters is looked for only in the
+documents that have all its pairs; the ranking is one sort of the hits; and
+a hit's explanation is worked out only when it is shown: at congress scale
+a word may be in thousands of sessions, of which one page is read.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final, overload
+from typing import TYPE_CHECKING, Final, overload
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from bot.programme.agenda import Agenda
 from bot.programme.model import Day, InfoEntry, Session, every_text
@@ -49,6 +54,14 @@ ENDING: Final = 2
 SHORTEST_STEM: Final = 4
 #: The bonus where the whole query stands in a title, and where it is the whole title.
 IN_TITLE, WHOLE_TITLE = 3.0, 5.0
+TITLE_WEIGHT: Final = WEIGHTS["title"]
+assert TITLE_WEIGHT == max(WEIGHTS.values()), "a word in a title weighs the most"
+#: With more hits than this having every word in a title, the query is looked for in all titles at once.
+MANY_TITLED: Final = 1000
+#: Chinese postings are built this many characters of text at a time (a few tens of MB at the peak).
+CHUNK_CHARACTERS: Final = 300_000
+#: With more documents than this having every pair of a long Chinese word, it is looked for in all texts at once.
+MANY_CANDIDATES: Final = 2000
 
 
 @dataclass(frozen=True)
@@ -127,21 +140,21 @@ def _field(name: str, value: object, texts: Iterable[str]) -> _Field | None:
 class Hits(Sequence[Hit]):
     """The hits of one search, best first; each :class:`Hit` is made when it is read (a page is)."""
 
-    def __init__(self, index: SearchIndex, ranked: list[tuple[float, int, int]],
+    def __init__(self, index: SearchIndex, numbers: np.ndarray, scores: np.ndarray,
                  wanted: Sequence[str], spellings: dict[str, set[str]]) -> None:
         self._index = index
-        self._ranked = ranked
+        self._numbers = numbers
+        self._scores = scores
         self._wanted = wanted
         self._spellings = spellings
 
     def __len__(self) -> int:
-        return len(self._ranked)
+        return len(self._numbers)
 
     def _hit(self, position: int) -> Hit:
-        negative, _order, number = self._ranked[position]
-        doc = self._index.documents[number]
+        doc = self._index.documents[int(self._numbers[position])]
         explain = functools.partial(SearchIndex._matches, doc, self._wanted, self._spellings)
-        return Hit(doc.kind, doc.key, -negative, explain, doc.session, doc.day, doc.entry)
+        return Hit(doc.kind, doc.key, float(self._scores[position]), explain, doc.session, doc.day, doc.entry)
 
     @overload
     def __getitem__(self, position: int) -> Hit: ...
@@ -149,75 +162,249 @@ class Hits(Sequence[Hit]):
     def __getitem__(self, position: slice) -> list[Hit]: ...
     def __getitem__(self, position: int | slice) -> Hit | list[Hit]:
         if isinstance(position, slice):
-            return [self._hit(i) for i in range(*position.indices(len(self._ranked)))]
+            return [self._hit(i) for i in range(*position.indices(len(self._numbers)))]
         if position < 0:
-            position += len(self._ranked)
-        if not 0 <= position < len(self._ranked):
+            position += len(self._numbers)
+        if not 0 <= position < len(self._numbers):
             raise IndexError(position)
         return self._hit(position)
 
     def __iter__(self) -> Iterator[Hit]:
-        return (self._hit(i) for i in range(len(self._ranked)))
+        return (self._hit(i) for i in range(len(self._numbers)))
 
     def __repr__(self) -> str:
         return f"<{len(self)} hits>"
+
+
+#: The weights of fields, heaviest first: a posting keeps a weight as its rank here (three bits).
+_RANKS: Final = tuple(sorted(set(WEIGHTS.values()), reverse=True))
+assert len(_RANKS) <= 8
+
+
+class _Postings:
+    """Terms (int keys) -> the documents each is in and the weight of its best field there.
+
+    One sorted run of documents per term, in flat arrays: a few bytes per
+    (term, document) pair, where dictionaries took a hundred.  Built by one
+    in-place sort of the pairs packed into 64-bit numbers (term, document,
+    rank of the weight), which keeps the peak memory of the build low.
+    """
+
+    __slots__ = ("keys", "starts", "documents", "weights")
+
+    def __init__(self, keys: np.ndarray, documents: np.ndarray, weights: np.ndarray, *, terms: int, size: int) -> None:
+        import numpy as np
+
+        if terms * max(size, 1) * 8 >= 2**63:
+            raise OverflowError(f"{terms:,} terms in {size:,} documents do not fit the index")
+        ranks = np.asarray(_RANKS, dtype=np.float32)
+        packed = keys.astype(np.int64)
+        packed *= max(size, 1)
+        packed += documents
+        packed <<= 3
+        packed += (-ranks).searchsorted(-weights)  # rank 0, the heaviest, sorts first
+        packed.sort()
+        pairs = packed >> 3
+        first = np.ones(len(packed), dtype=bool)  # one entry per (term, document): the heaviest
+        first[1:] = pairs[1:] != pairs[:-1]
+        packed, pairs = packed[first], pairs[first]
+        keys = pairs // max(size, 1)
+        self.documents = (pairs % max(size, 1)).astype(np.int32)
+        self.weights = ranks[packed & 7]
+        del packed, pairs
+        begins = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.empty(0, dtype=np.int64)
+        self.keys = keys[begins]
+        self.starts = np.append(begins, len(keys))
+
+    def get(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The documents ``key`` is in (ascending) and its weight in each; None where it is in none."""
+        i = int(self.keys.searchsorted(key))
+        if i == len(self.keys) or int(self.keys[i]) != key:
+            return None
+        low, high = int(self.starts[i]), int(self.starts[i + 1])
+        return self.documents[low:high], self.weights[low:high]
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+
+class _Chunks:
+    """Postings built a part of the documents at a time (in their order): a term's documents are each part's, one after the other."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Sequence[_Postings]) -> None:
+        self.parts = tuple(parts)
+
+    def get(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
+        import numpy as np
+
+        found = [got for part in self.parts if (got := part.get(key)) is not None]
+        if len(found) <= 1:
+            return found[0] if found else None
+        return np.concatenate([d for d, _w in found]), np.concatenate([w for _d, w in found])
+
+    def __len__(self) -> int:
+        return sum(map(len, self.parts))
+
+
+class _Texts:
+    """Texts of documents one after the other in one string, each between two separators, to find a word in all at once.
+
+    ``str.split`` looks for the word at C speed; where the pieces end says
+    which documents have it.
+    """
+
+    __slots__ = ("text", "starts", "owners")
+
+    def __init__(self, texts: Sequence[tuple[int, str]]) -> None:
+        import numpy as np
+
+        segments = [f"\0{text}\0" for _number, text in texts]
+        lengths = np.fromiter(map(len, segments), dtype=np.int64, count=len(segments))
+        self.text = "".join(segments)
+        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        self.owners = np.fromiter((number for number, _text in texts), dtype=np.int64, count=len(texts))
+
+    def having(self, word: str) -> np.ndarray:
+        """The documents with ``word`` in one of their texts (some more than once)."""
+        import numpy as np
+
+        parts = self.text.split(word)
+        if len(parts) == 1:
+            return np.empty(0, dtype=np.int64)
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        offsets = np.cumsum(lengths[:-1]) + np.arange(len(parts) - 1) * len(word)
+        return self.owners[self.starts.searchsorted(offsets, side="right") - 1]
+
+
+_SEPARATOR, _NEWLINE = 0, 10
 
 
 class SearchIndex:
     """The search index of one programme version (see the module's docstring)."""
 
     def __init__(self, agenda: Agenda) -> None:
+        import numpy as np
+
         self.agenda = agenda
         self.documents: list[_Document] = list(self._documents(agenda))
-        #: word -> {document: the weight of the heaviest field it is in}
-        postings: dict[str, dict[int, float]] = defaultdict(dict)
+        found: list[str] = []
+        numbers: list[int] = []
+        weights: list[float] = []
+        chinese_texts: list[str] = []
+        chinese_numbers: list[int] = []
+        chinese_weights: list[float] = []
         for number, doc in enumerate(self.documents):
             chinese: dict[float, list[str]] = defaultdict(list)
             for f in doc.fields:
                 weight = WEIGHTS[f.name]
-                for w in f.words:
-                    found = postings[w]
-                    if found.get(number, 0.0) < weight:
-                        found[number] = weight
+                found.extend(f.words)
+                numbers.extend([number] * len(f.words))
+                weights.extend([weight] * len(f.words))
                 if f.chinese:
                     chinese[weight].append(f.chinese)
             doc.chinese = tuple((weight, "\n".join(texts)) for weight, texts in sorted(chinese.items(), reverse=True))
-        self.postings = dict(postings)
-        self.vocabulary = sorted(self.postings)
-        #: Chinese character -> the documents whose Chinese text has it, as the bits of one int (a few KB
-        #: each even for 16,000 sessions): a Chinese query is looked for only where all its characters are
-        self.characters = self._characters(self.documents)
+            for weight, text in doc.chinese:
+                chinese_texts.append(text)
+                chinese_numbers.append(number)
+                chinese_weights.append(weight)
+        self.vocabulary = sorted(set(found))
+        #: word -> its key in :attr:`postings`
+        self.terms = {w: i for i, w in enumerate(self.vocabulary)}
+        #: every word of a spaced script: the documents it is in, with the weight of its best field there
+        self.postings = _Postings(
+            np.fromiter(map(self.terms.__getitem__, found), dtype=np.int64, count=len(found)),
+            np.array(numbers, dtype=np.int32), np.array(weights, dtype=np.float32),
+            terms=len(self.vocabulary), size=len(self.documents),
+        )
+        del found, numbers, weights
+        #: every Chinese character and pair of characters, the same way (pairs never straddle two fields or runs)
+        #: the Chinese characters of the programme, ascending: a character's key is its place here, a pair's
+        #: ``len(characters) * (1 + first) + second``
+        self.characters, self.chinese = self._chinese_postings(chinese_texts, chinese_numbers, chinese_weights, len(self.documents))
+        #: the documents' Chinese texts by weight, heaviest first: where a long word is looked for in many documents
+        levels: dict[float, list[tuple[int, str]]] = defaultdict(list)
+        for number, weight, text in zip(chinese_numbers, chinese_weights, chinese_texts):
+            levels[weight].append((number, text))
+        self._chinese_levels = [(weight, _Texts(texts)) for weight, texts in sorted(levels.items(), reverse=True)]
+        del levels, chinese_texts, chinese_numbers, chinese_weights
         #: each document's place in the order hits of equal score are listed in (sessions by start, days, info)
-        self.place = [0] * len(self.documents)
-        for place, number in enumerate(sorted(range(len(self.documents)), key=lambda n: self.documents[n].order)):
-            self.place[number] = place
+        self.place = np.empty(len(self.documents), dtype=np.int64)
+        self.place[sorted(range(len(self.documents)), key=lambda n: self.documents[n].order)] = np.arange(len(self.documents))
+        #: every title between two separators, one after the other, in three texts by the widest character in it
+        #: (a text of Latin-1 alone is a byte a character, four times quicker to search than one with Chinese)
+        self._titles = self._title_texts(self.documents)
+        #: title -> the documents it is the whole title of
+        self._whole_titles: dict[str, list[int]] = defaultdict(list)
+        for number, doc in enumerate(self.documents):
+            for title in set(doc.titles):
+                self._whole_titles[title].append(number)
 
     _BUILT: weakref.WeakKeyDictionary[Agenda, SearchIndex] = weakref.WeakKeyDictionary()
 
     @staticmethod
-    def _characters(documents: Sequence[_Document]) -> dict[str, int]:
-        where: dict[str, bytearray] = {}
-        size = len(documents) // 8 + 1
-        for number, doc in enumerate(documents):
-            byte, bit = number >> 3, 1 << (number & 7)
-            for ch in set("".join(text for _weight, text in doc.chinese)) - {"\n"}:
-                bits = where.get(ch)
-                if bits is None:
-                    bits = where[ch] = bytearray(size)
-                bits[byte] |= bit
-        return {ch: int.from_bytes(bits, "little") for ch, bits in where.items()}
+    def _chinese_postings(texts: list[str], numbers: list[int], weights: list[float], size: int) -> tuple[np.ndarray, _Chunks]:
+        """The Chinese characters of ``texts`` and their postings, built a few hundred thousand characters at a time."""
+        import numpy as np
 
-    def _with_characters(self, words: Sequence[str]) -> list[int] | None:
-        """The documents that have every character of the Chinese ``words`` (a superset of the hits); None without any."""
-        if not words:
-            return None
-        mask = -1
-        for ch in set("".join(words)):
-            mask &= self.characters.get(ch, 0)
-            if not mask:
-                return []
-        digits = bin(mask)[:1:-1]  # bit 0 first
-        return [n for n, d in enumerate(digits) if d == "1"]
+        characters = np.unique(np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32))
+        count = len(characters)
+        chunks = []
+        begin = 0
+        while begin < len(texts):
+            end, letters = begin, 0
+            # a document's texts stay in one part: its documents are then ascending across the parts, each once
+            while end < len(texts) and (letters < CHUNK_CHARACTERS or end == begin or numbers[end] == numbers[end - 1]):
+                letters += len(texts[end]) + 1
+                end += 1
+            part = texts[begin:end]
+            codes = np.frombuffer("\0".join(part).encode("utf-32-le"), dtype=np.uint32)
+            lengths = np.fromiter(map(len, part), dtype=np.int64, count=len(part)) + 1
+            at = np.repeat(np.array(numbers[begin:end], dtype=np.int32), lengths)[: len(codes)]
+            weight_at = np.repeat(np.array(weights[begin:end], dtype=np.float32), lengths)[: len(codes)]
+            letter = (codes != _SEPARATOR) & (codes != _NEWLINE)
+            ids = characters.searchsorted(codes).astype(np.int64)  # the separators are never looked up
+            pair = letter[:-1] & letter[1:]
+            keys = np.concatenate((ids[letter], count * (1 + ids[:-1][pair]) + ids[1:][pair]))
+            chunks.append(_Postings(keys, np.concatenate((at[letter], at[:-1][pair])),
+                                    np.concatenate((weight_at[letter], weight_at[:-1][pair])),
+                                    terms=count * (count + 1), size=size))
+            begin = end
+        return characters, _Chunks(chunks)
+
+    def _chinese_key(self, text: str) -> int | None:
+        """The key of one Chinese character or of a pair of them; None for a character the programme does not have."""
+        places = []
+        for ch in text:
+            i = int(self.characters.searchsorted(ord(ch)))
+            if i == len(self.characters) or int(self.characters[i]) != ord(ch):
+                return None
+            places.append(i)
+        count = len(self.characters)
+        return places[0] if len(places) == 1 else count * (1 + places[0]) + places[1]
+
+    def _chinese_postings_of(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+        key = self._chinese_key(text)
+        return None if key is None else self.chinese.get(key)
+
+    @staticmethod
+    def _title_texts(documents: Sequence[_Document]) -> list[tuple[int, _Texts]]:
+        widths: dict[int, list[tuple[int, str]]] = {}
+        for number, doc in enumerate(documents):
+            for title in doc.titles:
+                widest = max(map(ord, title), default=0)
+                width = 0xFF if widest <= 0xFF else 0xFFFF if widest <= 0xFFFF else 0x10FFFF
+                widths.setdefault(width, []).append((number, title))
+        return [(width, _Texts(texts)) for width, texts in sorted(widths.items())]
+
+    def _in_titles(self, text: str) -> np.ndarray:
+        """The documents with ``text`` in one of their titles (some more than once)."""
+        import numpy as np
+
+        widest = max(map(ord, text), default=0)
+        found = [titles.having(text) for width, titles in self._titles if widest <= width]  # no title of the others has so wide a character
+        return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
     @classmethod
     def of(cls, agenda: Agenda) -> SearchIndex:
@@ -266,7 +453,7 @@ class SearchIndex:
 
     def _spellings(self, word: str) -> set[str]:
         """The indexed words ``word`` stands for: itself, and itself with a short ending."""
-        out = {word} if word in self.postings else set()
+        out = {word} if word in self.terms else set()
         if len(word) < SHORTEST_STEM:
             return out
         i = bisect.bisect_left(self.vocabulary, word)
@@ -276,65 +463,90 @@ class SearchIndex:
             i += 1
         return out
 
+    def _spaced_weights(self, forms: set[str]) -> np.ndarray:
+        """Per document, the weight of the best field that has one of ``forms`` (0 for none)."""
+        import numpy as np
+
+        found = np.zeros(len(self.documents))
+        for form in forms:
+            numbers, weights = self.postings.get(self.terms[form])  # type: ignore[misc]
+            found[numbers] = np.maximum(found[numbers], weights)
+        return found
+
+    def _chinese_weights(self, word: str) -> np.ndarray:
+        """Per document, the weight of its heaviest field with the Chinese ``word`` in it (0 for none)."""
+        import numpy as np
+
+        found = np.zeros(len(self.documents))
+        if len(word) <= 2:  # a character or a pair: its postings say it
+            got = self._chinese_postings_of(word)
+            if got is not None:
+                found[got[0]] = got[1]
+            return found
+        having: np.ndarray | None = None
+        for i in range(len(word) - 1):  # only where every pair of it is, is it looked for
+            got = self._chinese_postings_of(word[i : i + 2])
+            if got is None:
+                return found
+            having = got[0] if having is None else np.intersect1d(having, got[0], assume_unique=True)
+            if not len(having):
+                return found
+        assert having is not None
+        if len(having) > MANY_CANDIDATES:  # looked for in every document's texts at once, heaviest first
+            candidate = np.zeros(len(self.documents), dtype=bool)
+            candidate[having] = True
+            for weight, texts in self._chinese_levels:
+                numbers = texts.having(word)
+                numbers = numbers[candidate[numbers] & (found[numbers] == 0)]
+                found[numbers] = weight
+            return found
+        documents = self.documents
+        for number in having.tolist():
+            for weight, text in documents[number].chinese:
+                if word in text:
+                    found[number] = weight
+                    break
+        return found
+
     def search(self, query: str) -> Sequence[Hit]:
         """Everything that matches every word of ``query``, best first."""
+        import numpy as np
+
         wanted = words(normal(query))
         if not wanted:
             return ()
         spellings = {w: self._spellings(w) for w in wanted if not unspaced(w)}
-        chinese = [w for w in wanted if unspaced(w)]
-        # per spaced word, each document it is in and the weight of its best field there
-        weights: list[dict[int, float]] = []
-        for forms in spellings.values():
-            if not forms:
+        if not all(spellings.values()):
+            return ()
+        total = np.zeros(len(self.documents))
+        every = np.ones(len(self.documents), dtype=bool)
+        in_title = np.ones(len(self.documents), dtype=bool)
+        for word_weights in [*map(self._spaced_weights, spellings.values()),
+                             *map(self._chinese_weights, dict.fromkeys(w for w in wanted if unspaced(w)))]:
+            every &= word_weights > 0
+            if not every.any():
                 return ()
-            if len(forms) == 1:
-                weights.append(self.postings[next(iter(forms))])
-                continue
-            merged: dict[int, float] = {}
-            for form in forms:
-                for number, weight in self.postings[form].items():
-                    if merged.get(number, 0.0) < weight:
-                        merged[number] = weight
-            weights.append(merged)
-        weights.sort(key=len)
-        scores: dict[int, float]
-        if weights:
-            scores = dict(weights[0])
-            for other in weights[1:]:
-                scores = {n: w + other[n] for n, w in scores.items() if n in other}
-                if not scores:
-                    return ()
-        else:
-            scores = {}
-        narrowed = self._with_characters(chinese)
-        if narrowed is not None:
-            scores = {n: scores[n] for n in narrowed if n in scores} if weights else dict.fromkeys(narrowed, 0.0)
-        elif not weights:
-            scores = dict.fromkeys(range(len(self.documents)), 0.0)
-        documents = self.documents
-        for w in chinese:  # substrings: the document's heaviest text that has it
-            kept: dict[int, float] = {}
-            for number, total in scores.items():
-                for weight, text in documents[number].chinese:
-                    if w in text:
-                        kept[number] = total + weight
-                        break
-            scores = kept
-            if not scores:
-                return ()
+            in_title &= word_weights == TITLE_WEIGHT
+            total += word_weights
         whole = normal(query)
-        place = self.place
-        ranked: list[tuple[float, int, int]] = []
-        for number, score in scores.items():
-            titles = documents[number].titles
-            if whole and any(whole in title for title in titles):
-                score += IN_TITLE
-                if whole in titles:
-                    score += WHOLE_TITLE
-            ranked.append((-score, place[number], number))
-        ranked.sort()
-        return Hits(self, ranked, wanted, spellings)
+        # the whole query in a title: only where each of its words is in the title (weighs as a title word),
+        # which says it for a query of one word (a word, one with an ending, or Chinese in the title's text)
+        titled = np.flatnonzero(in_title)
+        if len(wanted) == 1:
+            pass
+        elif len(titled) > MANY_TITLED:
+            having = np.zeros(len(self.documents), dtype=bool)
+            having[self._in_titles(whole)] = True
+            titled = titled[having[titled]]
+        else:
+            documents = self.documents
+            titled = titled[[any(whole in title for title in documents[n].titles) for n in titled.tolist()]]
+        total[titled] += IN_TITLE
+        total[self._whole_titles.get(whole, [])] += WHOLE_TITLE
+        numbers = np.flatnonzero(every)
+        scores = total[numbers]
+        order = np.lexsort((self.place[numbers], -scores))
+        return Hits(self, numbers[order], scores[order], wanted, spellings)
 
     @staticmethod
     def _matches(doc: _Document, wanted: Sequence[str], spellings: dict[str, set[str]]) -> tuple[Match, ...]:
