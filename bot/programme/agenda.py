@@ -262,6 +262,9 @@ class Agenda:
         relative = known.relative.get(token)
         if relative is not None:
             return today + dt.timedelta(days=relative)
+        counted = known.of_the_event.get(token)
+        if counted is not None:
+            return self.day_of_the_event(counted)
         try:
             return dt.date.fromisoformat(token)
         except ValueError:
@@ -280,6 +283,15 @@ class Agenda:
         month_day = known.month_day(token, _names("month", _tags(locales)))
         if month_day is not None:
             return self._in_event_year(*month_day)
+        return None
+
+    def day_of_the_event(self, n: int) -> dt.date | None:
+        """The ``n``-th day of the event (1 the first), or counted from its end (-1 the last); None past either end."""
+        dates = self.dates()
+        if 1 <= n <= len(dates):
+            return dates[n - 1]
+        if -len(dates) <= n <= -1:
+            return dates[n]
         return None
 
     def _in_event_year(self, month: int, day: int) -> dt.date | None:
@@ -301,6 +313,7 @@ class _DayWords:
     """The phrase data about days, folded as :func:`fold` folds what delegates write."""
 
     relative: Mapping[str, int]
+    of_the_event: Mapping[str, int]
     weekdays: Mapping[str, int]
     day_number_pattern: re.Pattern[str]
     dates: tuple[re.Pattern[str], ...]
@@ -333,6 +346,7 @@ def _day_words(words: Phrases) -> _DayWords:
     }
     return _DayWords(
         relative={fold(w): n for w, n in words.relative_days.items()},
+        of_the_event={fold(w): n for w, n in words.event_days.items()},
         weekdays={fold(w): n for w, n in words.weekdays.items()},
         day_number_pattern=_day_number_pattern(words.day_numbers + words.day_numbers_short),
         dates=tuple(re.compile(patterns.template(fold(t), date)) for t in words.dates),

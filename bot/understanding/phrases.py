@@ -41,7 +41,7 @@ _TOP = ("spaces_between_words", "sentence_end", "commands", "command_words", "li
         "days", "weekdays", "numbers", "reminders", "timezone", "filters", "parts_of_day", "ask", "questions")
 _ASK = ("filler", "same")
 _QUESTION_KEY = re.compile(r"[a-z][a-z0-9_]*(?: (?:\{[a-z]+\}|[^\s{}]+))*")
-_DAYS = ("numbered", "numbered_short", "dates", "ordinal_endings", "relative")
+_DAYS = ("numbered", "numbered_short", "dates", "ordinal_endings", "relative", "of_the_event")
 _REMINDERS = ("off", "on", "default", "minutes")
 _TIMEZONE = ("clear",)
 #: What a day's list can be narrowed to: "today in room K.1.105", "tomorrow stream 2".
@@ -113,6 +113,8 @@ class Phrases:
     ordinal_endings: tuple[str, ...]
     #: "tomorrow" -> 1
     relative_days: Mapping[str, int]
+    #: "first day" -> 1, "last day" -> -1: a day counted from the event's first (1, 2...) or last (-1, -2...)
+    event_days: Mapping[str, int]
     #: extra weekday names -> 0 (Monday) .. 6
     weekdays: Mapping[str, int]
     #: number words -> digits, for stream numbers
@@ -252,6 +254,7 @@ class _Merged:
         #: plain lists, by where they are in a file: "days.dates", "reminders.off"
         self.lists: dict[str, list[str]] = defaultdict(list)
         self.relative: dict[str, tuple[int, Path]] = {}
+        self.event_days: dict[str, tuple[int, Path]] = {}
         self.weekdays: dict[str, tuple[int, Path]] = {}
         self.numbers: dict[str, tuple[str, Path]] = {}
         self.parts: dict[str, tuple[str, Path]] = {}
@@ -352,6 +355,14 @@ class _Merged:
             if not word.strip():
                 f.fail(where, "the word on the left is empty")
             _put(f, self.relative, where, key(word), f.number(value, where))
+        for word, value in f.section("days", "of_the_event").items():
+            where = f"days.of_the_event.{word}"
+            if not word.strip():
+                f.fail(where, "the word on the left is empty")
+            n = f.number(value, where)
+            if n == 0:
+                f.fail(where, "write 1 for the first day, 2 for the second..., -1 for the last, -2 for the one before")
+            _put(f, self.event_days, where, key(word), n)
 
     def _weekdays(self, f: _File) -> None:
         for name, value in f.section("weekdays", known=WEEKDAYS).items():
@@ -388,6 +399,7 @@ class _Merged:
             dates=unique("days.dates"),
             ordinal_endings=longest_first("days.ordinal_endings"),
             relative_days=_frozen(self.relative),
+            event_days=_frozen(self.event_days),
             weekdays=_frozen(self.weekdays),
             numbers=_frozen(self.numbers),
             reminders_off=frozenset(self.lists["reminders.off"]),

@@ -120,6 +120,7 @@ class Slots:
         self.numbers = {normal(w): int(n) for w, n in words.numbers.items()}
         number = rf"\d{{1,2}}|{_alternatives(self.numbers)}"
         self.relative = {normal(w): n for w, n in words.relative_days.items()}
+        self.of_the_event = {normal(w): n for w, n in words.event_days.items()}
         self.weekdays = {**_cldr_names("day", tuple(tags)), **{normal(w): n for w, n in words.weekdays.items()}}
         self.months = _cldr_names("month", tuple(tags))
         self.parts = {normal(w): part for w, part in words.parts_of_day.items()}
@@ -138,6 +139,7 @@ class Slots:
                     add(slot, "|".join(re.escape(w).replace(r"\ ", r"\s*") for w in group), how, kind, spaced)
 
         add_words("day", self.relative, "days.relative", "relative")
+        add_words("day", self.of_the_event, "days.of_the_event", "of_the_event")
         add_words("day", self.weekdays, "weekdays", "weekday")
         for template in (*words.day_numbers,):
             add("day", _template(template, {"n": f"(?P<n>{number})"}), f"days.numbered {template!r}", "numbered")
@@ -200,6 +202,8 @@ class Slots:
         word = m.group(0)
         if pattern.kind == "relative":
             return today + dt.timedelta(days=self._lookup(self.relative, word, 0))
+        if pattern.kind == "of_the_event":
+            return agenda.day_of_the_event(int(self._lookup(self.of_the_event, word, 0)))
         if pattern.kind == "weekday":
             weekday = self._lookup(self.weekdays, word, None)
             if weekday is None:

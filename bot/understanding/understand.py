@@ -221,7 +221,7 @@ class Understanding:
         w = self.words
         for _spaced, filler in w.filler:
             add(filler)  # "any" is no typo of "many"
-        for table in (w.relative_days, w.weekdays, w.numbers, w.parts_of_day):
+        for table in (w.relative_days, w.event_days, w.weekdays, w.numbers, w.parts_of_day):
             for text in table:
                 add(text)
         for items in w.command_words.values():

@@ -96,6 +96,25 @@ def test_resolve_day_rejects_what_is_not_an_event_day(wtl: Agenda, text: str) ->
     assert wtl.resolve_day(text, dt.date(2025, 6, 4), ("en", "zh_Hans")) is None
 
 
+@pytest.mark.parametrize("text, n", [
+    ("first day", 1), ("opening day", 1), ("second day", 2), ("last day", -1), ("penultimate day", -2),
+    ("最后一天", -1), ("首日", 1), ("最後一天", -1), ("dernier jour", -1), ("último día", -1), ("primeiro dia", 1),
+    ("последний день", -1), ("마지막 날", -1), ("اليوم الأخير", -1),
+])
+def test_days_counted_within_the_event_in_every_language(wtl: Agenda, text: str, n: int) -> None:
+    """"The last day" is the event's, whatever today is: counted from its first day, or back from its last."""
+    dates = wtl.dates()
+    for today in (dates[0] - dt.timedelta(days=30), dates[1], dates[-1]):
+        assert wtl.resolve_day(text, today, ("en", "zh_Hans")) == dates[n - 1 if n > 0 else n]
+
+
+def test_a_day_counted_past_the_event_is_no_day(wtl: Agenda) -> None:
+    dates = wtl.dates()
+    assert wtl.day_of_the_event(len(dates)) == dates[-1] and wtl.day_of_the_event(-len(dates)) == dates[0]
+    assert wtl.day_of_the_event(len(dates) + 1) is None and wtl.day_of_the_event(-len(dates) - 1) is None
+    assert wtl.day_of_the_event(0) is None
+
+
 def test_relative_days_in_either_language() -> None:
     assert relative_day("Tomorrow") == relative_day("明天") == 1
     assert relative_day("昨天") == -1

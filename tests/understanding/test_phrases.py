@@ -156,6 +156,8 @@ def _broken(locales: Path, text: str, tag: str = "xx") -> str:
         ("spaces_between_words = true\n[days]\nnumbered = [\"day\"]\n", "needs {n} exactly once"),
         ("spaces_between_words = true\n[days]\ndates = [\"{day} {year}\"]\n", "use only"),
         ("spaces_between_words = true\n[days.relative]\nx = \"one\"\n", "days.relative.x: expected a whole number"),
+        ("spaces_between_words = true\n[days.of_the_event]\nx = 0\n", "days.of_the_event.x: write 1 for the first day"),
+        ("spaces_between_words = true\n[days.of_the_event]\nx = \"last\"\n", "days.of_the_event.x: expected a whole number"),
         ("spaces_between_words = true\n[weekdays]\nmondai = [\"x\"]\n", "weekdays.mondai: unknown name"),
         ("spaces_between_words = true\nsentence_end = [\"?!\"]\n", "sentence_end"),
     ],

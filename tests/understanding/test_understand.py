@@ -84,6 +84,22 @@ def test_numbers_in_words_and_full_width_digits(text: str, expected: str) -> Non
     assert same(text, expected), line(text)
 
 
+@pytest.mark.parametrize("text", [
+    "what's on the last day", "last day programme", "最后一天有什么安排", "最後一天的議程", "qué hay el último día",
+    "programme du dernier jour", "что в последний день", "마지막 날 일정", "برنامج اليوم الأخير", "agenda do último dia",
+])
+def test_the_last_day_of_the_event_in_every_language(text: str) -> None:
+    last = reader().agenda.dates()[-1]
+    assert same(text, f"/day {last.isoformat()}")
+
+
+def test_the_first_day_is_the_events_not_today() -> None:
+    first = reader().agenda.dates()[0]
+    assert same("what's on the first day", f"/day {first.isoformat()}")
+    assert same("首日议程", f"/day {first.isoformat()}")
+    assert same("second day", f"/day {reader().agenda.dates()[1].isoformat()}")
+
+
 def test_word_order_and_extra_words_are_forgiven() -> None:
     assert line("tomorrow afternoon what's on") == "/day 2025-06-06 afternoon"
     assert line("can you tell me please where is lunch") == "/info meals"
