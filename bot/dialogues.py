@@ -182,7 +182,8 @@ class SqliteDialogues:
         self.flush_delay = flush_delay
         self._cache: OrderedDict[DialogueKey, Dialogue] = OrderedDict()
         #: offers not written yet: key -> (offer JSON or None, when offered)
-        self._dirty: dict[DialogueKey, tuple[str | None, str]] = {}
+        #: Offers kept and not yet written, with when they were made (serialised when written, off the request path).
+        self._dirty: dict[DialogueKey, tuple[Offer | None, dt.datetime]] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._writing = asyncio.Lock()  # a flush and a forget never interleave
 
@@ -239,7 +240,7 @@ class SqliteDialogues:
         if current.offer == offer:
             return
         self._remember(key, replace(current, offer=offer))
-        self._dirty[key] = (offer.to_json() if offer is not None else None, iso(now))
+        self._dirty[key] = (offer, now)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon(), name="dialogue-offers")
 
@@ -254,7 +255,10 @@ class SqliteDialogues:
 
     async def _flush(self) -> None:
         dirty, self._dirty = self._dirty, {}
-        rows = [(key.channel, key.platform_id, offer, stamp) for key, (offer, stamp) in dirty.items()]
+        rows = [
+            (key.channel, key.platform_id, offer.to_json() if offer is not None else None, iso(stamp))
+            for key, (offer, stamp) in dirty.items()
+        ]
         for start in range(0, len(rows), MAX_BATCH):
             chunk = rows[start : start + MAX_BATCH]
             await self.db.execute(

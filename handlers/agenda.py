@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import L_, N_, _, format_date, format_date_range, format_day, format_in
-from bot.programme import Phase
+from bot.programme import Phase, Session
 from bot.programme.agenda import relative_day
 from bot.router import Context, Router
 from bot.understanding.slots import PART_HOURS, split_part_of_day
 from handlers.listing import Filter, View, day_listing, pick_venue, read_filter, split_view
 from handlers.search import search_reply
-from handlers.views import event_name, parse_page, session_detail, session_list, text
+from handlers.views import MEMO_LIMIT, event_name, parse_page, session_detail, session_list, text
 
 #: The parts of a day, as a heading says them.
 PART_NAMES = {"morning": L_("Morning"), "afternoon": L_("Afternoon"), "evening": L_("Evening")}
@@ -182,14 +182,27 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
     found = ctx.agenda.session(args)
     if found is None:
         return [search_reply(ctx, args, _("There is no session with the id \"{id}\".").format(id=echo(args)))]
-    options = [Choice(_("Day of this session"), f"/day {ctx.agenda.local_date(found.start).isoformat()}")]
-    if found.stream:
-        stream = ctx.programme.stream(found.stream)
-        if stream is not None:
-            options.insert(0, Choice(_("Stream {number}").format(number=stream.number), f"/stream {stream.id}"))
+    body, options, title = _session_view(ctx, found)
     # features (bookmarks, visits, venues, feedback) add their buttons with router.session_action
     extra = [choice for action in ctx.services.router.session_actions for choice in await action(ctx, found)]
-    return [Choices("\n".join(session_detail(ctx, found)), tuple(extra + options), title=text(ctx, found.title), columns=2)]
+    return [Choices(body, (*extra, *options), title=title, columns=2)]
+
+
+def _session_view(ctx: Context, found: Session) -> tuple[str, tuple[Choice, ...], str]:
+    """What a session's page shows to everyone alike; memoised per programme version, locale and zone (a hot path)."""
+    key = ("session", found.id, ctx.locale, ctx.user.timezone if ctx.user else None)
+    memo = ctx.agenda.memo
+    view = memo.get(key)
+    if view is None:
+        options = [Choice(_("Day of this session"), f"/day {ctx.agenda.local_date(found.start).isoformat()}")]
+        if found.stream:
+            stream = ctx.programme.stream(found.stream)
+            if stream is not None:
+                options.insert(0, Choice(_("Stream {number}").format(number=stream.number), f"/stream {stream.id}"))
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        view = memo[key] = ("\n".join(session_detail(ctx, found)), tuple(options), text(ctx, found.title))
+    return view  # type: ignore[return-value]
 
 
 def register(router: Router) -> None:

@@ -16,9 +16,11 @@ replayed webhook or a refetch after a restart has no second effect.
 Pushed messages (reminders, broadcasts) go through :class:`TelegramSender`,
 which keeps to Telegram's flood limits and maps its errors to outbox outcomes.
 
-An update is recorded as processed before it is handled: a crash in the
-middle of handling loses that one answer rather than risking a second
-bookmark or vote.  Answers to native polls reach the core as ordinary
+An update is claimed (kept, with its JSON) before it is handled and marked
+done after, the mark committed with the next claim or within
+:data:`DONE_WITHIN`: a crash in the middle of handling, or that shortly
+after, has the update handled again at the next start, once (see
+:class:`UpdateLog`).  Answers to native polls reach the core as ordinary
 requests carrying a :class:`~bot.conversation.PollAnswer`.
 """
 
@@ -893,10 +895,16 @@ _CLAIM_SQL: Final = (
 #: Updates received and not yet claimed, kept as they came (a getUpdates answer holds at most 100).
 RAW_MEMORY: Final = 10_000
 _DONE_SQL: Final = "UPDATE telegram_updates SET body = NULL WHERE update_id = ? AND body IS NOT NULL"
+#: Done-marks written through the shared connection in one statement (well within SQLite's 32,766 parameters).
+_DONE_BATCH: Final = 500
 #: An update a crash interrupted is handled again once at the next start; if that start crashes too, it is let go.
 MAX_REPLAYS: Final = 1
 #: An interrupted update older than this at the next start is let go: an answer that late would puzzle.
 REPLAY_WITHIN: Final = dt.timedelta(hours=1)
+#: A done-mark is committed with the next update's claim (one commit for both), and at the latest this many
+#: seconds after the update was handled: an update handled that shortly before a crash, with no update claimed
+#: after it, is handled again at the next start, as one the crash interrupted is (once, within REPLAY_WITHIN).
+DONE_WITHIN: Final = 0.02
 
 
 class UpdateLog:
@@ -910,23 +918,40 @@ class UpdateLog:
     without the body a kill between receiving an update and answering it
     lost the update.
 
-    The claim is the one write on every update.  Through the shared aiosqlite
-    connection it costs a trip to the database thread and back (0.3-0.5 ms on
-    the 2-core development machine, against about 25 µs for the statement),
-    so once :meth:`open` is called on a file database in WAL mode the log
-    keeps a small synchronous connection of its own and runs the INSERT on the
-    event loop thread: same file, same durability (``synchronous = NORMAL``),
-    committed when it returns.  That connection never waits for a lock
-    (``busy_timeout = 0``): while the shared connection is writing, the claim
-    goes through the shared connection as before.  Nor does it checkpoint the
-    WAL on the event loop (``wal_autocheckpoint = 0``): every
-    ``checkpoint_every`` claims it has the shared connection run a passive
-    checkpoint in its thread, so the WAL stays small even when nothing else
-    writes.
+    The claim is committed before the update is handled.  Through the shared
+    aiosqlite connection it costs a trip to the database thread and back
+    (0.3-0.5 ms on the 2-core development machine, against about 25 µs for
+    the statement), so once :meth:`open` is called on a file database in WAL
+    mode the log keeps a small synchronous connection of its own and runs the
+    INSERT on the event loop thread: same file, same durability
+    (``synchronous = NORMAL``), committed when it returns.  That connection
+    never waits for a lock (``busy_timeout = 0``): while the shared connection
+    is writing, the claim goes through the shared connection as before.  Nor
+    does it checkpoint the WAL on the event loop (``wal_autocheckpoint = 0``):
+    every ``checkpoint_every`` claims it has the shared connection run a
+    passive checkpoint in its thread, so the WAL stays small even when
+    nothing else writes.
+
+    On that connection a done-mark is not a commit of its own (group commit):
+    it waits for the next claim and goes in the same transaction, or, when no
+    update comes, is committed on its own ``done_within`` seconds
+    (:data:`DONE_WITHIN`) after the update was handled, and at :meth:`close`.
+    The claim of the next update is never delayed by it.  What a crash can
+    cost is bounded: an update handled within ``done_within`` before the
+    crash, with no update claimed since, is handled again at the next start,
+    like one the crash interrupted (:data:`MAX_REPLAYS`, :data:`REPLAY_WITHIN`).
+    Without its own connection (a database in memory) a done-mark is
+    committed at once.
     """
 
     def __init__(
-        self, db: Database, now: Callable[[], dt.datetime], memory: int = 10_000, checkpoint_every: int = CHECKPOINT_EVERY
+        self,
+        db: Database,
+        now: Callable[[], dt.datetime],
+        memory: int = 10_000,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        done_within: float = DONE_WITHIN,
+        call_later: Callable[[float, Callable[[], None]], Any] | None = None,
     ) -> None:
         self.db = db
         self.now = now
@@ -937,6 +962,14 @@ class UpdateLog:
         self._unchecked = 0
         #: The checkpoint under way on the shared connection, if any.
         self.pending_checkpoint: asyncio.Task[None] | None = None
+        self.done_within = done_within
+        #: ``loop.call_later`` unless given (a test runs the timer itself).
+        self._call_later = call_later
+        #: Updates handled whose done-mark is not committed yet, and the timer that commits them.
+        self._done: list[int] = []
+        self._done_timer: Any = None
+        #: Done-marks being written through the shared connection (the own one was busy).
+        self._done_writes: set[asyncio.Task[None]] = set()
 
     def open(self) -> None:
         """Open the log's own connection where the database allows it (a file in WAL mode)."""
@@ -958,12 +991,24 @@ class UpdateLog:
         self._conn = conn
 
     async def close(self) -> None:
-        """Close the log's own connection, after any checkpoint under way."""
+        """Commit the done-marks still waiting, then close the log's own connection, after any checkpoint under way."""
+        if self._done_timer is not None:
+            self._done_timer.cancel()
+            self._done_timer = None
+        if self._done and not self._done_here():
+            await self._done_through_shared()
+        while self._done_writes:
+            await asyncio.gather(*self._done_writes, return_exceptions=True)
         if self.pending_checkpoint is not None:
             await self.pending_checkpoint
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    @property
+    def waiting(self) -> tuple[int, ...]:
+        """Updates handled whose done-mark is not committed yet (oldest first)."""
+        return tuple(self._done)
 
     async def _checkpoint(self) -> None:
         try:
@@ -973,22 +1018,97 @@ class UpdateLog:
         finally:
             self.pending_checkpoint = None
 
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        """One committed statement: on the log's own connection where it is free, else the shared one."""
-        if self._conn is not None:
+    def _claim_here(self, params: tuple[Any, ...]) -> int | None:
+        """The claim on the log's own connection, with the done-marks waiting, in one commit; None when it is busy."""
+        conn = self._conn
+        assert conn is not None
+        done = self._done
+        try:
+            if not done:
+                changed = conn.execute(_CLAIM_SQL, params).rowcount
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(_DONE_SQL, [(update_id,) for update_id in done])
+                    changed = conn.execute(_CLAIM_SQL, params).rowcount
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                del done[:]
+        except sqlite3.OperationalError as exc:  # busy: the shared connection is writing
+            logger.debug("update log connection busy (%s); writing through the shared one", exc)
+            return None
+        self._unchecked += 1
+        return changed
+
+    def _done_here(self) -> bool:
+        """The done-marks waiting, committed on the log's own connection; False when it is busy (or there is none)."""
+        conn = self._conn
+        if conn is None:
+            return False
+        done = self._done
+        try:
+            if len(done) == 1:
+                conn.execute(_DONE_SQL, (done[0],))
+            elif done:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(_DONE_SQL, [(update_id,) for update_id in done])
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.OperationalError as exc:
+            logger.debug("update log connection busy (%s); done-marks through the shared one", exc)
+            return False
+        del done[:]
+        return True
+
+    async def _done_through_shared(self) -> None:
+        done, self._done = self._done, []
+        for start in range(0, len(done), _DONE_BATCH):
+            chunk = done[start : start + _DONE_BATCH]
             try:
-                changed = self._conn.execute(sql, params).rowcount
-                self._unchecked += 1
-                return changed
-            except sqlite3.OperationalError as exc:  # busy: the shared connection is writing
-                logger.debug("update log connection busy (%s); writing through the shared one", exc)
-        return await self.db.execute(sql, params)
+                await self.db.execute(
+                    "UPDATE telegram_updates SET body = NULL WHERE body IS NOT NULL AND update_id IN ("
+                    + ", ".join("?" * len(chunk)) + ")",
+                    tuple(chunk),
+                )
+            except BaseException:
+                self._done[:0] = done[start:]  # still waiting: the next claim or close tries again
+                raise
+
+    def _done_due(self) -> None:
+        """The timer: commit the done-marks no claim took along."""
+        self._done_timer = None
+        if not self._done or self._done_here():
+            return
+        task = asyncio.get_running_loop().create_task(self._write_done_later(), name="telegram-done-marks")
+        self._done_writes.add(task)
+        task.add_done_callback(self._done_writes.discard)
+
+    async def _write_done_later(self) -> None:
+        try:
+            await self._done_through_shared()
+        except Exception as exc:  # the updates are handled again after a crash, no worse than that
+            logger.warning("recording handled Telegram updates failed (%s); a crash now would answer them again", exc)
 
     async def claim(self, update_id: int, body: str | None = None) -> bool:
-        """True the first time an update is seen (recorded with ``body``, committed); False for a replay."""
+        """True the first time an update is seen (recorded with ``body``, committed); False for a replay.
+
+        Done-marks waiting are committed with it.
+        """
         if update_id in self._recent:
             return False
-        changed = await self._write(_CLAIM_SQL, (update_id, iso(self.now()), body))
+        params = (update_id, iso(self.now()), body)
+        changed = self._claim_here(params) if self._conn is not None else None
+        if changed is None:
+            if self._done:
+                await self._done_through_shared()
+            changed = await self.db.execute(_CLAIM_SQL, params)
         if self._unchecked >= self._checkpoint_every and self.pending_checkpoint is None:
             self._unchecked = 0
             self.pending_checkpoint = asyncio.create_task(self._checkpoint())
@@ -998,8 +1118,17 @@ class UpdateLog:
         return changed > 0
 
     async def done(self, update_id: int) -> None:
-        """The update was handled (answered, or failed and said so): a crash after this does not bring it back."""
-        await self._write(_DONE_SQL, (update_id,))
+        """The update was handled (answered, or failed and said so): committed with the next claim, or soon after.
+
+        Once committed, a crash does not bring it back; see the class for how soon that is.
+        """
+        if self._conn is None:
+            await self.db.execute(_DONE_SQL, (update_id,))
+            return
+        self._done.append(update_id)
+        if self._done_timer is None:
+            call_later = self._call_later or asyncio.get_running_loop().call_later
+            self._done_timer = call_later(self.done_within, self._done_due)
 
     async def unfinished(self) -> tuple[list[tuple[int, str]], int]:
         """Updates a crash interrupted, oldest first, each marked as handled again; and how many were let go.

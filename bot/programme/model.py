@@ -331,6 +331,23 @@ class StaffMember(_Frozen):
     """Who it is, for the organisers' own reading."""
 
 
+
+def _by_id(model: BaseModel, name: str, items: tuple[Any, ...]) -> dict[str, Any]:
+    """``items`` by id (the first of each), kept on the frozen model beside its fields.
+
+    Looked up on every session's page and list line, where a scan of the
+    venues cost a few µs each.  The index remembers the tuple it was built
+    from: a ``model_copy(update=...)`` carries it along, and a new tuple is
+    indexed afresh.  It is no field (not compared, dumped or validated).
+    """
+    kept = model.__dict__.get(name)
+    if kept is None or kept[0] is not items:
+        index: dict[str, Any] = {}
+        for item in items:
+            index.setdefault(item.id, item)
+        kept = model.__dict__[name] = (items, index)
+    return kept[1]
+
 class Programme(_Frozen):
     event: Event
     days: tuple[Day, ...] = ()
@@ -346,12 +363,12 @@ class Programme(_Frozen):
         return self.event.zone
 
     def stream(self, stream_id: str) -> Stream | None:
-        return next((s for s in self.streams if s.id == stream_id), None)
+        return _by_id(self, "_streams_by_id", self.streams).get(stream_id)
 
     def venue(self, venue_id: str | None) -> Venue | None:
         if venue_id is None:
             return None
-        return next((v for v in self.venues if v.id == venue_id), None)
+        return _by_id(self, "_venues_by_id", self.venues).get(venue_id)
 
     def local_language(self, venue: Venue) -> str | None:
         """The language a venue's driver reads: the venue's own, else the event's."""

@@ -27,7 +27,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -105,13 +105,18 @@ class Metrics:
         self.last_contact = Gauge(f"{PREFIX}_channel_last_contact_seconds",
                                   "Seconds since each channel's last successful contact with its platform", ["channel"], registry=r)
         self._seen_outbox: set[tuple[str, str]] = set()
+        self._answered: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     # -- what the bot reports ----------------------------------------------------
 
     def answered(self, request: Request, command: str | None, seconds: float) -> None:
         channel = request.user.channel
-        self.updates.labels(channel, command_label(request, command)).inc()
-        self.reply_seconds.labels(channel).observe(seconds)
+        key = (channel, command_label(request, command))
+        children = self._answered.get(key)
+        if children is None:  # labels() locks and checks its arguments: once per channel and command, not per request
+            children = self._answered[key] = (self.updates.labels(*key), self.reply_seconds.labels(channel))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def delivered(self, channel: str, item: OutboxItem, outcome: Outcome, now: dt.datetime) -> None:
         from bot.notify.outbox import Delivered, Priority

@@ -174,3 +174,18 @@ async def test_help_lists_the_new_commands(chat: Chat) -> None:
     out = await chat.say("/help")
     for command in ("/bookmark", "/myagenda", "/subscribe", "/visits", "/join", "/reminders", "/timezone"):
         assert command in out
+
+
+async def test_a_session_page_is_each_delegates_own_though_the_page_is_memoised(core) -> None:
+    """The part of /session everyone sees alike is kept per programme version, language and zone: never another's."""
+    english, chinese, madrid = Chat(core, "en1", language="en"), Chat(core, "zh1", language="zh-hans"), Chat(core, "es1", language="en")
+    await madrid.say("/timezone Europe/Madrid")
+    first = await english.say("/session s2-roundtable")
+    assert "your time" in await madrid.say("/session s2-roundtable")
+    assert "your time" not in await english.say("/session s2-roundtable")
+    in_chinese = await chinese.say("/session s2-roundtable")
+    assert in_chinese != first and "Bookmark" not in in_chinese
+    await english.press("/bookmark s2-roundtable")
+    labels = [c.label for c in (await english.say("/session s2-roundtable"), english.replies[0])[1].options]
+    assert "Remove bookmark" in labels  # the buttons that are the delegate's own are not memoised
+    assert "Bookmark" in [c.label for c in (await madrid.say("/session s2-roundtable"), madrid.replies[0])[1].options]

@@ -166,3 +166,118 @@ async def test_a_handled_update_keeps_no_text(core: Core) -> None:
     assert (await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = 61"))[0] is not None
     await log.done(61)
     assert (await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = 61"))[0] is None
+
+
+class _Timers:
+    """``call_later`` for the log, run by the test: the delays asked for, and the callbacks to run."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[float, object]] = []
+
+    def __call__(self, delay: float, callback):
+        self.asked.append((delay, callback))
+        return asyncio.get_running_loop().call_later(3600, lambda: None)  # a handle close() can cancel
+
+    def run(self) -> None:
+        (_, callback), = self.asked
+        self.asked.clear()
+        callback()
+
+
+async def _body(core: Core, update_id: int):
+    row = await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = ?", (update_id,))
+    return row[0]
+
+
+async def test_a_done_mark_is_committed_with_the_next_claim(core: Core) -> None:
+    timers = _Timers()
+    log = UpdateLog(core.db, core.clock.now, call_later=timers)
+    log.open()
+    try:
+        assert await log.claim(901, '{"update_id": 901}')
+        await log.done(901)
+        assert log.waiting == (901,)
+        assert await _body(core, 901) is not None  # not committed on its own
+        assert await log.claim(902, '{"update_id": 902}')
+        assert log.waiting == ()
+        assert await _body(core, 901) is None  # went with 902's claim
+        assert await _body(core, 902) is not None
+    finally:
+        await log.close()
+
+
+async def test_with_no_next_claim_a_done_mark_is_committed_within_the_bound(core: Core) -> None:
+    from bot.channels.telegram import DONE_WITHIN
+
+    timers = _Timers()
+    log = UpdateLog(core.db, core.clock.now, call_later=timers)
+    log.open()
+    try:
+        for update_id in (911, 912):
+            assert await log.claim(update_id, "{}")
+        await log.done(911)
+        await log.done(912)
+        assert [delay for delay, _ in timers.asked] == [DONE_WITHIN]  # one timer for both
+        assert DONE_WITHIN <= 0.1
+        timers.run()
+        assert log.waiting == ()
+        assert await _body(core, 911) is None and await _body(core, 912) is None
+    finally:
+        await log.close()
+
+
+async def test_a_crash_before_a_done_mark_is_committed_answers_the_update_again_once(core: Core) -> None:
+    """The documented bound: handled, its done-mark still waiting, killed: the next start has it as unfinished."""
+    timers = _Timers()
+    log = UpdateLog(core.db, core.clock.now, call_later=timers)
+    log.open()
+    assert await log.claim(921, '{"update_id": 921}')
+    await log.done(921)
+    log._conn.close()  # the kill: nothing more is written, the timer never runs
+    restarted = UpdateLog(core.db, core.clock.now)
+    again, dropped = await restarted.unfinished()
+    assert again == [(921, '{"update_id": 921}')] and dropped == 0
+    assert await UpdateLog(core.db, core.clock.now).unfinished() == ([], 1)  # and only once
+
+
+async def test_a_crash_after_the_next_claim_does_not_answer_a_handled_update_again(core: Core) -> None:
+    timers = _Timers()
+    log = UpdateLog(core.db, core.clock.now, call_later=timers)
+    log.open()
+    assert await log.claim(931, '{"update_id": 931}')
+    await log.done(931)
+    assert await log.claim(932, '{"update_id": 932}')
+    log._conn.close()  # killed while 932 is handled
+    again, _ = await UpdateLog(core.db, core.clock.now).unfinished()
+    assert again == [(932, '{"update_id": 932}')]
+
+
+async def test_closing_the_log_commits_the_done_marks_waiting(core: Core) -> None:
+    log = UpdateLog(core.db, core.clock.now, call_later=_Timers())
+    log.open()
+    assert await log.claim(941, "{}")
+    await log.done(941)
+    await log.close()
+    assert await _body(core, 941) is None
+    assert await UpdateLog(core.db, core.clock.now).unfinished() == ([], 0)
+
+
+async def test_done_marks_wait_for_a_write_on_the_shared_connection_instead_of_being_lost(core: Core) -> None:
+    timers = _Timers()
+    log = UpdateLog(core.db, core.clock.now, call_later=timers)
+    log.open()
+    try:
+        assert await log.claim(951, "{}")
+        await log.done(951)
+        async with core.db.transaction() as conn:
+            await conn.execute("INSERT INTO telegram_updates (update_id, received_at) VALUES (950, '2025-06-05')")
+            timers.run()  # the own connection is busy: the marks go through the shared one, behind the transaction
+            claim = asyncio.create_task(log.claim(952, "{}"))
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert not claim.done()
+        assert await claim is True
+    finally:
+        await log.close()
+    assert await _body(core, 951) is None
+    assert await _body(core, 952) is not None  # claimed, never handled
