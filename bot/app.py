@@ -294,7 +294,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     router.use(error_middleware)
     router.use(user_middleware)
     if settings.flood_burst:
-        flood = FloodGuard(burst=settings.flood_burst, rate=settings.flood_per_minute / 60)
+        flood = FloodGuard(burst=settings.flood_burst, rate=settings.flood_per_minute / 60, metrics=metrics)
         caches.add(flood)  # it counts each person's messages by their platform id
         router.use(flood)
     router.use(DialogueMiddleware(dialogues))

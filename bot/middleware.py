@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot import i18n
 from bot.conversation import PollAnswer, Reply, Request, Text, UserRef, bounded
 from bot.dialogues import Dialogue, DialogueKey, DialogueStore, Offer
 from bot.i18n import _
 from bot.router import STEP_PREFIX, Context, Next
+
+if TYPE_CHECKING:
+    from bot.web.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +69,11 @@ class FloodGuard:
     inside :func:`user_middleware`, so the warning is in their language.
     """
 
-    def __init__(self, burst: int = 12, rate: float = 0.5, memory: int = 50_000) -> None:
+    def __init__(self, burst: int = 12, rate: float = 0.5, memory: int = 50_000, metrics: Metrics | None = None) -> None:
         self.burst = burst
         self.rate = rate
         self.memory = memory
+        self.metrics = metrics
         #: person -> (tokens left, when last counted (epoch seconds), warned in this flood)
         self._buckets: dict[tuple[str, str], tuple[float, float, bool]] = {}
         self.refused = 0
@@ -100,6 +105,8 @@ class FloodGuard:
         verdict = self.allow((req.user.channel, req.user.platform_id), ctx.now.timestamp())
         if verdict:
             return await call_next(req, ctx)
+        if self.metrics is not None:
+            self.metrics.flood_refused(req.user.channel, warned=verdict is None)
         if verdict is None:
             logger.info("a person on %s is sending faster than %.1f a second; answering again in a moment", req.user.channel, self.rate)
             return [Text(_("You are sending messages faster than I can read them. I will answer again in a moment."))]

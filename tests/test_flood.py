@@ -33,6 +33,9 @@ async def test_a_burst_then_one_warning_then_quiet_for_the_whole_flood(tmp_path:
         assert all([await flooder.say("next") not in ("", warning) for _ in range(5)])
         assert await flooder.say("next") == warning  # a new flood, a new (single) warning
         assert await flooder.say("next") == ""
+        value = core.metrics.registry.get_sample_value  # /metrics: two warnings, 20 + 5 * 3 + 1 refused quietly
+        assert value("delegate_bot_flood_refused_total", {"channel": "test", "answer": "warned"}) == 2
+        assert value("delegate_bot_flood_refused_total", {"channel": "test", "answer": "quiet"}) == 36
     finally:
         await core.close()
 

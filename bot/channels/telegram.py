@@ -1323,17 +1323,21 @@ class TelegramChannel:
         delegate's next message is answered after the one the crash cut off.
         """
         again, dropped = await self.updates.unfinished()
+        handled = 0
         for update_id, body in again:
             try:
                 update = Update.de_json(json.loads(body), self.app.bot)
             except Exception as exc:  # a row this version cannot read: let it go, say so
                 logger.warning("an interrupted update could not be read again (%s); let go", type(exc).__name__)
                 await self.updates.done(update_id)
+                dropped += 1
                 continue
+            handled += 1
             self.app.create_task(self._handle(update), update=update, name=f"telegram-resume-{update_id}")
-        if again or dropped:
+        self.ports.metrics.updates_resumed("telegram", handled, dropped)
+        if handled or dropped:
             logger.info("%d Telegram updates an earlier run did not finish are handled now; %d let go "
-                        "(interrupted twice, or over %s old)", len(again), dropped, REPLAY_WITHIN)
+                        "(interrupted twice, over %s old, or unreadable)", handled, dropped, REPLAY_WITHIN)
 
     async def stop(self) -> None:
         """Stop polling, then PTB; safe to call on a channel that did not finish starting."""
@@ -1444,6 +1448,7 @@ class TelegramChannel:
             entry = self._order[key] = [asyncio.Lock(), 0]
         if entry[1] > MAX_WAITING_PER_CHAT:
             self.flood_dropped += 1
+            self.ports.metrics.update_dropped("telegram", "flood")
             logger.info("an update dropped: %d from one person are already waiting (a flood)", entry[1])
             return
         entry[1] += 1

@@ -16,6 +16,14 @@ id, a chat id, an openid or anything a delegate wrote.
                                                (``window``: closed, ``quota``: spent) and ``by`` (``bot``: its own
                                                count, ``wechat``: errcode 45015/45047)
 ``delegate_bot_channel_last_contact_seconds``  seconds since each channel's last successful contact with its platform
+``delegate_bot_flood_refused_total``           messages not answered because their sender was flooding, by
+                                               ``channel`` and ``answer`` (``warned``: the one warning of a flood,
+                                               ``quiet``: nothing)
+``delegate_bot_updates_dropped_total``         updates a channel dropped before the core, by ``channel`` and
+                                               ``reason`` (``flood``: too many from one person already waiting)
+``delegate_bot_updates_resumed_total``         updates an earlier run did not finish, by ``channel`` and ``outcome``
+                                               (``handled``: handled again at start, ``let_go``: interrupted twice,
+                                               too old, or unreadable)
 =============================================  ==========================================================
 
 The outbox gauges are read from the database when ``/metrics`` is asked.
@@ -104,6 +112,12 @@ class Metrics:
             ["reason", "by"], registry=r)
         self.last_contact = Gauge(f"{PREFIX}_channel_last_contact_seconds",
                                   "Seconds since each channel's last successful contact with its platform", ["channel"], registry=r)
+        self.flood = Counter(f"{PREFIX}_flood_refused", "Messages not answered because their sender was flooding",
+                             ["channel", "answer"], registry=r)
+        self.dropped = Counter(f"{PREFIX}_updates_dropped", "Updates a channel dropped before the core, by reason",
+                               ["channel", "reason"], registry=r)
+        self.resumed = Counter(f"{PREFIX}_updates_resumed", "Updates an earlier run did not finish: handled again or let go",
+                               ["channel", "outcome"], registry=r)
         self._seen_outbox: set[tuple[str, str]] = set()
         self._answered: dict[tuple[str, str], tuple[Any, Any]] = {}
 
@@ -124,6 +138,18 @@ class Metrics:
         self.deliveries.labels(channel, outcome_label(outcome)).inc()
         if isinstance(outcome, Delivered) and item.priority == Priority.REMINDER:
             self.reminder_lag.labels(channel).observe(max(0.0, (now - item.not_before).total_seconds()))
+
+    def flood_refused(self, channel: str, *, warned: bool) -> None:
+        self.flood.labels(channel, "warned" if warned else "quiet").inc()
+
+    def update_dropped(self, channel: str, reason: str) -> None:
+        """``reason``: ``flood``."""
+        self.dropped.labels(channel, reason).inc()
+
+    def updates_resumed(self, channel: str, handled: int, let_go: int) -> None:
+        """After a restart: ``handled`` updates handled again, ``let_go`` let go."""
+        self.resumed.labels(channel, "handled").inc(handled)
+        self.resumed.labels(channel, "let_go").inc(let_go)
 
     def wechat_refused(self, reason: str, by: str) -> None:
         """``reason``: ``window`` or ``quota``; ``by``: ``bot`` (its own count said no) or ``wechat`` (an errcode)."""

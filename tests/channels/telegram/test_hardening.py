@@ -75,6 +75,13 @@ async def test_a_flooder_in_long_polling_is_slowed_down_and_holds_up_nobody(tmp_
     slow_down = core.catalogs.get("en").translations.gettext(
         "You are sending messages faster than I can read them. I will answer again in a moment.")
     assert len(to_flooder) == 11 and slow_down in to_flooder[-1].params["text"]  # a burst of 10, one warning, then quiet
+    # /metrics counts every one of the 100: answered, the warning, refused quietly by the core, dropped by the channel
+    value = core.metrics.registry.get_sample_value
+    dropped = value("delegate_bot_updates_dropped_total", {"channel": "telegram", "reason": "flood"})
+    warned = value("delegate_bot_flood_refused_total", {"channel": "telegram", "answer": "warned"})
+    quiet = value("delegate_bot_flood_refused_total", {"channel": "telegram", "answer": "quiet"}) or 0
+    assert dropped == channel.flood_dropped > 0 and warned == 1
+    assert 10 + warned + quiet + dropped == 100
     sent = fake_api.sent("sendMessage")
     # handled one after the other, the other delegate would come after all eleven
     assert sent.index(answers(other)[0]) < sent.index(to_flooder[-1])

@@ -117,6 +117,9 @@ async def test_an_update_a_crash_interrupted_is_answered_at_the_next_start_befor
     assert await log.claim(41, json.dumps(message_update(41, "/next", user_id=800, language="en")))
     assert await log.claim(42, json.dumps(message_update(42, "/next", user_id=801, language="en")))
     await log.done(42)
+    # and 40, interrupted once already when it was handled again: let go, not tried a third time
+    assert await log.claim(40, json.dumps(message_update(40, "/next", user_id=802, language="en")))
+    await core.db.execute("UPDATE telegram_updates SET replays = 1 WHERE update_id = 40")
     await fake_api.push_update(message_update(43, "/today", user_id=800, language="en"))  # their next message
     await channel.start()
     try:
@@ -127,7 +130,10 @@ async def test_an_update_a_crash_interrupted_is_answered_at_the_next_start_befor
         await channel.stop()
     first, second = _answers(fake_api, 800)[:2]
     assert "Next" in first.params["text"] and "Next" not in second.params["text"]  # in the order they were sent
-    assert _answers(fake_api, 801) == []  # finished before the crash: not again
+    assert _answers(fake_api, 801) == [] and _answers(fake_api, 802) == []  # finished before the crash, or let go
+    value = core.metrics.registry.get_sample_value
+    assert value("delegate_bot_updates_resumed_total", {"channel": "telegram", "outcome": "handled"}) == 1
+    assert value("delegate_bot_updates_resumed_total", {"channel": "telegram", "outcome": "let_go"}) == 1
     assert not channel._raw  # getUpdates' own JSON of update 43 was what its claim kept
     assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE body IS NOT NULL") is None
     assert await UpdateLog(core.db, core.clock.now).unfinished() == ([], 0)  # a further restart: nothing again
