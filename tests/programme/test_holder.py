@@ -287,3 +287,70 @@ async def test_the_search_index_of_a_new_version_is_built_in_another_thread(core
     threads.clear()
     SearchIndex.of(core.programmes.agenda)
     assert not threads  # the first search finds it built
+
+
+async def test_a_childs_sessions_come_in_small_frames_each_unpickled_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One pickle of the whole outcome held the event loop 15-35 ms at 16,000 sessions while it was unpickled."""
+    import pickle
+
+    path = tmp_path / "congress.yaml"
+    path.write_text(generated(120), encoding="utf-8")
+    head, chunks = await reader._read_in_child(path)
+    assert head["sessions"] == [] and len(chunks) == 3  # 50, 50 and 20 sessions
+    sizes: list[int] = []
+    real = pickle.loads
+
+    def spying(data: bytes):
+        found = real(data)
+        sizes.append(len(found))
+        return found
+
+    monkeypatch.setattr(reader.pickle, "loads", spying)
+    agenda = reader._agenda_from_chunks(path, head, chunks)
+    assert sizes == [50, 50, 20]
+    assert agenda.programme == loader.load_programme(path)
+
+
+async def test_a_child_output_cut_short_is_noticed() -> None:
+    import pickle
+
+    stream = asyncio.StreamReader()
+    first = pickle.dumps(("programme", {}, 2))
+    stream.feed_data(reader._LENGTH.pack(len(first)) + first + reader._LENGTH.pack(100) + b"x" * 40)
+    stream.feed_eof()
+    with pytest.raises(reader._ChildStopped):
+        await reader._frames(stream)
+
+
+def test_collector_pauses_may_overlap_and_the_collector_comes_back_after_the_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    assert gc.isenabled()
+    outer = reader.collector_paused()
+    outer.__enter__()
+    with reader.collector_paused():  # the search index built while a version is read
+        pass
+    assert not gc.isenabled()
+    outer.__exit__(None, None, None)
+    assert gc.isenabled()
+
+
+def test_a_new_version_is_frozen_only_where_the_service_keeps_its_objects_out_of_collections(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    freezes: list[int] = []
+
+    def never() -> int:
+        raise AssertionError("gc.get_freeze_count() walks every frozen object with the interpreter held")
+
+    monkeypatch.setattr(gc, "get_freeze_count", never)
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))
+    monkeypatch.setattr(reader, "_frozen", False)
+    with reader.collector_paused():
+        pass
+    assert freezes == []
+    reader.keep_out_of_collections()
+    assert freezes == [1]
+    with reader.collector_paused():
+        pass
+    assert freezes == [1, 1]
