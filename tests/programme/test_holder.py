@@ -411,3 +411,22 @@ def test_release_leaves_whatever_someone_else_holds_as_it_was() -> None:
     reader.release([agenda])
     assert len(by_id) == 100 and vars(held) == before and held.title
     assert all(s.id for s in sessions)
+
+
+async def test_change_notices_compare_the_versions_with_the_collector_paused_and_free_both_sides_in_pieces(
+    core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    opened: list[tuple[int, bool]] = []
+    real = reader._opened
+
+    def spying(item, depth):
+        if depth == 0 and isinstance(item, dict):
+            opened.append((len(item), gc.isenabled()))
+        return real(item, depth)
+
+    monkeypatch.setattr(reader, "_opened", spying)
+    await core.programmes.reload()
+    sessions = len(core.programmes.programme.sessions)
+    assert opened.count((sessions, False)) == 2  # what delegates were told, and what is now
