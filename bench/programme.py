@@ -123,17 +123,18 @@ async def reloads(path: Path, rounds: int) -> dict[str, tuple[float, float]]:
     from bot.clock import ManualClock
     from bot.config import Settings
     from bot.programme import ProgrammeHolder
+    from bot.programme.reader import keep_out_of_collections
 
     out: dict[str, tuple[float, float]] = {}
     holder = ProgrammeHolder.from_file(path)
-    gc.freeze()  # as ``delegate-bot run`` does once it has started
+    keep_out_of_collections()  # gc.freeze(), as ``delegate-bot run`` does once it has started
     runs = [await stall_during(holder.reload) for _ in range(rounds)]
     out["holder"] = (max(s for s, _ in runs), statistics.median(t for _, t in runs))
     del holder
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env({}, programme=path, db=Path(tmp) / "bench.sqlite3")
         core = await build_core(settings, ManualClock(dt.datetime(2025, 6, 2, 12, tzinfo=dt.timezone.utc)))
-        gc.freeze()
+        keep_out_of_collections()
         try:
             runs = [await stall_during(core.programmes.reload) for _ in range(rounds)]
         finally:

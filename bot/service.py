@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib
 import logging
 import os
@@ -31,6 +30,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.ports import ChannelPorts
 from bot.programme import Programme, ProgrammeError
+from bot.programme.reader import keep_out_of_collections
 from bot.web import calendar, files, health, metrics
 
 logger = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ async def warm_up(core: Core | None = None) -> None:
     except Exception:  # the answer that needs it loads it again, and says what is wrong
         logger.exception("could not load the pinyin readings or the search index ahead of time")
         return
-    gc.freeze()
+    keep_out_of_collections()
 
 
 def listeners(settings: Settings, core: Core, web_app: web.Application) -> list[tuple[web.Application, str, int]]:
@@ -217,7 +217,7 @@ async def run_service(
         write_pid(settings)
         # what start-up built (programme, catalogs, libraries) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise pause answers for ~50 ms
-        gc.freeze()
+        keep_out_of_collections()
         warm = asyncio.create_task(warm_up(core), name="warm-up")
         await stop.wait()
         warm.cancel()

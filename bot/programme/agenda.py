@@ -108,6 +108,10 @@ class Agenda:
         self._outlines: dict[dt.date, DayOutline] = {}
         self.memo: dict[tuple[object, ...], object] = {}
         """Rendered views of this programme version (by session, locale, zone); gone on reload."""
+        self.derived: dict[str, object] = {}
+        """What other layers build once per version (the search index, the understanding of messages): kept with
+        it and taken apart with it (:func:`bot.programme.reader.release`).  Nothing here may hold the agenda
+        strongly: the version would hold itself, and once frozen out of the collector's passes never go."""
 
     def _search_texts(self, s: Session) -> Iterable[str]:
         yield s.id

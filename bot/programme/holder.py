@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from bot.programme.agenda import Agenda
 from bot.programme.loader import ProgrammeError, load_programme
 from bot.programme.model import Programme
-from bot.programme.reader import read_agenda, release
+from bot.programme.reader import read_agenda, refreeze, release
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +112,5 @@ class ProgrammeHolder:
             box = [before]
             del before, agenda
             await asyncio.to_thread(release, box)
-            if gc.get_freeze_count():
-                gc.freeze()  # see reader.collector_paused
+            refreeze()  # see reader.collector_paused
             return new

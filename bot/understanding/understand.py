@@ -37,7 +37,7 @@ import re
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, cast
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -529,15 +529,16 @@ def _repaired(text: str, reading: _Reading) -> str:
     return fixed
 
 
-_BUILT: weakref.WeakKeyDictionary[Agenda, tuple[Phrases, tuple[str, ...], Understanding]] = weakref.WeakKeyDictionary()
-
-
 def understanding_for(agenda: Agenda, tags: Sequence[str], words: Phrases | None = None) -> Understanding:
-    """The :class:`Understanding` of a programme version, built on first use and kept while the version is."""
+    """The :class:`Understanding` of a programme version, built on first use and kept while the version is.
+
+    It is kept in the version (:attr:`Agenda.derived`), taken apart with it, and refers to it weakly: the
+    version would otherwise hold itself.
+    """
     words = words or phrases()
-    kept = _BUILT.get(agenda)
-    if kept is not None and kept[0] is words and kept[1] == tuple(tags):
-        return kept[2]
-    built = Understanding(agenda, words, tags)
-    _BUILT[agenda] = (words, tuple(tags), built)
+    kept = agenda.derived.get("understanding")
+    if isinstance(kept, tuple) and kept[0] is words and kept[1] == tuple(tags):
+        return kept[2]  # type: ignore[no-any-return]
+    built = Understanding(cast(Agenda, weakref.proxy(agenda)), words, tags)
+    agenda.derived["understanding"] = (words, tuple(tags), built)
     return built
