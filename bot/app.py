@@ -43,6 +43,7 @@ from bot.store.wechat import WeChatStore
 from bot.store.locations import LastLocations
 from bot.understanding.middleware import UnderstandingMiddleware
 from bot.understanding.search import SearchIndex
+from bot.understanding.understand import understanding_ready
 from bot.web.files import FileLinks
 from bot.web.health import Contacts, Health
 from bot.web.metrics import Metrics
@@ -287,7 +288,8 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     async def search_follows_the_programme(old: Programme, new: Programme) -> None:
         # the new version's search index (0.3 s at 1,000 sessions, seconds at 16,000), built in a thread before a
         # delegate's first search would build it on the event loop
-        await asyncio.to_thread(SearchIndex.of, programmes.agenda)
+        await SearchIndex.ready(programmes.agenda)
+        await understanding_ready(programmes.agenda, catalogs.tags)
 
     programmes.on_change(search_follows_the_programme)
 

@@ -121,12 +121,14 @@ async def warm_up(core: Core | None = None) -> None:
     Then keep it out of the collector's full passes too, as what start-up built.
     """
     from bot.understanding.search import SearchIndex
+    from bot.understanding.understand import understanding_ready
     from handlers import venues
 
     try:
         await asyncio.to_thread(venues.load_readings)
         if core is not None:
-            await asyncio.to_thread(SearchIndex.of, core.programmes.agenda)
+            await SearchIndex.ready(core.programmes.agenda)
+            await understanding_ready(core.programmes.agenda, core.catalogs.tags)
     except Exception:  # the answer that needs it loads it again, and says what is wrong
         logger.exception("could not load the pinyin readings or the search index ahead of time")
         return

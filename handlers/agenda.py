@@ -12,7 +12,7 @@ from bot.programme.agenda import relative_day
 from bot.router import Context, Router
 from bot.understanding.slots import PART_HOURS, split_part_of_day
 from handlers.listing import Filter, View, day_listing, pick_venue, read_filter, split_view
-from handlers.search import search_reply
+from handlers.search import search_reply, searchable
 from handlers.views import MEMO_LIMIT, event_name, parse_page, session_detail, session_list, text
 
 #: The parts of a day, as a heading says them.
@@ -181,6 +181,7 @@ async def session(req: Request, ctx: Context) -> Sequence[Reply]:
         return [Text(_("Which session? Send /session followed by its id, or search with /search."))]
     found = ctx.agenda.session(args)
     if found is None:
+        await searchable(ctx)
         return [search_reply(ctx, args, _("There is no session with the id \"{id}\".").format(id=echo(args)))]
     body, options, title = _session_view(ctx, found)
     # features (bookmarks, visits, venues, feedback) add their buttons with router.session_action

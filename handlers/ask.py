@@ -96,6 +96,9 @@ async def speakers(req: Request, ctx: Context) -> Sequence[Reply]:
     if wanted:
         found = ctx.agenda.session(wanted)
         if found is None:
+            from handlers.search import searchable
+
+            await searchable(ctx)
             hits = sessions_named(ctx, wanted)
             if len(hits) != 1:
                 if not hits:

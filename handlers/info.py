@@ -8,7 +8,7 @@ from bot.conversation import Choice, Choices, Reply, Request, Text, echo
 from bot.i18n import N_, _
 from bot.programme.model import InfoEntry
 from bot.router import Context, Router
-from bot.understanding.understand import understanding_for
+from bot.understanding.understand import understanding_for, understanding_ready
 from handlers.views import derived_note, text
 
 
@@ -72,6 +72,7 @@ async def info(req: Request, ctx: Context) -> Sequence[Reply]:
     wanted = req.args.strip()
     if not wanted:
         return [topics(ctx)]
+    await understanding_ready(ctx.agenda, ctx.services.catalogs.tags)  # built in a thread, not here, if it is not yet
     entry = find_entry(ctx, wanted)
     if entry is None:
         return [topics(ctx, _("I have no practical information on \"{topic}\". These are the topics:").format(topic=echo(wanted)))]

@@ -19,7 +19,7 @@ from bot.programme.model import Presenter, Speaker, Stream, Venue
 from bot.router import Context, Router
 from bot.understanding.search import Hit, Match, SearchIndex
 from bot.understanding.text import normal, unspaced, words
-from bot.understanding.understand import understanding_for
+from bot.understanding.understand import understanding_for, understanding_ready
 from handlers.info import contact_line
 from handlers.listing import read_filter
 from handlers.roles import is_invitation, redeem
@@ -36,8 +36,16 @@ def shortened(query: str, limit: int = ECHO) -> str:
     return echo(query, limit)
 
 
+async def searchable(ctx: Context) -> None:
+    """Await the programme version's search index and understanding, built in a worker thread if they are not
+    yet (just after a start or a reload): what a handler that may search awaits first, so neither is ever
+    built on the event loop, where a congress's takes seconds and every delegate would wait."""
+    await SearchIndex.ready(ctx.agenda)
+    await understanding_ready(ctx.agenda, ctx.services.catalogs.tags)
+
+
 def ranked(ctx: Context, query: str) -> Sequence[Hit]:
-    """Every hit for ``query`` in the programme in force, best first."""
+    """Every hit for ``query`` in the programme in force, best first (after :func:`searchable`)."""
     return SearchIndex.of(ctx.agenda).search(query[:LONGEST_QUERY])
 
 
@@ -189,6 +197,7 @@ async def search(req: Request, ctx: Context) -> Sequence[Reply]:
     query, page = parse_page(req.args)
     if not query:
         return [Text(_("What should I look for? For example: /search Bogotá"))]
+    await searchable(ctx)
     return [search_reply(ctx, query, page=page)]
 
 
@@ -216,6 +225,7 @@ async def free_text(req: Request, ctx: Context) -> Sequence[Reply]:
         day = ctx.agenda.resolve_day(found.day, ctx.today, ctx.services.catalogs.tags) if found.day else ctx.today
         if day is not None:
             return [filtered(ctx, day, found)]
+    await searchable(ctx)
     hits = ranked(ctx, words_)
     if hits:
         return [results(ctx, words_, hits)]

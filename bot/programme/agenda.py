@@ -9,6 +9,7 @@ version (a delegate paging through them costs nothing more).
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import datetime as dt
 import enum
@@ -16,9 +17,9 @@ import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from babel import Locale
 from babel.dates import get_day_names, get_month_names
@@ -27,6 +28,8 @@ from bot.programme.index import TextIndex
 from bot.programme.model import Programme, Session, Stream
 from bot.understanding import patterns
 from bot.understanding.phrases import Phrases, phrases
+
+T = TypeVar("T")
 
 
 class Phase(str, enum.Enum):
@@ -112,6 +115,17 @@ class Agenda:
         """What other layers build once per version (the search index, the understanding of messages): kept with
         it and taken apart with it (:func:`bot.programme.reader.release`).  Nothing here may hold the agenda
         strongly: the version would hold itself, and once frozen out of the collector's passes never go."""
+        self._deriving: dict[str, asyncio.Future[Any]] = {}
+
+    async def derive(self, key: str, build: Callable[[], T]) -> T:
+        """What ``build`` makes of this version (and keeps in :attr:`derived`), made in a worker thread, once
+        however many requests await it meanwhile: never on the event loop, where a congress's search index or
+        understanding takes seconds.  A build that fails is tried again by the next request."""
+        building = self._deriving.get(key)
+        if building is None:
+            building = self._deriving[key] = asyncio.ensure_future(asyncio.to_thread(build))
+            building.add_done_callback(lambda _done: self._deriving.pop(key, None))
+        return cast(T, await asyncio.shield(building))
 
     def _search_texts(self, s: Session) -> Iterable[str]:
         yield s.id

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from bot.conversation import Reply, Request, Text
 from bot.router import Context, Next
 from bot.understanding import intents
-from bot.understanding.understand import understanding_for
+from bot.understanding.understand import understanding_ready
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class UnderstandingMiddleware:
             return await call_next(req, ctx)
         if not text or text.startswith("/") or self.leave(text) or self._typed_command(text, ctx):
             return await call_next(req, ctx)
-        understanding = understanding_for(ctx.agenda, ctx.services.catalogs.tags)
+        understanding = await understanding_ready(ctx.agenda, ctx.services.catalogs.tags)
         meaning = understanding.understand(text, ctx.today, ctx.locale)
         if meaning is not None:
             logger.debug("understood free text as /%s (score %.0f)", meaning.command, meaning.score)

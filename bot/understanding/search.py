@@ -419,6 +419,15 @@ class SearchIndex:
             agenda.derived["search"] = index
         return index
 
+    @classmethod
+    async def ready(cls, agenda: Agenda) -> SearchIndex:
+        """The index of ``agenda``, built in a worker thread if it is not yet (:meth:`Agenda.derive`): what a
+        request that searches awaits first, so a search just after a reload never builds it on the event loop."""
+        index = agenda.derived.get("search")
+        if isinstance(index, SearchIndex):
+            return index
+        return await agenda.derive("search", functools.partial(cls.of, agenda))
+
     @staticmethod
     def _documents(agenda: Agenda) -> Iterable[_Document]:
         programme = agenda.programme
