@@ -58,6 +58,8 @@ TITLE_WEIGHT: Final = WEIGHTS["title"]
 assert TITLE_WEIGHT == max(WEIGHTS.values()), "a word in a title weighs the most"
 #: With more hits than this having every word in a title, the query is looked for in all titles at once.
 MANY_TITLED: Final = 1000
+#: The words' postings are gathered this many at a time (a few ms of work each).
+CHUNK_WORDS: Final = 20_000
 #: Chinese postings are built this many characters of text at a time (a few tens of MB at the peak).
 CHUNK_CHARACTERS: Final = 300_000
 #: With more documents than this having every pair of a long Chinese word, it is looked for in all texts at once.
@@ -289,19 +291,27 @@ class SearchIndex:
 
         # the agenda is not kept: it keeps the index (Agenda.derived)
         self.documents: list[_Document] = list(self._documents(agenda))
-        found: list[str] = []
-        numbers: list[int] = []
-        weights: list[float] = []
+        #: word -> its key in :attr:`postings` (in the order first seen)
+        self.terms: dict[str, int] = {}
+        # the words' postings, a few hundred documents at a time: no single call over a congress's million words
+        # holds the interpreter long enough for the event loop to feel it (a worker thread builds this)
+        keys: list[np.ndarray] = []
+        numbers: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        part_words: list[int] = []
+        part_numbers: list[int] = []
+        part_weights: list[float] = []
         chinese_texts: list[str] = []
         chinese_numbers: list[int] = []
         chinese_weights: list[float] = []
+        terms = self.terms
         for number, doc in enumerate(self.documents):
             chinese: dict[float, list[str]] = defaultdict(list)
             for f in doc.fields:
                 weight = WEIGHTS[f.name]
-                found.extend(f.words)
-                numbers.extend([number] * len(f.words))
-                weights.extend([weight] * len(f.words))
+                part_words.extend([terms.setdefault(w, len(terms)) for w in f.words])
+                part_numbers.extend([number] * len(f.words))
+                part_weights.extend([weight] * len(f.words))
                 if f.chinese:
                     chinese[weight].append(f.chinese)
             doc.chinese = tuple((weight, "\n".join(texts)) for weight, texts in sorted(chinese.items(), reverse=True))
@@ -309,16 +319,20 @@ class SearchIndex:
                 chinese_texts.append(text)
                 chinese_numbers.append(number)
                 chinese_weights.append(weight)
-        self.vocabulary = sorted(set(found))
-        #: word -> its key in :attr:`postings`
-        self.terms = {w: i for i, w in enumerate(self.vocabulary)}
+            if len(part_words) >= CHUNK_WORDS:
+                keys.append(np.array(part_words, dtype=np.int64))
+                numbers.append(np.array(part_numbers, dtype=np.int32))
+                weights.append(np.array(part_weights, dtype=np.float32))
+                part_words, part_numbers, part_weights = [], [], []
+        keys.append(np.array(part_words, dtype=np.int64))
+        numbers.append(np.array(part_numbers, dtype=np.int32))
+        weights.append(np.array(part_weights, dtype=np.float32))
+        del part_words, part_numbers, part_weights
+        self.vocabulary = sorted(terms)
         #: every word of a spaced script: the documents it is in, with the weight of its best field there
-        self.postings = _Postings(
-            np.fromiter(map(self.terms.__getitem__, found), dtype=np.int64, count=len(found)),
-            np.array(numbers, dtype=np.int32), np.array(weights, dtype=np.float32),
-            terms=len(self.vocabulary), size=len(self.documents),
-        )
-        del found, numbers, weights
+        self.postings = _Postings(np.concatenate(keys), np.concatenate(numbers), np.concatenate(weights),
+                                  terms=len(terms), size=len(self.documents))
+        del keys, numbers, weights
         #: every Chinese character and pair of characters, the same way (pairs never straddle two fields or runs)
         #: the Chinese characters of the programme, ascending: a character's key is its place here, a pair's
         #: ``len(characters) * (1 + first) + second``
@@ -346,7 +360,10 @@ class SearchIndex:
         """The Chinese characters of ``texts`` and their postings, built a few hundred thousand characters at a time."""
         import numpy as np
 
-        characters = np.unique(np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32))
+        characters = np.unique(np.concatenate([np.empty(0, dtype=np.uint32)] + [  # a part at a time, as below
+            np.unique(np.frombuffer("".join(texts[i : i + 2000]).encode("utf-32-le"), dtype=np.uint32))
+            for i in range(0, len(texts), 2000)
+        ]))
         count = len(characters)
         chunks = []
         begin = 0
