@@ -514,15 +514,16 @@ class SearchIndex:
             if got is not None:
                 found[got[0]] = got[1]
             return found
-        having: np.ndarray | None = None
-        for i in range(len(word) - 1):  # only where every pair of it is, is it looked for
+        # only where every pair of it is, is it looked for; and no heavier than the lightest of its pairs is there
+        bound = np.full(len(self.documents), np.inf)
+        for i in range(len(word) - 1):
             got = self._chinese_postings_of(word[i : i + 2])
             if got is None:
                 return found
-            having = got[0] if having is None else np.intersect1d(having, got[0], assume_unique=True)
-            if not len(having):
-                return found
-        assert having is not None
+            pair = np.zeros(len(self.documents))
+            pair[got[0]] = got[1]
+            np.minimum(bound, pair, out=bound)
+        having = np.flatnonzero(bound > 0)
         if len(having) > MANY_CANDIDATES:  # looked for in every document's texts at once, heaviest first
             candidate = np.zeros(len(self.documents), dtype=bool)
             candidate[having] = True
@@ -532,9 +533,9 @@ class SearchIndex:
                 found[numbers] = weight
             return found
         documents = self.documents
-        for number in having.tolist():
+        for number, most in zip(having.tolist(), bound[having].tolist()):
             for weight, text in documents[number].chinese:
-                if word in text:
+                if weight <= most and word in text:
                     found[number] = weight
                     break
         return found
