@@ -61,6 +61,7 @@ class Wakeups:
         self._lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self._armed_for: dt.datetime | None = None
+        self._stopping = False
 
     def add(self, timed: Timed) -> None:
         self._timed.append(timed)
@@ -73,15 +74,20 @@ class Wakeups:
     async def fire_due(self) -> None:
         """Let every participant do what is due now; one failing does not stop the others."""
         failed = False
-        async with self._lock:
-            for timed in self._timed:
-                try:
-                    await timed.fire_due()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    failed = True
-                    logger.exception("%s failed to do what was due; trying again in a minute", type(timed).__name__)
+        try:
+            async with self._lock:
+                for timed in self._timed:
+                    try:
+                        await timed.fire_due()
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        failed = True
+                        logger.exception("%s failed to do what was due; trying again in a minute", type(timed).__name__)
+        except asyncio.CancelledError:
+            if self._stopping:  # the service stops: what was due is still in the database for the next start
+                return
+            raise
         if failed:
             self._arm(self.clock.now() + RETRY_AFTER, force=True)
         elif self._scheduler is not None:
@@ -99,6 +105,7 @@ class Wakeups:
         """Start the production timer and do what fell due while the service was down."""
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+        self._stopping = False
         if self._scheduler is None:
             self._scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
             self._scheduler.start()
@@ -113,6 +120,8 @@ class Wakeups:
         return TimerState(True, job.next_run_time if job is not None else None)
 
     async def stop(self) -> None:
+        """Stop the timer; a wake-up under way or waiting for its turn is cancelled (not an error)."""
+        self._stopping = True
         if self._scheduler is not None:
             with contextlib.suppress(Exception):
                 self._scheduler.shutdown(wait=False)
