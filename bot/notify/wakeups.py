@@ -73,21 +73,24 @@ class Wakeups:
 
     async def fire_due(self) -> None:
         """Let every participant do what is due now; one failing does not stop the others."""
-        failed = False
         try:
-            async with self._lock:
-                for timed in self._timed:
-                    try:
-                        await timed.fire_due()
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        failed = True
-                        logger.exception("%s failed to do what was due; trying again in a minute", type(timed).__name__)
+            await self._fire_due()
         except asyncio.CancelledError:
             if self._stopping:  # the service stops: what was due is still in the database for the next start
                 return
             raise
+
+    async def _fire_due(self) -> None:
+        failed = False
+        async with self._lock:
+            for timed in self._timed:
+                try:
+                    await timed.fire_due()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    failed = True
+                    logger.exception("%s failed to do what was due; trying again in a minute", type(timed).__name__)
         if failed:
             self._arm(self.clock.now() + RETRY_AFTER, force=True)
         elif self._scheduler is not None:

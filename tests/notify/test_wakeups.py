@@ -48,3 +48,27 @@ async def test_a_cancelled_wake_up_while_running_is_still_a_cancellation() -> No
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+class SlowToTell(Slow):
+    """Quick to fire, slow to say when it is next due (a database read the stop cuts short)."""
+
+    async def fire_due(self) -> None:
+        self.fired += 1
+
+    async def next_due(self) -> dt.datetime | None:
+        await self.going.wait()
+        return None
+
+
+async def test_a_stop_while_the_next_wake_up_is_worked_out_ends_quietly_too() -> None:
+    wakeups = Wakeups(ManualClock(dt.datetime(2025, 6, 5, 2, tzinfo=dt.timezone.utc)))
+    slow = SlowToTell()
+    wakeups.add(slow)
+    wakeups._scheduler = object()  # type: ignore[assignment]  # as in production: it looks for the next wake-up
+    task = asyncio.create_task(wakeups.fire_due())
+    await asyncio.sleep(0)
+    assert slow.fired == 1 and not task.done()
+    await wakeups.stop()
+    task.cancel()
+    assert await task is None
