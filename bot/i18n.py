@@ -217,8 +217,8 @@ def _compiled(po_path: str, tag: str, mtime_ns: int, size: int) -> bytes:
     with open(po_path, "rb") as fh:
         source = fh.read()
     digest = hashlib.sha256(b"\0".join((source, tag.encode(), babel.__version__.encode()))).hexdigest()[:40]
+    folder = cache_dir() / "catalogs"
     try:
-        folder = cache_dir() / "catalogs"
         cached = (folder / f"{tag}-{digest}.mo").read_bytes()
         if _valid_mo(cached):
             return cached

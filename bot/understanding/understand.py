@@ -537,19 +537,27 @@ def understanding_for(agenda: Agenda, tags: Sequence[str], words: Phrases | None
     version would otherwise hold itself.
     """
     words = words or phrases()
-    kept = agenda.derived.get("understanding")
-    if isinstance(kept, tuple) and kept[0] is words and kept[1] == tuple(tags):
-        return kept[2]  # type: ignore[no-any-return]
+    kept = _kept(agenda, words, tags)
+    if kept is not None:
+        return kept
     built = Understanding(cast(Agenda, weakref.proxy(agenda)), words, tags)
     agenda.derived["understanding"] = (words, tuple(tags), built)
     return built
+
+
+def _kept(agenda: Agenda, words: Phrases, tags: Sequence[str]) -> Understanding | None:
+    """The understanding this version keeps for these phrases and languages, if it has been built."""
+    kept = agenda.derived.get("understanding")
+    if isinstance(kept, tuple) and kept[0] is words and kept[1] == tuple(tags):
+        return kept[2]  # type: ignore[no-any-return]
+    return None
 
 
 async def understanding_ready(agenda: Agenda, tags: Sequence[str], words: Phrases | None = None) -> Understanding:
     """:func:`understanding_for`, built in a worker thread if it is not yet (1.4 s at 16,000 sessions): what a
     request awaits first, so free text just after a reload never builds it on the event loop."""
     words = words or phrases()
-    kept = agenda.derived.get("understanding")
-    if isinstance(kept, tuple) and kept[0] is words and kept[1] == tuple(tags):
-        return kept[2]  # type: ignore[no-any-return]
+    kept = _kept(agenda, words, tags)
+    if kept is not None:
+        return kept
     return await agenda.derive("understanding", functools.partial(understanding_for, agenda, tuple(tags), words))

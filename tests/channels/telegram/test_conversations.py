@@ -100,7 +100,8 @@ ENGLISH: dict[str, list[Step]] = {
         step(Press(" p2"), "Page 2 of 2", method=EDITED),
     ],
     "lang": [step(Say("/lang"), "English", "中文"), step(Press("/lang zh_Hans"), "中文", method=SENT)],
-    "free-text": [step(Say("tomorrow"), d("6")), step(Say("what's next"), span("11:40", "12:30"))],
+    "free-text": [step(Say("tomorrow"), d("6")), step(Say("what's next"), span("11:40", "12:30")),
+                  step(Say("what's on the last day"), d("7"), "Departure"), step(Say("first day"), d("3"))],
     # -- plain-word questions, practical information, search that says what matched ----
     "ask": [
         step(Say("where is lunch"), "Meals", "Lunch is served at the delegates' hotel"),

@@ -190,15 +190,21 @@ class _Timers:
         callback()
 
 
+def _timed_log(core: Core) -> tuple[UpdateLog, _Timers]:
+    """A log on its own connection whose done-mark timer the test runs (the caller closes it, or kills it)."""
+    timers = _Timers()
+    log = UpdateLog(core.db, core.clock.now, call_later=timers)
+    log.open()
+    return log, timers
+
+
 async def _body(core: Core, update_id: int):
     row = await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = ?", (update_id,))
     return row[0]
 
 
 async def test_a_done_mark_is_committed_with_the_next_claim(core: Core) -> None:
-    timers = _Timers()
-    log = UpdateLog(core.db, core.clock.now, call_later=timers)
-    log.open()
+    log, timers = _timed_log(core)
     try:
         assert await log.claim(901, '{"update_id": 901}')
         await log.done(901)
@@ -215,9 +221,7 @@ async def test_a_done_mark_is_committed_with_the_next_claim(core: Core) -> None:
 async def test_with_no_next_claim_a_done_mark_is_committed_within_the_bound(core: Core) -> None:
     from bot.channels.telegram import DONE_WITHIN
 
-    timers = _Timers()
-    log = UpdateLog(core.db, core.clock.now, call_later=timers)
-    log.open()
+    log, timers = _timed_log(core)
     try:
         for update_id in (911, 912):
             assert await log.claim(update_id, "{}")
@@ -234,9 +238,7 @@ async def test_with_no_next_claim_a_done_mark_is_committed_within_the_bound(core
 
 async def test_a_crash_before_a_done_mark_is_committed_answers_the_update_again_once(core: Core) -> None:
     """The documented bound: handled, its done-mark still waiting, killed: the next start has it as unfinished."""
-    timers = _Timers()
-    log = UpdateLog(core.db, core.clock.now, call_later=timers)
-    log.open()
+    log, timers = _timed_log(core)
     assert await log.claim(921, '{"update_id": 921}')
     await log.done(921)
     log._conn.close()  # the kill: nothing more is written, the timer never runs
@@ -247,9 +249,7 @@ async def test_a_crash_before_a_done_mark_is_committed_answers_the_update_again_
 
 
 async def test_a_crash_after_the_next_claim_does_not_answer_a_handled_update_again(core: Core) -> None:
-    timers = _Timers()
-    log = UpdateLog(core.db, core.clock.now, call_later=timers)
-    log.open()
+    log, timers = _timed_log(core)
     assert await log.claim(931, '{"update_id": 931}')
     await log.done(931)
     assert await log.claim(932, '{"update_id": 932}')
@@ -259,8 +259,7 @@ async def test_a_crash_after_the_next_claim_does_not_answer_a_handled_update_aga
 
 
 async def test_closing_the_log_commits_the_done_marks_waiting(core: Core) -> None:
-    log = UpdateLog(core.db, core.clock.now, call_later=_Timers())
-    log.open()
+    log, _timers = _timed_log(core)
     assert await log.claim(941, "{}")
     await log.done(941)
     await log.close()
@@ -269,9 +268,7 @@ async def test_closing_the_log_commits_the_done_marks_waiting(core: Core) -> Non
 
 
 async def test_done_marks_wait_for_a_write_on_the_shared_connection_instead_of_being_lost(core: Core) -> None:
-    timers = _Timers()
-    log = UpdateLog(core.db, core.clock.now, call_later=timers)
-    log.open()
+    log, timers = _timed_log(core)
     try:
         assert await log.claim(951, "{}")
         await log.done(951)
