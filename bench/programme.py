@@ -159,6 +159,7 @@ async def query_times(path: Path, count: int) -> dict[str, list[float]]:
     from bot.config import Settings
     from bot.conversation import Request, UserRef
     from bot.programme import load_programme
+    from bot.programme.reader import keep_out_of_collections
 
     programme = load_programme(path)
     third_day = min(programme.event.start_date + dt.timedelta(days=2), programme.event.end_date)
@@ -180,6 +181,7 @@ async def query_times(path: Path, count: int) -> dict[str, list[float]]:
             await SearchIndex.ready(agenda)
             await understanding_ready(agenda, core.catalogs.tags)
             gc.collect()
+            keep_out_of_collections()  # as `delegate-bot run` does after that warm-up (bot.service.warm_up)
             for i in range(count):
                 user = users[i % len(users)]
                 for name in ("today", "now", "next"):

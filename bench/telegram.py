@@ -46,6 +46,7 @@ from bot.app import build_core  # noqa: E402
 from bot.channels.telegram import RateLimiter, build_channel  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.programme.reader import keep_out_of_collections  # noqa: E402
 
 TOKEN = "123456:BENCH"
 BOT = {"id": 4242, "is_bot": True, "first_name": "Companion", "username": "companion_bench_bot"}
@@ -185,6 +186,7 @@ async def main(count: int, sessions: bool = False) -> None:
         # few seconds from 200 chats would wait minutes for it); the echo has no limiter either
         channel.sender.limiter = RateLimiter(per_second=10**9, per_chat_interval=0.0)
         await channel.start()
+        keep_out_of_collections()  # gc.freeze(), as ``delegate-bot run`` does once it has started
         if sessions:
             ids = [s.id for s in core.programmes.agenda.sessions]
             make = lambda n: session_updates(n, ids)  # noqa: E731
