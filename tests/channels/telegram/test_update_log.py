@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core
-from bot.channels.telegram import UpdateLog
+from bot.channels.telegram import UpdateLog, inbox_path
 from tests.channels.telegram.fixtures import fake_api  # noqa: F401  (fixture)
+
+
+async def _after_restart(core: Core) -> tuple[list[tuple[int, str]], int]:
+    """What a new start finds unfinished: a log opened as the channel opens it (and closed, letting its file go)."""
+    log = UpdateLog(core.db, core.clock.now)
+    log.open()
+    try:
+        return await log.unfinished()
+    finally:
+        await log.close()
 
 
 async def test_a_claim_is_committed_and_a_restarted_log_refuses_it(core: Core) -> None:
@@ -17,11 +27,12 @@ async def test_a_claim_is_committed_and_a_restarted_log_refuses_it(core: Core) -
     log.open()
     try:
         assert await log.claim(501) is True
-        assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE update_id = 501") is not None
+        assert log.inbox and Path(inbox_path(core.db.path)).exists()  # the log's own file, beside the database
+        assert log.kept(501) == (None, 0)
         assert await log.claim(501) is False
     finally:
         await log.close()
-    restarted = UpdateLog(core.db, core.clock.now)  # empty memory: the answer comes from the database
+    restarted = UpdateLog(core.db, core.clock.now)  # empty memory: the answer comes from the file
     restarted.open()
     try:
         assert await restarted.claim(501) is False
@@ -31,7 +42,7 @@ async def test_a_claim_is_committed_and_a_restarted_log_refuses_it(core: Core) -
 
 
 async def test_a_claim_waits_for_a_write_on_the_shared_connection_instead_of_failing(core: Core) -> None:
-    log = UpdateLog(core.db, core.clock.now)
+    log = UpdateLog(core.db, core.clock.now, own_file=False)  # as where the own file cannot be had
     log.open()
     try:
         async with core.db.transaction() as conn:
@@ -59,15 +70,82 @@ async def test_on_a_file_database_a_claim_needs_no_trip_to_the_database_thread(c
     try:
         with pytest.raises(StopIteration) as done:  # a coroutine that never suspends ends on its first step
             claim.send(None)
+        assert log.kept(801) is not None
     finally:
         claim.close()
         await log.close()
     assert done.value.value is True
-    assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE update_id = 801") is not None
+
+
+async def test_the_own_file_is_held_by_one_process_and_another_shares_the_database_file(core: Core) -> None:
+    """A second bot on the same database (a mistake) cannot have the file: its log uses the shared table, still once only."""
+    first = UpdateLog(core.db, core.clock.now)
+    first.open()
+    second = UpdateLog(core.db, core.clock.now)
+    second.open()
+    try:
+        assert first.inbox and not second.inbox
+        assert await second.claim(811) is True
+        assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE update_id = 811") is not None
+        assert await first.claim(812) is True and first.kept(812) is not None
+    finally:
+        await second.close()
+        await first.close()
+
+
+async def test_the_shared_tables_rows_move_into_the_own_file_at_open(core: Core) -> None:
+    """From an earlier version (or a run that shared the file): unfinished updates and known ids are not lost."""
+    earlier = UpdateLog(core.db, core.clock.now)  # never opened: claims in the database's own table
+    assert await earlier.claim(821, '{"update_id": 821}')
+    assert await earlier.claim(822)
+    log = UpdateLog(core.db, core.clock.now)
+    log.open()
+    try:
+        assert log.inbox
+        assert log.kept(821) == ('{"update_id": 821}', 0) and log.kept(822) == (None, 0)
+        assert await core.db.fetchone("SELECT 1 FROM telegram_updates") is None  # moved, not copied
+        assert await log.claim(822) is False  # the id is known in its new place
+        again, _ = await log.unfinished()
+        assert again == [(821, '{"update_id": 821}')]
+    finally:
+        await log.close()
+
+
+async def test_a_damaged_own_file_is_set_aside_and_a_new_one_begun(core: Core, caplog) -> None:
+    import logging
+
+    target = Path(inbox_path(core.db.path))
+    target.write_bytes(b"not a database, as after a power cut " * 200)
+    caplog.set_level(logging.WARNING, logger="bot.channels.telegram")
+    log = UpdateLog(core.db, core.clock.now)
+    log.open()
+    try:
+        assert log.inbox
+        assert await log.claim(831) is True and log.kept(831) is not None
+    finally:
+        await log.close()
+    assert [p.name for p in target.parent.glob(target.name + ".damaged-*")]  # kept for a look, not deleted
+    assert any("damaged" in r.getMessage() for r in caplog.records)
+
+
+async def test_forgetting_a_chat_clears_what_the_own_file_keeps_of_its_updates(core: Core) -> None:
+    log = UpdateLog(core.db, core.clock.now)
+    log.open()
+    try:
+        assert await log.claim(841, '{"update_id": 841, "message": {"chat": {"id": 5550123}, "text": "/next"}}')
+        assert await log.claim(842, '{"update_id": 842, "message": {"chat": {"id": 5550999}, "text": "/now"}}')
+        assert log.forget("5550123") == 1
+        assert log.kept(841) == (None, 0) and log.kept(842)[0] is not None
+        assert log.forget("12") == 0  # too short to tell a chat from a number in someone else's text
+        assert log.forget(None) == 1  # the purge: everyone's
+        assert log.kept(842) == (None, 0)
+        assert await log.claim(841) is False  # the ids stay: a redelivery still has no second effect
+    finally:
+        await log.close()
 
 
 async def test_claims_on_the_own_connection_keep_the_wal_small(core: Core) -> None:
-    log = UpdateLog(core.db, core.clock.now, checkpoint_every=20)
+    log = UpdateLog(core.db, core.clock.now, checkpoint_every=20, own_file=False)
     log.open()
     try:
         for update_id in range(1, 401):
@@ -136,7 +214,7 @@ async def test_an_update_a_crash_interrupted_is_answered_at_the_next_start_befor
     assert value("delegate_bot_updates_resumed_total", {"channel": "telegram", "outcome": "let_go"}) == 1
     assert not channel._raw  # getUpdates' own JSON of update 43 was what its claim kept
     assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE body IS NOT NULL") is None
-    assert await UpdateLog(core.db, core.clock.now).unfinished() == ([], 0)  # a further restart: nothing again
+    assert await _after_restart(core) == ([], 0)  # a further restart: nothing again
     await core.close()
 
 
@@ -159,7 +237,7 @@ async def test_an_update_interrupted_twice_is_let_go(tmp_path: Path, fake_api, c
     finally:
         await channel.stop()
     assert _answers(fake_api, 900) == []
-    assert await core.db.fetchone("SELECT 1 FROM telegram_updates WHERE body IS NOT NULL") is None
+    assert await _after_restart(core) == ([], 0)
     assert any("0 Telegram updates an earlier run did not finish" in r.getMessage() and "1 let go" in r.getMessage()
                for r in caplog.records)
     await core.close()
@@ -172,6 +250,14 @@ async def test_a_handled_update_keeps_no_text(core: Core) -> None:
     assert (await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = 61"))[0] is not None
     await log.done(61)
     assert (await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = 61"))[0] is None
+    own = UpdateLog(core.db, core.clock.now)
+    own.open()
+    try:
+        assert await own.claim(62, '{"update_id": 62}') and own.kept(62)[0] is not None
+        await own.done(62)
+    finally:
+        await own.close()
+    assert await _after_restart(core) == ([], 0)
 
 
 class _Timers:
@@ -190,15 +276,18 @@ class _Timers:
         callback()
 
 
-def _timed_log(core: Core) -> tuple[UpdateLog, _Timers]:
+def _timed_log(core: Core, own_file: bool = True) -> tuple[UpdateLog, _Timers]:
     """A log on its own connection whose done-mark timer the test runs (the caller closes it, or kills it)."""
     timers = _Timers()
-    log = UpdateLog(core.db, core.clock.now, call_later=timers)
+    log = UpdateLog(core.db, core.clock.now, call_later=timers, own_file=own_file)
     log.open()
     return log, timers
 
 
-async def _body(core: Core, update_id: int):
+async def _body(core: Core, update_id: int, log: UpdateLog | None = None):
+    """An update's body as committed: in the shared table, or in the log's own file (through its connection)."""
+    if log is not None and log.inbox:
+        return log.kept(update_id)[0]
     row = await core.db.fetchone("SELECT body FROM telegram_updates WHERE update_id = ?", (update_id,))
     return row[0]
 
@@ -209,11 +298,11 @@ async def test_a_done_mark_is_committed_with_the_next_claim(core: Core) -> None:
         assert await log.claim(901, '{"update_id": 901}')
         await log.done(901)
         assert log.waiting == (901,)
-        assert await _body(core, 901) is not None  # not committed on its own
+        assert await _body(core, 901, log) is not None  # not committed on its own
         assert await log.claim(902, '{"update_id": 902}')
         assert log.waiting == ()
-        assert await _body(core, 901) is None  # went with 902's claim
-        assert await _body(core, 902) is not None
+        assert await _body(core, 901, log) is None  # went with 902's claim
+        assert await _body(core, 902, log) is not None
     finally:
         await log.close()
 
@@ -231,7 +320,7 @@ async def test_with_no_next_claim_a_done_mark_is_committed_within_the_bound(core
         assert DONE_WITHIN <= 0.1
         timers.run()
         assert log.waiting == ()
-        assert await _body(core, 911) is None and await _body(core, 912) is None
+        assert await _body(core, 911, log) is None and await _body(core, 912, log) is None
     finally:
         await log.close()
 
@@ -241,11 +330,10 @@ async def test_a_crash_before_a_done_mark_is_committed_answers_the_update_again_
     log, timers = _timed_log(core)
     assert await log.claim(921, '{"update_id": 921}')
     await log.done(921)
-    log._conn.close()  # the kill: nothing more is written, the timer never runs
-    restarted = UpdateLog(core.db, core.clock.now)
-    again, dropped = await restarted.unfinished()
+    log._conn.close()  # the kill: nothing more is written, the timer never runs (and the file's lock goes)
+    again, dropped = await _after_restart(core)
     assert again == [(921, '{"update_id": 921}')] and dropped == 0
-    assert await UpdateLog(core.db, core.clock.now).unfinished() == ([], 1)  # and only once
+    assert await _after_restart(core) == ([], 1)  # and only once
 
 
 async def test_a_crash_after_the_next_claim_does_not_answer_a_handled_update_again(core: Core) -> None:
@@ -254,7 +342,7 @@ async def test_a_crash_after_the_next_claim_does_not_answer_a_handled_update_aga
     await log.done(931)
     assert await log.claim(932, '{"update_id": 932}')
     log._conn.close()  # killed while 932 is handled
-    again, _ = await UpdateLog(core.db, core.clock.now).unfinished()
+    again, _ = await _after_restart(core)
     assert again == [(932, '{"update_id": 932}')]
 
 
@@ -263,12 +351,11 @@ async def test_closing_the_log_commits_the_done_marks_waiting(core: Core) -> Non
     assert await log.claim(941, "{}")
     await log.done(941)
     await log.close()
-    assert await _body(core, 941) is None
-    assert await UpdateLog(core.db, core.clock.now).unfinished() == ([], 0)
+    assert await _after_restart(core) == ([], 0)
 
 
 async def test_done_marks_wait_for_a_write_on_the_shared_connection_instead_of_being_lost(core: Core) -> None:
-    log, timers = _timed_log(core)
+    log, timers = _timed_log(core, own_file=False)
     try:
         assert await log.claim(951, "{}")
         await log.done(951)
@@ -284,3 +371,22 @@ async def test_done_marks_wait_for_a_write_on_the_shared_connection_instead_of_b
         await log.close()
     assert await _body(core, 951) is None
     assert await _body(core, 952) is not None  # claimed, never handled
+
+
+async def test_forget_and_the_purge_reach_the_updates_the_own_file_keeps(tmp_path: Path, fake_api) -> None:
+    """/forget and the retention purge go through the core's caches: the channel clears its log's own file too."""
+    from bot.conversation import UserRef
+
+    core, channel = await _channel(tmp_path, fake_api)
+    channel.updates.open()
+    try:
+        assert channel.updates.inbox
+        assert await channel.updates.claim(851, '{"update_id": 851, "message": {"chat": {"id": 7770001}}}')
+        assert await channel.updates.claim(852, '{"update_id": 852, "message": {"chat": {"id": 7770002}}}')
+        core.ports().caches.forget_person(UserRef("telegram", "7770001"), None)
+        assert channel.updates.kept(851)[0] is None and channel.updates.kept(852)[0] is not None
+        core.ports().caches.forget_everyone()
+        assert channel.updates.kept(852)[0] is None
+    finally:
+        await channel.updates.close()
+        await core.close()
