@@ -64,6 +64,8 @@ CHUNK_WORDS: Final = 20_000
 CHUNK_CHARACTERS: Final = 300_000
 #: With more documents than this having every pair of a long Chinese word, it is looked for in all texts at once.
 MANY_CANDIDATES: Final = 2000
+#: Between the texts of two weights in a document's Chinese text (never in a normalised text).
+_LEVEL: Final = "\x01"
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,6 @@ class _Document:
     session: Session | None = None
     day: Day | None = None
     entry: InfoEntry | None = None
-    #: the Chinese text of the fields, one string per weight, heaviest first (a word's best field is the first it is in)
-    chinese: tuple[tuple[float, str], ...] = ()
 
 
 def _field(name: str, value: object, texts: Iterable[str]) -> _Field | None:
@@ -304,6 +304,10 @@ class SearchIndex:
         chinese_texts: list[str] = []
         chinese_numbers: list[int] = []
         chinese_weights: list[float] = []
+        #: per document, its fields' Chinese text, one part per weight, heaviest first, between _LEVEL marks ...
+        self._chinese_text: list[str] = []
+        #: ... and the weight of each part: where a long word is first found is its best field
+        self._chinese_ranks: list[tuple[float, ...]] = []
         terms = self.terms
         for number, doc in enumerate(self.documents):
             chinese: dict[float, list[str]] = defaultdict(list)
@@ -314,8 +318,10 @@ class SearchIndex:
                 part_weights.extend([weight] * len(f.words))
                 if f.chinese:
                     chinese[weight].append(f.chinese)
-            doc.chinese = tuple((weight, "\n".join(texts)) for weight, texts in sorted(chinese.items(), reverse=True))
-            for weight, text in doc.chinese:
+            levels = [(weight, "\n".join(texts)) for weight, texts in sorted(chinese.items(), reverse=True)]
+            self._chinese_text.append(_LEVEL.join(text for _weight, text in levels))
+            self._chinese_ranks.append(tuple(weight for weight, _text in levels))
+            for weight, text in levels:
                 chinese_texts.append(text)
                 chinese_numbers.append(number)
                 chinese_weights.append(weight)
@@ -532,12 +538,18 @@ class SearchIndex:
                 numbers = numbers[candidate[numbers] & (found[numbers] == 0)]
                 found[numbers] = weight
             return found
-        documents = self.documents
-        for number, most in zip(having.tolist(), bound[having].tolist()):
-            for weight, text in documents[number].chinese:
-                if weight <= most and word in text:
-                    found[number] = weight
-                    break
+        # one string a document, looked up by its number: no objects of the document's to visit (they are
+        # scattered in memory, and a search that checks two thousand of them waited on the memory for each)
+        texts, ranks = self._chinese_text, self._chinese_ranks
+        numbers: list[int] = []
+        weights: list[float] = []
+        for number in having.tolist():
+            text = texts[number]
+            at = text.find(word)
+            if at >= 0:
+                numbers.append(number)
+                weights.append(ranks[number][text.count(_LEVEL, 0, at)])
+        found[numbers] = weights
         return found
 
     def search(self, query: str) -> Sequence[Hit]:
