@@ -234,6 +234,7 @@ async def build_core(settings: Settings, clock: Clock | None = None, *, programm
     )
     caches = Caches()
     caches.add(UsersCache(users))
+    caches.add(delegates)
     caches.add(DialoguesCache(dialogues))
     privacy = Privacy(db, users, dialogues, clock, programmes, settings.retention_days, caches)
     privacy.on_forgotten.append(lambda uid: reminders.reconcile(users=[uid]))

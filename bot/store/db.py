@@ -154,6 +154,12 @@ class Database:
             logger.debug("read connection: %s; reading through the shared connection", exc)
             return None
 
+    def data_version(self) -> int | None:
+        """A number the read connection sees change whenever another connection has committed (this process's
+        shared one included, and any other process's); None where there is no read connection."""
+        rows = self.read_now("PRAGMA data_version")
+        return None if rows is None else int(rows[0][0])
+
     def _open_reader(self) -> sqlite3.Connection | None:
         try:
             reader = sqlite3.connect(self.path, isolation_level=None)

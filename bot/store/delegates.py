@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from bot.store.db import Database, iso
 
+#: Delegates whose bookmarks and visits are kept in memory between two commits to the database.
+CHOICES_MEMORY = 4096
+
 
 class JoinResult(str, enum.Enum):
     JOINED = "joined"
@@ -33,11 +36,47 @@ class DelegateState:
 
     The reads behind a session's buttons and a delegate's settings go
     through :meth:`Database.read_now` (no trip to the database thread) where
-    the database allows it.
+    the database allows it.  A delegate's bookmarks and visits, once read,
+    are kept in memory for as long as nothing is committed to the database
+    by anyone (:meth:`Database.data_version`, one pragma, about 2 µs against
+    10-15 µs for the query): Bookmark or Remove bookmark under every session
+    page a delegate opens is then told from memory, and any write (this
+    process's, or another's, such as a command-line erasure) empties it.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: (what, user id) -> the session ids, valid while the database's data version is ``_version``
+        self._chosen: dict[tuple[str, int], frozenset[str]] = {}
+        self._version: int | None = None
+
+    async def _ids(self, what: str, sql: str, user_id: int) -> frozenset[str]:
+        """One delegate's bookmarks or visits: from memory where nothing was committed since they were read."""
+        version = self.db.data_version()
+        if version is None:
+            return frozenset(r[0] for r in await self.db.fetchall(sql, (user_id,)))
+        if version != self._version:
+            self._chosen.clear()
+            self._version = version
+        key = (what, user_id)
+        found = self._chosen.get(key)
+        if found is None:
+            found = frozenset(r[0] for r in await self._rows(sql, (user_id,)))
+            if self.db.data_version() == version:  # nothing committed while it was read: what it read holds
+                if len(self._chosen) >= CHOICES_MEMORY:
+                    self._chosen.clear()
+                self._chosen[key] = found
+        return found
+
+    # -- what memory holds of a person (bot.privacy.PersonalCache) ------------
+
+    def forget_person(self, ref: object, user_id: int | None) -> None:
+        if user_id is not None:
+            self._chosen.pop(("bookmarks", user_id), None)
+            self._chosen.pop(("visits", user_id), None)
+
+    def forget_everyone(self) -> None:
+        self._chosen.clear()
 
     async def _rows(self, sql: str, params: tuple) -> list:
         rows = self.db.read_now(sql, params)
@@ -58,12 +97,10 @@ class DelegateState:
         ) > 0
 
     async def bookmarks(self, user_id: int) -> set[str]:
-        rows = await self._rows("SELECT session_id FROM bookmarks WHERE user_id = ?", (user_id,))
-        return {r[0] for r in rows}
+        return set(await self._ids("bookmarks", "SELECT session_id FROM bookmarks WHERE user_id = ?", user_id))
 
     async def is_bookmarked(self, user_id: int, session_id: str) -> bool:
-        rows = await self._rows("SELECT 1 FROM bookmarks WHERE user_id = ? AND session_id = ?", (user_id, session_id))
-        return bool(rows)
+        return session_id in await self._ids("bookmarks", "SELECT session_id FROM bookmarks WHERE user_id = ?", user_id)
 
     # -- streams --------------------------------------------------------------
 
@@ -111,8 +148,7 @@ class DelegateState:
         ) > 0
 
     async def visits(self, user_id: int) -> set[str]:
-        rows = await self._rows("SELECT session_id FROM visit_signups WHERE user_id = ?", (user_id,))
-        return {r[0] for r in rows}
+        return set(await self._ids("visits", "SELECT session_id FROM visit_signups WHERE user_id = ?", user_id))
 
     async def signup_times(self, session_id: str) -> dict[int, str]:
         """Who joined a site visit, and when (UTC ISO-8601)."""

@@ -115,3 +115,61 @@ async def test_after_close_nothing_is_read(tmp_path: Path) -> None:
     assert database.read_now("SELECT 1") is not None
     await database.close()
     assert database.read_now("SELECT 1") is None
+
+
+class CountedReads:
+    """Counts the queries the read connection runs for a delegate's bookmarks."""
+
+    def __init__(self, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.queries = 0
+        original = db.read_now
+
+        def read_now(sql, params=()):
+            if "FROM bookmarks" in sql:
+                self.queries += 1
+            return original(sql, params)
+
+        monkeypatch.setattr(db, "read_now", read_now)
+
+
+async def test_bookmarks_are_told_from_memory_until_anything_is_committed(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    uid = await delegate(db)
+    state = DelegateState(db)
+    await state.bookmark(uid, "opening", NOW)
+    reads = CountedReads(db, monkeypatch)
+    for session in ("opening", "panel", "opening", "s2-liurong"):
+        await state.is_bookmarked(uid, session)
+    assert reads.queries == 1  # one query, then the answers come from memory
+    await state.bookmark(uid, "panel", NOW)  # a commit: what memory holds is read again
+    assert await state.is_bookmarked(uid, "panel")
+    assert reads.queries == 2
+
+
+async def test_a_write_by_another_process_is_seen_at_the_next_lookup(db: Database) -> None:
+    """A command-line erasure while the bot runs: another connection deletes, the bot's memory does not answer for it."""
+    uid = await delegate(db)
+    state = DelegateState(db)
+    await state.bookmark(uid, "opening", NOW)
+    await state.join_visit(uid, "s2-liurong", None, NOW)
+    assert await state.is_bookmarked(uid, "opening") and await state.visits(uid) == {"s2-liurong"}
+    other = sqlite3.connect(db.path, isolation_level=None)
+    try:
+        other.execute("DELETE FROM bookmarks WHERE user_id = ?", (uid,))
+        other.execute("DELETE FROM visit_signups WHERE user_id = ?", (uid,))
+    finally:
+        other.close()
+    assert not await state.is_bookmarked(uid, "opening")
+    assert await state.visits(uid) == set()
+
+
+async def test_what_memory_holds_of_a_delegate_goes_with_forget(db: Database) -> None:
+    uid = await delegate(db)
+    state = DelegateState(db)
+    await state.bookmark(uid, "opening", NOW)
+    assert await state.is_bookmarked(uid, "opening")
+    assert ("bookmarks", uid) in state._chosen
+    state.forget_person(UserRef("test", "ana"), uid)
+    assert ("bookmarks", uid) not in state._chosen
+    await state.bookmarks(uid)
+    state.forget_everyone()
+    assert not state._chosen
