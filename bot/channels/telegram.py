@@ -998,6 +998,8 @@ class UpdateLog:
         self._done_writes: set[asyncio.Task[None]] = set()
         #: Whether the own connection is to the log's own file (:func:`inbox_path`) rather than the shared one.
         self.inbox = False
+        #: (epoch second, its stored form): a claim's time, formatted once a second
+        self._stamp: tuple[int, str] = (-1, "")
 
     def open(self) -> None:
         """Open the log's own connection where the database allows it (a file in WAL mode): to its own file if it can."""
@@ -1221,6 +1223,14 @@ class UpdateLog:
         except Exception as exc:  # the updates are handled again after a crash, no worse than that
             logger.warning("recording handled Telegram updates failed (%s); a crash now would answer them again", exc)
 
+    def _received_at(self) -> str:
+        """Now, as stored: formatted once a second (the times only prune ids and let old updates go)."""
+        now = self.now()
+        second = int(now.timestamp())
+        if second != self._stamp[0]:
+            self._stamp = (second, iso(now.replace(microsecond=0)))
+        return self._stamp[1]
+
     async def claim(self, update_id: int, body: str | None = None) -> bool:
         """True the first time an update is seen (recorded with ``body``, committed); False for a replay.
 
@@ -1228,7 +1238,7 @@ class UpdateLog:
         """
         if update_id in self._recent:
             return False
-        params = (update_id, iso(self.now()), body)
+        params = (update_id, self._received_at(), body)
         changed = self._claim_here(params) if self._conn is not None else None
         if changed is None:
             if self._done and not self.inbox:  # in the own file they wait for its next claim
