@@ -304,10 +304,10 @@ class SearchIndex:
         chinese_texts: list[str] = []
         chinese_numbers: list[int] = []
         chinese_weights: list[float] = []
-        #: per document, its fields' Chinese text, one part per weight, heaviest first, between _LEVEL marks ...
-        self._chinese_text: list[str] = []
-        #: ... and the weight of each part: where a long word is first found is its best field
-        self._chinese_ranks: list[tuple[float, ...]] = []
+        # per document, its fields' Chinese text, one part per weight, heaviest first, between _LEVEL marks,
+        # and the weight of each part: where a long word is first found is its best field
+        per_document: list[str] = []
+        ranks: list[tuple[float, ...]] = []
         terms = self.terms
         for number, doc in enumerate(self.documents):
             chinese: dict[float, list[str]] = defaultdict(list)
@@ -319,8 +319,8 @@ class SearchIndex:
                 if f.chinese:
                     chinese[weight].append(f.chinese)
             levels = [(weight, "\n".join(texts)) for weight, texts in sorted(chinese.items(), reverse=True)]
-            self._chinese_text.append(_LEVEL.join(text for _weight, text in levels))
-            self._chinese_ranks.append(tuple(weight for weight, _text in levels))
+            per_document.append(_LEVEL.join(text for _weight, text in levels))
+            ranks.append(tuple(weight for weight, _text in levels))
             for weight, text in levels:
                 chinese_texts.append(text)
                 chinese_numbers.append(number)
@@ -349,6 +349,17 @@ class SearchIndex:
             levels[weight].append((number, text))
         self._chinese_levels = [(weight, _Texts(texts)) for weight, texts in sorted(levels.items(), reverse=True)]
         del levels, chinese_texts, chinese_numbers, chinese_weights
+        #: every document's Chinese text (as above) in one string, between NULs: document n's is
+        #: ``[starts[n], starts[n + 1] - 1)``; one string, not one a document, so checking two thousand of them
+        #: reads memory in order (their objects, scattered over the heap, each waited on the memory)
+        self._chinese_all = "\0".join(per_document)
+        self._chinese_starts = np.zeros(len(per_document) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, per_document), dtype=np.int64, count=len(per_document)) + 1, out=self._chinese_starts[1:])
+        #: [document, part] -> the part's weight
+        self._chinese_ranks = np.zeros((len(ranks), max(map(len, ranks), default=0) or 1), dtype=np.float32)
+        for number, weights_of in enumerate(ranks):
+            self._chinese_ranks[number, : len(weights_of)] = weights_of
+        del per_document, ranks
         #: each document's place in the order hits of equal score are listed in (sessions by start, days, info)
         self.place = np.empty(len(self.documents), dtype=np.int64)
         self.place[sorted(range(len(self.documents)), key=lambda n: self.documents[n].order)] = np.arange(len(self.documents))
@@ -538,19 +549,22 @@ class SearchIndex:
                 numbers = numbers[candidate[numbers] & (found[numbers] == 0)]
                 found[numbers] = weight
             return found
-        # one string a document, looked up by its number: no objects of the document's to visit (they are
-        # scattered in memory, and a search that checks two thousand of them waited on the memory for each)
-        texts, ranks = self._chinese_text, self._chinese_ranks
+        # each candidate's part of one string, in order: where the word is first found says its field
+        text, starts = self._chinese_all, self._chinese_starts
         numbers: list[int] = []
-        weights: list[float] = []
-        for number in having.tolist():
-            text = texts[number]
-            at = text.find(word)
+        parts: list[int] = []
+        find, count = text.find, text.count
+        for number, begin, end in zip(having.tolist(), starts[having].tolist(), (starts[having + 1] - 1).tolist()):
+            at = find(word, begin, end)
             if at >= 0:
                 numbers.append(number)
-                weights.append(ranks[number][text.count(_LEVEL, 0, at)])
-        found[numbers] = weights
+                parts.append(count(_LEVEL, begin, at))
+        found[numbers] = self._chinese_ranks[numbers, parts]
         return found
+
+    def _chinese_of(self, number: int) -> str:
+        """Document ``number``'s Chinese text, its parts between _LEVEL marks (for tests)."""
+        return self._chinese_all[int(self._chinese_starts[number]) : int(self._chinese_starts[number + 1]) - 1]
 
     def search(self, query: str) -> Sequence[Hit]:
         """Everything that matches every word of ``query``, best first."""

@@ -28,9 +28,9 @@ def test_chinese_is_found_as_a_substring_not_as_scattered_characters() -> None:
     found = idx.search("越秀")
     assert found
     for hit in found:
-        assert "越秀" in idx._chinese_text[numbers[hit.kind, hit.key]]
+        assert "越秀" in idx._chinese_of(numbers[hit.kind, hit.key])
     # both characters are in the programme, never side by side in this order: no hit
-    assert "秀越" not in "\n".join(idx._chinese_text)
+    assert "秀越" not in "\n".join(idx._chinese_of(n) for n in range(len(idx.documents)))
     assert len(idx.search("秀越")) == 0
     assert len(idx.search("越秀 Liurong")) >= 1  # a Chinese word and a spaced one together
 
