@@ -5,8 +5,10 @@
 
 # -- build: the project and its locked dependencies in a virtual environment ---------
 FROM python:3.11-slim AS build
+# the lock for the project and for the isolated environment pip builds it in (-c reaches only the first)
 ENV PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_CONSTRAINT=/src/requirements.txt
 WORKDIR /src
 COPY pyproject.toml README.md requirements.txt ./
 COPY bot ./bot
@@ -14,7 +16,7 @@ COPY handlers ./handlers
 COPY data ./data
 COPY locales ./locales
 RUN python -m venv /opt/bot \
-    && /opt/bot/bin/pip install -c requirements.txt . \
+    && /opt/bot/bin/pip install . \
     && /opt/bot/bin/python -m compileall -q /opt/bot/lib
 
 # -- run ------------------------------------------------------------------------------

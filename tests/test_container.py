@@ -49,7 +49,9 @@ def test_the_image_is_built_from_a_slim_python_with_the_locked_dependencies() ->
     bases = [rest.split()[0] for word, rest in steps if word == "FROM"]
     assert bases and all(re.fullmatch(r"python:3\.1[1-9]-slim", base) for base in bases), bases
     runs = " ".join(rest for word, rest in steps if word == "RUN")
-    assert "pip install -c requirements.txt ." in runs
+    assert "pip install ." in runs
+    envs = " ".join(rest for word, rest in steps if word == "ENV")
+    assert "PIP_CONSTRAINT=/src/requirements.txt" in envs  # the lock, for the build environment too
     assert any(word == "COPY" and "requirements.txt" in rest for word, rest in steps)
 
 

@@ -55,11 +55,22 @@ def test_the_lock_pins_every_dependency_within_its_range() -> None:
         assert req.specifier.contains(pins[name], prereleases=True), f"{req.name}=={pins[name]} is outside {req.specifier}: run .ci/lock"
 
 
+def test_the_lock_pins_the_build_backend_too() -> None:
+    """``pip install .`` builds the project in an environment of its own: what it installs there is locked as well."""
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
+    pins = _lock()
+    for req in map(Requirement, build):
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} (the build backend) is not in requirements.txt: run .ci/lock"
+        assert req.specifier.contains(pins[name], prereleases=True), f"{req.name}=={pins[name]} is outside {req.specifier}"
+
+
 def test_readme_ci_and_dockerfile_install_from_the_lock() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [line for line in readme.splitlines() if "pip install" in line and line.startswith("python3 -m venv")]
-    assert len(commands) >= 2 and all("-c requirements.txt" in c for c in commands), commands
+    # the variable, not -c: pip passes it on to the isolated environment it builds the project in
+    assert len(commands) >= 2 and all("PIP_CONSTRAINT=requirements.txt .venv/bin/pip install" in c for c in commands), commands
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "COPY pyproject.toml README.md requirements.txt" in dockerfile
-    assert "pip install -c requirements.txt ." in dockerfile
+    assert "PIP_CONSTRAINT=/src/requirements.txt" in dockerfile and "WORKDIR /src" in dockerfile
     assert "requirements.txt" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
