@@ -44,7 +44,7 @@ import sqlite3
 import time
 import unicodedata
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -895,6 +895,19 @@ _INBOX_SCHEMA: Final = (
 )
 
 
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on a synchronous connection: committed at the end, rolled back on any failure."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def inbox_path(database: str) -> str:
     """The update log's own file, beside the database (``bot.sqlite3`` -> ``bot.sqlite3.telegram-inbox``)."""
     return f"{database}.telegram-inbox"
@@ -1072,19 +1085,13 @@ class UpdateLog:
             (iso(self.now() - UPDATE_MEMORY),),
         ).fetchall()
         if rows:
-            inbox.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(inbox):
                 inbox.executemany(
                     "INSERT INTO telegram_updates (update_id, received_at, body, replays) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (update_id) DO UPDATE SET body = COALESCE(excluded.body, body), "
                     "replays = max(replays, excluded.replays)",
                     rows,
                 )
-                inbox.execute("COMMIT")
-            except BaseException:
-                if inbox.in_transaction:
-                    inbox.execute("ROLLBACK")
-                raise
         shared.execute("DELETE FROM telegram_updates")
 
     def forget(self, platform_id: str | None) -> int:
@@ -1151,15 +1158,9 @@ class UpdateLog:
             if not done:
                 changed = conn.execute(_CLAIM_SQL, params).rowcount
             else:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with _transaction(conn):
                     conn.executemany(_DONE_SQL, [(update_id,) for update_id in done])
                     changed = conn.execute(_CLAIM_SQL, params).rowcount
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
                 del done[:]
         except sqlite3.OperationalError as exc:  # busy: the shared connection is writing
             logger.debug("update log connection busy (%s); writing through the shared one", exc)
@@ -1177,14 +1178,8 @@ class UpdateLog:
             if len(done) == 1:
                 conn.execute(_DONE_SQL, (done[0],))
             elif done:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with _transaction(conn):
                     conn.executemany(_DONE_SQL, [(update_id,) for update_id in done])
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
         except sqlite3.OperationalError as exc:
             logger.debug("update log connection busy (%s); done-marks through the shared one", exc)
             return False
@@ -1285,15 +1280,9 @@ class UpdateLog:
                 again.append((update_id, body))
         replayed = "UPDATE telegram_updates SET replays = replays + 1 WHERE update_id = ?"
         if conn is not None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(conn):
                 conn.executemany(_DONE_SQL, [(update_id,) for update_id in dropped])
                 conn.executemany(replayed, [(update_id,) for update_id, _ in again])
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             return again, len(dropped)
         async with self.db.transaction() as tx:
             for update_id in dropped:
